@@ -1,0 +1,1 @@
+"""Crosswalks: load, check against the schema and the data."""

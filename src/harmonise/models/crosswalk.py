@@ -1,0 +1,133 @@
+"""A versioned crosswalk: one survey instrument mapped item by item to schema concepts.
+
+Files live at ``crosswalks/<csp>/<instrument>.vN.yaml``. The model forbids unknown keys so a
+typo is an error, not a silently ignored setting. Checks that need the schema live in
+``harmonise.crosswalk.check_against_schema``; checks that need the data live in
+``harmonise.recode``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harmonise.models.schema import Grade, MissingType
+
+#: A recode key as written in YAML: a code (1, 98), a label ("Very safe") or BLANK.
+RecodeKey = int | float | str
+
+#: The key that matches an empty cell (system-missing, blank string) in the source data.
+BLANK = "(blank)"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DesignSpec(_Strict):
+    """Design variables in the source data (column names), or null where the survey has none."""
+
+    strata: str | None = None
+    cluster: str | None = None
+    base_weight: str | None = None
+
+
+class WeightingSpec(_Strict):
+    """How to weight this instrument: a targets file and the margins to rake to.
+
+    ``margins`` name harmonised concepts (e.g. ``sex``, ``age_band``, ``ward``); their
+    categories must match the targets file's categories one for one.
+    """
+
+    method: Literal["rake"] = "rake"
+    targets: str
+    area_code: str
+    population: str
+    margins: tuple[str, ...] = Field(min_length=1)
+    epsilon: float = Field(default=1e-10, gt=0)
+    max_iterations: int = Field(default=1000, ge=1)
+
+
+class Item(_Strict):
+    """One source question (or one option of a multi-select question) mapped to a concept."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    concept: str
+    option: str | None = None
+    source: str
+    question: str | None = None
+    scale: str | None = None
+    recode: dict[RecodeKey, str]
+    missing: dict[RecodeKey, MissingType] = Field(default_factory=dict)
+    comparability: Grade
+    note: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Item:
+        from harmonise.recode import normalise_value  # local: avoid an import cycle
+
+        seen: dict[str, str] = {}
+        for table in (self.recode, self.missing):
+            for key in table:
+                if isinstance(key, bool):
+                    raise ValueError(
+                        f"item '{self.id}': recode key {key!r} is a YAML boolean; "
+                        "quote it (e.g. 'Yes') so it matches the label in the data"
+                    )
+                norm = normalise_value(key)
+                if norm in seen:
+                    raise ValueError(
+                        f"item '{self.id}': source value {key!r} is listed twice "
+                        f"(also as {seen[norm]!r}) across 'recode' and 'missing'"
+                    )
+                seen[norm] = repr(key)
+        return self
+
+    @property
+    def column(self) -> str:
+        """Name of the harmonised column this item fills."""
+        return f"{self.concept}__{self.option}" if self.option else self.concept
+
+
+class Crosswalk(_Strict):
+    crosswalk: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: int = Field(ge=1)
+    status: Literal["draft", "released"]
+    schema_ref: str = Field(alias="schema", pattern=r"^perception-v\d+$")
+    synthetic: bool = False
+    csp: str
+    csp_name: str
+    instrument: str
+    wave: str
+    fieldwork_start: dt.date
+    fieldwork_end: dt.date
+    population: str
+    mode: str
+    sampling: str
+    respondent_id: str | None = None
+    design: DesignSpec = Field(default_factory=DesignSpec)
+    weighting: WeightingSpec | None = None
+    changelog: tuple[str, ...] = ()
+    items: tuple[Item, ...] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.crosswalk}@v{self.version}"
+
+    @model_validator(mode="after")
+    def _unique(self) -> Crosswalk:
+        ids = [i.id for i in self.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"item ids repeated: {dupes}")
+        cols = [i.column for i in self.items]
+        dupes = sorted({c for c in cols if cols.count(c) > 1})
+        if dupes:
+            raise ValueError(f"two items fill the same concept/option: {dupes}")
+        if self.fieldwork_end < self.fieldwork_start:
+            raise ValueError("fieldwork_end is before fieldwork_start")
+        return self
