@@ -5,13 +5,25 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from numbers import Number
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
+from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK
+from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
+
+if TYPE_CHECKING:
+    from harmonise.models.crosswalk import Crosswalk
+    from harmonise.models.schema import Schema
+    from harmonise.models.survey import SurveyFile
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _SPACE = re.compile(r"\s+")
@@ -24,7 +36,7 @@ def normalise_value(value: Any) -> str:
     text matches ignoring case, surrounding and repeated whitespace, curly quotes and dashes;
     empty cells (NaN, None, blank text) match the crosswalk key ``(blank)``.
     """
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return BLANK
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -38,3 +50,300 @@ def normalise_value(value: Any) -> str:
     if text in ("", "(blank)"):
         return BLANK
     return text
+
+
+def _find_column(columns: list[str], wanted: str) -> str | None:
+    """Exact match, else a unique case-insensitive one (SPSS .por upper-cases names)."""
+    if wanted in columns:
+        return wanted
+    folded = [c for c in columns if c.casefold() == wanted.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _missing_column_message(file: str, crosswalk: str, what: str, wanted: str,
+                            columns: list[str]) -> str:
+    folded = {c.casefold(): c for c in columns}
+    close = [folded[c] for c in difflib.get_close_matches(wanted.casefold(), list(folded),
+                                                           n=3, cutoff=0.6)]
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"{file}: crosswalk {crosswalk} {what} names column {wanted!r}, which is not in the "
+        f"file.{hint} Fix the crosswalk's 'source' (a new crosswalk version if it is released) "
+        "or check that this is the right export."
+    )
+
+
+def check_against_schema(crosswalk: Crosswalk, schema: Schema) -> list[str]:
+    """Every way the crosswalk does not fit the schema, as messages (empty when it fits)."""
+    problems: list[str] = []
+    cw = crosswalk.ref
+    if crosswalk.schema_ref != schema.ref:
+        problems.append(f"{cw} targets {crosswalk.schema_ref} but the schema is {schema.ref}")
+    try:
+        schema.population(crosswalk.population)
+    except KeyError:
+        problems.append(f"{cw}: population {crosswalk.population!r} is not in the schema")
+    concepts = {c.id: c for c in schema.concepts}
+    scale_ids = {s.id for s in schema.scales}
+    indicators_by_concept: dict[str, list[str]] = {}
+    for ind in schema.indicators:
+        indicators_by_concept.setdefault(ind.concept, []).append(ind.id)
+    for item in crosswalk.items:
+        where = f"{cw} item {item.id!r}"
+        concept = concepts.get(item.concept)
+        if concept is None:
+            problems.append(f"{where}: concept {item.concept!r} is not in {schema.ref}")
+            continue
+        scale_id = item.scale or concept.scale
+        if scale_id not in scale_ids:
+            problems.append(f"{where}: scale {scale_id!r} is not in {schema.ref}")
+            continue
+        scale = schema.scale(scale_id)
+        option_codes = [o.code for o in concept.options]
+        if scale.kind == "multi":
+            if item.option not in option_codes:
+                problems.append(
+                    f"{where}: multi-select concept {concept.id!r} needs 'option' set to one "
+                    f"of {option_codes}, got {item.option!r}"
+                )
+        elif item.option is not None:
+            problems.append(f"{where}: 'option' is only for multi-select concepts")
+        if scale.kind != "open":
+            bad = sorted({t for t in item.recode.values() if t not in scale.codes})
+            if bad:
+                problems.append(
+                    f"{where}: recode targets {bad} are not categories of scale {scale_id!r} "
+                    f"({', '.join(scale.codes)})"
+                )
+        else:
+            bad = sorted({t for t in item.recode.values() if not _SLUG.match(t)})
+            if bad:
+                problems.append(
+                    f"{where}: codes {bad} for open scale must be lower-case slugs "
+                    "(letters, digits, underscores)"
+                )
+        for ind_id in indicators_by_concept.get(concept.id, []):
+            ind = next(i for i in schema.indicators if i.id == ind_id)
+            if scale_id not in ind.success:
+                problems.append(
+                    f"{where}: indicator {ind_id!r} does not say which categories of scale "
+                    f"{scale_id!r} count; add {scale_id} to its 'success' in the schema or "
+                    "recode to a scale it knows"
+                )
+    return problems
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+def _labels_for(survey: SurveyFile, column: str) -> Mapping[Any, str]:
+    info = survey.codebook.variables.get(column)
+    return info.value_labels if info is not None else {}
+
+
+def apply_crosswalk(
+    survey: SurveyFile, crosswalk: Crosswalk, schema: Schema, ref: CrosswalkRef
+) -> HarmonisedSurvey:
+    """Recode every crosswalk item; fail on any problem, listing all of them at once.
+
+    Every source value must appear in the item's ``recode`` or ``missing`` table: an
+    unlisted value raises :class:`UnmappedValueError` naming the file, variable, value,
+    count and first row, never a silent missing.
+    """
+    file = survey.provenance.file_name
+    problems = check_against_schema(crosswalk, schema)
+    if problems:
+        raise CrosswalkError(
+            f"{ref.path}: does not fit schema {schema.ref}:\n  - " + "\n  - ".join(problems)
+        )
+    columns = [str(c) for c in survey.data.columns]
+    flagged = {f.name: f for f in survey.flagged}
+    resolved: dict[str, str] = {}
+    missing_cols: list[str] = []
+
+    def resolve(what: str, wanted: str) -> None:
+        found = _find_column(columns, wanted)
+        if found is None:
+            if wanted in flagged:
+                f = flagged[wanted]
+                missing_cols.append(
+                    f"{file}: crosswalk {crosswalk.ref} {what} uses column {wanted!r}, which was "
+                    f"removed at ingest as identifying ({f.kind}: {f.reason}). Map a coded "
+                    "column instead, or keep it with a stated reason."
+                )
+            else:
+                missing_cols.append(
+                    _missing_column_message(file, crosswalk.ref, what, wanted, columns)
+                )
+        else:
+            resolved[wanted] = found
+
+    for item in crosswalk.items:
+        resolve(f"item {item.id!r}", item.source)
+    design = crosswalk.design
+    for role, col in (
+        ("respondent_id", crosswalk.respondent_id),
+        ("design.strata", design.strata),
+        ("design.cluster", design.cluster),
+        ("design.base_weight", design.base_weight),
+    ):
+        if col is not None:
+            resolve(role, col)
+    if missing_cols:
+        raise CrosswalkError("\n".join(missing_cols))
+
+    data = survey.data
+    out = pd.DataFrame(index=pd.RangeIndex(len(data)))
+    out["respondent_id"] = _respondent_ids(survey, crosswalk, resolved)
+    out["_strata"] = _design_codes(data, resolved.get(design.strata or ""))
+    out["_cluster"] = _design_codes(data, resolved.get(design.cluster or ""))
+    out["_base_weight"] = _base_weights(survey, crosswalk, resolved)
+
+    audit_rows: list[dict[str, object]] = []
+    unmapped: list[str] = []
+    scales: dict[str, str] = {}
+    for item in crosswalk.items:
+        source = resolved[item.source]
+        series = data[source]
+        table: dict[str, tuple[str, str]] = {}
+        for key, target in item.recode.items():
+            table[normalise_value(key)] = (target, "category")
+        for key, mtype in item.missing.items():
+            table[normalise_value(key)] = (mtype, "missing")
+        labels = _labels_for(survey, source)
+        counts = series.value_counts(dropna=False, sort=False)
+        mapping: dict[object, str] = {}
+        for value, count in counts.items():
+            norm = normalise_value(value)
+            hit = table.get(norm)
+            if hit is None and norm != BLANK:
+                label = labels.get(value)
+                if label is not None:  # a code whose label is listed, e.g. SPSS 1 = "Very safe"
+                    hit = table.get(normalise_value(label))
+            if hit is None:
+                row = int(np.flatnonzero(_equal_mask(series, value))[0]) + 1
+                shown = "(blank)" if norm == BLANK else repr(value)
+                label_txt = f" (labelled {labels[value]!r})" if value in labels else ""
+                unmapped.append(
+                    f"{file}: variable {source!r} (item {item.id!r}) has value {shown}{label_txt} "
+                    f"in {int(count)} row(s), first at data row {row}, which crosswalk "
+                    f"{crosswalk.ref} does not list. Add it to the item's 'recode' or 'missing' "
+                    "table (in a new crosswalk version if this one is released)."
+                )
+                continue
+            mapping[value] = hit[0]
+            audit_rows.append(
+                {
+                    "crosswalk": crosswalk.ref,
+                    "item": item.id,
+                    "concept": item.concept,
+                    "option": item.option or "",
+                    "source": source,
+                    "value": _display(value, norm),
+                    "value_label": labels.get(value, ""),
+                    "count": int(count),
+                    "target": hit[0],
+                    "target_kind": hit[1],
+                }
+            )
+        if not unmapped:
+            out[item.column] = _map_series(series, mapping)
+        scales[item.column] = item.scale or schema.concept(item.concept).scale
+    if unmapped:
+        raise UnmappedValueError("\n".join(unmapped))
+
+    audit = pd.DataFrame(audit_rows, columns=list(AUDIT_COLUMNS))
+    return HarmonisedSurvey(
+        crosswalk=crosswalk,
+        ref=ref,
+        data=out,
+        scales=scales,
+        audit=audit,
+        source=survey.provenance,
+        flagged=survey.flagged,
+    )
+
+
+def _display(value: object, norm: str) -> str:
+    """How a source value appears in the audit: codes canonical (1 not 1.0), text as is."""
+    if norm == BLANK:
+        return BLANK
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return norm
+    return str(value)
+
+
+def _equal_mask(series: pd.Series, value: object) -> np.ndarray:
+    """Rows whose value normalises like ``value`` (used to point at the first bad row)."""
+    target = normalise_value(value)
+    keys = series.astype("object").map(normalise_value)
+    mask: np.ndarray = np.asarray(keys == target, dtype=bool)
+    return mask
+
+
+def _map_series(series: pd.Series, mapping: Mapping[object, str]) -> pd.Series:
+    """Map each source value through ``mapping``; NaN-like keys map blank cells."""
+    blank_target = next(
+        (t for v, t in mapping.items() if normalise_value(v) == BLANK), None
+    )
+    obj = series.astype("object")
+    mapped = obj.map(lambda v: mapping.get(v) if normalise_value(v) != BLANK else blank_target)
+    if mapped.isna().any():  # cannot happen after the unmapped check; guard the invariant
+        raise CrosswalkError(f"internal error: unmapped values remain in {series.name!r}")
+    return mapped.astype("string")
+
+
+def _respondent_ids(
+    survey: SurveyFile, crosswalk: Crosswalk, resolved: Mapping[str, str]
+) -> pd.Series:
+    n = len(survey.data)
+    if crosswalk.respondent_id is None:
+        return pd.Series(np.arange(1, n + 1), dtype="int64").astype("string")
+    col = resolved[crosswalk.respondent_id]
+    ids = survey.data[col].map(lambda v: normalise_value(v) if v == v else BLANK)
+    problems = []
+    blank = np.flatnonzero(np.asarray(ids == BLANK))
+    if len(blank):
+        problems.append(f"{len(blank)} blank id(s), first at data row {blank[0] + 1}")
+    dupes = ids[ids.duplicated(keep=False) & (ids != BLANK)]
+    if len(dupes):
+        first = dupes.iloc[0]
+        rows = [int(i) + 1 for i in np.flatnonzero(np.asarray(ids == first))[:5]]
+        problems.append(
+            f"{dupes.nunique()} duplicated id(s), e.g. {first!r} at data rows {rows}"
+        )
+    if problems:
+        raise CrosswalkError(
+            f"{survey.provenance.file_name}: respondent id column {col!r} has "
+            + "; ".join(problems)
+            + ". Each respondent needs a unique id: remove duplicate submissions or set "
+            "'respondent_id: null' in the crosswalk to number rows."
+        )
+    return ids.astype("string")
+
+
+def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series(np.zeros(len(data), dtype="int64"))
+    codes, _ = pd.factorize(data[column].astype("object").map(normalise_value), sort=True)
+    return pd.Series(codes.astype("int64"))
+
+
+def _base_weights(
+    survey: SurveyFile, crosswalk: Crosswalk, resolved: Mapping[str, str]
+) -> pd.Series:
+    n = len(survey.data)
+    col = crosswalk.design.base_weight
+    if col is None:
+        return pd.Series(np.ones(n))
+    raw = pd.to_numeric(survey.data[resolved[col]], errors="coerce")
+    bad = np.flatnonzero(~(np.asarray(raw, dtype=float) > 0))
+    if len(bad):
+        value = survey.data[resolved[col]].iloc[bad[0]]
+        raise CrosswalkError(
+            f"{survey.provenance.file_name}: base weight column {resolved[col]!r} has "
+            f"{len(bad)} missing, zero or non-numeric value(s), first {value!r} at data row "
+            f"{bad[0] + 1}. Base weights must be positive numbers; fix the export or set "
+            "design.base_weight to null."
+        )
+    return pd.Series(np.asarray(raw, dtype=float))

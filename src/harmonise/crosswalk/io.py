@@ -46,7 +46,7 @@ def read_yaml(path: Path) -> Any:
             f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from exc
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise CrosswalkError(f"{path}: not valid YAML: {exc}") from exc
 

@@ -9,9 +9,9 @@ typo is an error, not a silently ignored setting. Checks that need the schema li
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harmonise.models.schema import Grade, MissingType
 
@@ -64,6 +64,18 @@ class Item(_Strict):
     comparability: Grade
     note: str = Field(min_length=1)
 
+    @field_validator("recode", "missing", mode="before")
+    @classmethod
+    def _no_booleans(cls, table: Any) -> Any:
+        if isinstance(table, dict):
+            for key in table:
+                if isinstance(key, bool):
+                    raise ValueError(
+                        f"key {key!r} is a YAML boolean; quote it (e.g. 'Yes', 'true') "
+                        "so it matches the text in the data"
+                    )
+        return table
+
     @model_validator(mode="after")
     def _disjoint(self) -> Item:
         from harmonise.recode import normalise_value  # local: avoid an import cycle
@@ -71,11 +83,6 @@ class Item(_Strict):
         seen: dict[str, str] = {}
         for table in (self.recode, self.missing):
             for key in table:
-                if isinstance(key, bool):
-                    raise ValueError(
-                        f"item '{self.id}': recode key {key!r} is a YAML boolean; "
-                        "quote it (e.g. 'Yes') so it matches the label in the data"
-                    )
                 norm = normalise_value(key)
                 if norm in seen:
                     raise ValueError(

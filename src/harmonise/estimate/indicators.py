@@ -1,0 +1,144 @@
+"""The estimate stage: WeightedSurvey + Schema -> EstimateTable of schema indicators.
+
+For each indicator whose concept the crosswalk maps, the share of valid answers in the
+indicator's success categories, overall and by each subgroup variable, as a domain of the
+full design (rows are never dropped before the design is built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from harmonise.estimate.taylor import proportion
+
+from harmonise.errors import EstimationError
+from harmonise.estimate.design import Design
+from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
+from harmonise.models.schema import MISSING_TYPES, Schema
+
+
+def _design(ws: WeightedSurvey, weighted: bool) -> Design:
+    data = ws.data
+    cw = ws.survey.crosswalk
+    strata = data["_strata"].to_numpy(dtype=np.int64) if cw.design.strata else None
+    clusters = data["_cluster"].to_numpy(dtype=np.int64) if cw.design.cluster else None
+    if not weighted:
+        return Design(weights=np.ones(len(data)), strata=strata, clusters=clusters)
+    raking = tuple(
+        pd.factorize(data[m].astype("object"), sort=True)[0].astype(np.int64)
+        for m in ws.raking_margins
+    )
+    return Design(
+        weights=data["_weight"].to_numpy(dtype=float),
+        strata=strata,
+        clusters=clusters,
+        raking=raking,
+    )
+
+
+def estimate_indicators(
+    ws: WeightedSurvey,
+    schema: Schema,
+    *,
+    by: Sequence[str] | None = None,
+    weighted: bool = True,
+    level: float = 0.95,
+    ci: str = "logit",
+) -> EstimateTable:
+    """Estimate every schema indicator the survey's crosswalk can answer.
+
+    ``by`` lists subgroup variables (harmonised concept columns); by default the raking
+    margins. Each row is one indicator (× option for multi-select) × subgroup.
+    """
+    hs = ws.survey
+    cw = hs.crosswalk
+    data = ws.data
+    groups = list(ws.raking_margins if by is None else by)
+    for g in groups:
+        if g not in data.columns:
+            raise EstimationError(
+                f"subgroup variable {g!r} is not a harmonised column of {cw.ref}; "
+                f"choose from {[c for c in hs.scales]}"
+            )
+    design = _design(ws, weighted)
+    illustrative = bool(ws.diagnostics and ws.diagnostics.illustrative_targets)
+    rows: list[dict[str, object]] = []
+    for ind in schema.indicators:
+        concept = schema.concept(ind.concept)
+        for item in (i for i in cw.items if i.concept == ind.concept):
+            scale_id = hs.scales[item.column]
+            values = data[item.column].astype("object")
+            valid = ~values.isin(MISSING_TYPES).to_numpy()
+            success = values.isin(ind.success[scale_id]).to_numpy()
+            option_label = ""
+            if item.option:
+                option_label = next(o.label for o in concept.options if o.code == item.option)
+            label = f"{ind.label}: {option_label}" if option_label else ind.label
+            splits: list[tuple[str, str, np.ndarray]] = [("all", "all", valid)]
+            for g in groups:
+                gv = data[g].astype("object")
+                for level_value in sorted(set(gv) - set(MISSING_TYPES)):
+                    splits.append((g, str(level_value), valid & (gv == level_value).to_numpy()))
+            for group_var, group, domain in splits:
+                base = {
+                    "indicator": ind.id,
+                    "concept": ind.concept,
+                    "option": item.option or "",
+                    "label": label,
+                    "csp": cw.csp,
+                    "csp_name": cw.csp_name,
+                    "crosswalk": cw.ref,
+                    "population": cw.population,
+                    "group_var": group_var,
+                    "group": group,
+                    "weighted": weighted,
+                    "comparability": item.comparability,
+                    "synthetic": cw.synthetic,
+                    "illustrative_targets": illustrative and weighted,
+                    "suppressed": False,
+                    "suppression_reason": "",
+                }
+                if not domain.any():
+                    rows.append(base | _empty(int(success[domain].sum())))
+                    continue
+                est = proportion(design, success, domain, level=level, ci=ci)  # type: ignore[arg-type]
+                rows.append(
+                    base
+                    | {
+                        "n": est.n,
+                        "n_success": est.n_success,
+                        "estimate": est.estimate,
+                        "se": est.se,
+                        "ci_low": est.ci_low,
+                        "ci_high": est.ci_high,
+                        "ci_method": est.ci_method,
+                        "df": est.df,
+                        "deff": est.deff if est.deff is not None else np.nan,
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
+    return EstimateTable(rows=frame, meta={"crosswalk": cw.ref, "level": level})
+
+
+def _empty(n_success: int) -> dict[str, object]:
+    return {
+        "n": 0,
+        "n_success": n_success,
+        "estimate": np.nan,
+        "se": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "ci_method": "",
+        "df": 0,
+        "deff": np.nan,
+    }
+
+
+def concat_tables(tables: Sequence[EstimateTable]) -> EstimateTable:
+    frames = [t.rows for t in tables if not t.rows.empty]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(ESTIMATE_COLUMNS)
+    )
+    return EstimateTable(rows=rows)

@@ -1,0 +1,161 @@
+"""The main job: the stages composed, nothing else.
+
+    manifest ─▶ ingest ─▶ recode (crosswalk) ─▶ weight (targets) ─▶ estimate ─▶ disclosure
+                                                                        └──▶ compare ─▶ RunResult
+
+File reading happens through the stage loaders (ingest, crosswalk and targets readers);
+writing is left to ``harmonise.report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+import harmonise
+from harmonise.compare import ComparisonTable, compare
+from harmonise.crosswalk.io import content_hash, load_crosswalk, load_schema, read_yaml
+from harmonise.disclosure import DisclosureRules, apply_disclosure
+from harmonise.errors import CrosswalkError, HarmoniseError
+from harmonise.estimate.indicators import concat_tables, estimate_indicators
+from harmonise.ingest import read_survey
+from harmonise.models.crosswalk import WeightingSpec
+from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
+from harmonise.models.schema import Schema
+from harmonise.recode import apply_crosswalk
+from harmonise.weight.stage import weight_survey
+from harmonise.weight.targets import Targets, read_targets_table, select_targets
+
+
+class SurveyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    file: str
+    crosswalk: str
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+class Manifest(BaseModel):
+    """Which exports the main job harmonises, with which crosswalks (surveys/manifest.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_path: str = ""
+    surveys: tuple[SurveyEntry, ...]
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        raw = read_yaml(path)
+        if isinstance(raw, dict) and "schema" in raw:
+            raw = dict(raw)
+            raw["schema_path"] = raw.pop("schema")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise CrosswalkError(f"{path}: not a valid manifest: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class RunResult:
+    schema: Schema
+    surveys: tuple[WeightedSurvey, ...]
+    estimates: EstimateTable  # weighted, disclosure applied
+    unweighted: EstimateTable  # unweighted, disclosure applied (for the weighting check)
+    comparisons: ComparisonTable
+    provenance: dict[str, object]
+    rules: DisclosureRules = field(default_factory=DisclosureRules)
+
+
+Progress = Callable[[str], None]
+
+
+def _targets_for(root: Path, spec: WeightingSpec | None) -> Targets | None:
+    if spec is None:
+        return None
+    table, sha = read_targets_table(root / spec.targets)
+    return select_targets(
+        table,
+        file=spec.targets,
+        sha256=sha,
+        area_code=spec.area_code,
+        population=spec.population,
+        variables=spec.margins,
+    )
+
+
+def run(
+    manifest_path: Path,
+    *,
+    root: Path | None = None,
+    rules: DisclosureRules | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run every stage on the manifest's surveys; raise HarmoniseError on the first failure."""
+    say = progress or (lambda _msg: None)
+    root = root or manifest_path.parent.parent
+    rules = rules or DisclosureRules()
+    manifest = Manifest.load(manifest_path)
+    schema_path = root / manifest.schema_path
+    schema = load_schema(schema_path)
+    weighted_surveys: list[WeightedSurvey] = []
+    tables: list[EstimateTable] = []
+    raw_tables: list[EstimateTable] = []
+    inputs: list[dict[str, object]] = []
+    crosswalks: list[dict[str, object]] = []
+    targets_used: list[dict[str, object]] = []
+    for entry in manifest.surveys:
+        say(f"ingest {entry.file}")
+        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet)
+        cw_path = root / entry.crosswalk
+        cw = load_crosswalk(cw_path)
+        ref = CrosswalkRef(
+            crosswalk=cw.crosswalk, version=cw.version, sha256=content_hash(cw_path),
+            path=entry.crosswalk,
+        )
+        say(f"harmonise with {cw.ref}")
+        hs = apply_crosswalk(survey, cw, schema, ref)
+        targets = _targets_for(root, cw.weighting)
+        say(f"weight {cw.ref}")
+        try:
+            ws = weight_survey(hs, targets)
+        except HarmoniseError as exc:
+            raise type(exc)(f"{entry.file} ({cw.ref}): {exc}") from exc
+        say(f"estimate {cw.ref}")
+        tables.append(estimate_indicators(ws, schema))
+        raw_tables.append(estimate_indicators(ws, schema, weighted=False))
+        weighted_surveys.append(ws)
+        p = survey.provenance
+        inputs.append({"file": entry.file, "sha256": p.sha256, "format": p.format,
+                       "reader": p.reader, "encoding": p.encoding, "rows": p.n_rows})
+        crosswalks.append({"crosswalk": cw.crosswalk, "version": cw.version,
+                           "status": cw.status, "sha256": ref.sha256, "path": ref.path})
+        if targets is not None:
+            targets_used.append({"file": targets.file, "sha256": targets.sha256,
+                                 "illustrative": targets.illustrative})
+    say("disclosure control and comparisons")
+    estimates = apply_disclosure(concat_tables(tables), rules)
+    unweighted = apply_disclosure(concat_tables(raw_tables), rules)
+    comparisons = compare(estimates)
+    provenance: dict[str, object] = {
+        "tool": "harmonise",
+        "tool_version": harmonise.__version__,
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "schema": {"ref": schema.ref, "path": manifest.schema_path,
+                   "sha256": content_hash(schema_path)},
+        "crosswalks": crosswalks,
+        "inputs": inputs,
+        "targets": targets_used,
+        "synthetic": any(ws.survey.crosswalk.synthetic for ws in weighted_surveys),
+    }
+    return RunResult(
+        schema=schema,
+        surveys=tuple(weighted_surveys),
+        estimates=estimates,
+        unweighted=unweighted,
+        comparisons=comparisons,
+        provenance=provenance,
+        rules=rules,
+    )
