@@ -115,6 +115,8 @@ def compare(
                 }
             out.append(rec)
     frame = pd.DataFrame(out, columns=list(COMPARISON_COLUMNS))
+    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
+    frame["p_holm"] = frame["p_holm"].astype(float)
     tested = frame["compared"].astype(bool) & frame["p_value"].notna()
     if tested.any():
         _, adjusted = pg.multicomp(frame.loc[tested, "p_value"].to_numpy(dtype=float),
