@@ -1,0 +1,69 @@
+"""Summaries of a set of weights: spread, Kish design effect, effective sample size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harmonise.errors import WeightingError
+
+
+@dataclass(frozen=True)
+class WeightSummary:
+    """Descriptive statistics of final weights.
+
+    ``cv`` uses divisor ``n``; ``kish_deff = n Σw² / (Σw)² = 1 + cv²`` (the design effect
+    due to weighting alone, not the full design effect ``svymean(deff=TRUE)`` reports);
+    ``effective_n = (Σw)² / Σw²``; ``share_top1pct`` is the share of the total weight held
+    by the ``ceil(n / 100)`` largest weights (at least one respondent).
+    """
+
+    n: int
+    total: float
+    min: float
+    max: float
+    ratio_max_min: float
+    cv: float
+    kish_deff: float
+    effective_n: float
+    share_top1pct: float
+
+
+def summarise_weights(w: np.ndarray) -> WeightSummary:
+    """Summarise positive, finite weights; raises :class:`WeightingError` otherwise."""
+    x = np.asarray(w, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0:
+        raise WeightingError(
+            f"weights must be a non-empty 1-D array, got shape {x.shape}; pass one weight "
+            "per respondent"
+        )
+    bad = ~np.isfinite(x) | (x <= 0)
+    if bad.any():
+        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:10])
+        raise WeightingError(
+            f"{int(bad.sum())} weight(s) are zero, negative or missing (rows {rows}, 1-based); "
+            "summaries need positive weights — check the weighting step"
+        )
+    n = int(x.size)
+    total = float(x.sum())
+    sum_sq = float(np.dot(x, x))
+    mean = total / n
+    cv = float(np.sqrt(np.mean((x - mean) ** 2)) / mean)
+    top = -(-n // 100)  # ceil(n / 100) in integer arithmetic
+    largest = np.partition(x, n - top)[n - top :]
+    lo, hi = float(x.min()), float(x.max())
+    return WeightSummary(
+        n=n,
+        total=total,
+        min=lo,
+        max=hi,
+        ratio_max_min=hi / lo,
+        cv=cv,
+        kish_deff=n * sum_sq / total**2,
+        effective_n=total**2 / sum_sq,
+        share_top1pct=float(largest.sum()) / total,
+    )
+
+
+__all__ = ["WeightSummary", "summarise_weights"]
