@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import crosswalk, safe_item
 from pydantic import ValidationError
 
 from harmonise.crosswalk.io import load_crosswalk, load_schema
 from harmonise.errors import CrosswalkError
 from harmonise.models.schema import grade_at_least
+from helpers import crosswalk, safe_item
 
 
 def test_schema_loads_and_cross_references(schema) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ def test_yaml_booleans_are_rejected_with_advice() -> None:
 
 
 def test_unknown_keys_are_errors() -> None:
-    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+    with pytest.raises(ValidationError, match=r"Extra inputs are not permitted"):
         crosswalk([safe_item(comparabilty="close")])
 
 
@@ -80,7 +80,7 @@ def test_value_listed_twice_is_an_error() -> None:
 def test_bad_yaml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("items: [unclosed", encoding="utf-8")
-    with pytest.raises(CrosswalkError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(CrosswalkError, match=r"broken\.yaml: not valid YAML"):
         load_crosswalk(path)
 
 

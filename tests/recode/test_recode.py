@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SAFE5, crosswalk, ref, safe_item, survey_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.recode import apply_crosswalk, check_against_schema, normalise_value
+from helpers import SAFE5, crosswalk, ref, safe_item, survey_file
 
 
 @pytest.mark.parametrize(

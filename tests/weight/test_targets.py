@@ -10,7 +10,10 @@ import pytest
 from harmonise.errors import TargetsError
 from harmonise.weight.targets import read_targets_table, select_targets
 
-HEADER = "area_code,area_name,population,variable,category,count,reference_date,source,table_id,year,licence,status,note\n"
+HEADER = (
+    "area_code,area_name,population,variable,category,count,reference_date,source,"
+    "table_id,year,licence,status,note\n"
+)
 
 
 def _row(variable: str, category: str, count: str, status: str = "illustrative") -> str:
@@ -43,12 +46,14 @@ def test_consistent_file_loads_and_rescales_within_tolerance(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        (_row("sex", "female", "500") + _row("sex", "male", "500") + _row("age_band", "18_34", "700"),
+        (_row("sex", "female", "500") + _row("sex", "male", "500")
+         + _row("age_band", "18_34", "700"),
          "do not add up to the same total (sex = 1,000, age_band = 700)"),
         (_row("sex", "female", "-5") + _row("sex", "male", "500"), "row 2, column 'count': '-5'"),
         (_row("sex", "female", "x") + _row("sex", "male", "500"), "'x' is not a non-negative"),
         (_row("sex", "female", "5") + _row("sex", "female", "5"), "listed 2 times"),
-        (_row("sex", "female", "500") + _row("sex", "male", "500"), "no targets for variable(s) ['age_band']"),
+        (_row("sex", "female", "500") + _row("sex", "male", "500"),
+         "no targets for variable(s) ['age_band']"),
         (_row("sex", "female", "500", "made-up") + _row("sex", "male", "500", "made-up")
          + _row("age_band", "a", "1000", "made-up"), "use 'official' or 'illustrative'"),
     ],

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from harmonise.estimate.taylor import proportion
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
+from harmonise.estimate.taylor import proportion
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.models.schema import MISSING_TYPES, Schema
 
