@@ -1,0 +1,247 @@
+"""Ingest: read one survey export into a :class:`~harmonise.models.survey.SurveyFile`.
+
+    read_survey(path) -> SurveyFile      the one entry point
+    READERS[".sav"] -> Reader            one reader per extension, registered like a plug-in
+    detect_format(head) -> ".sav" | …     what the first bytes say the file is
+
+Order of work: the file is checked (exists, not empty, not over ``max_bytes``, a supported
+extension whose magic bytes agree), its bytes are read once and hashed, the reader for
+its extension turns them into data and codebook, then identifying columns are detected
+(:mod:`harmonise.ingest.privacy`) and dropped from the data and the codebook unless
+``keep`` states why one is needed. Values are the file's own: codes stay codes, user-missing
+codes stay codes, only blank cells are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from harmonise.errors import IngestError
+from harmonise.ingest.common import RawTable, Reader, ReadOptions, make_provenance
+from harmonise.ingest.excel import read_xlsx
+from harmonise.ingest.privacy import detect_identifying, screen
+from harmonise.ingest.spss import read_por, read_sav
+from harmonise.ingest.stata import read_dta
+from harmonise.ingest.text import read_csv
+from harmonise.models.survey import Codebook, SurveyFile
+
+READERS: dict[str, Reader] = {
+    ".sav": read_sav,
+    ".zsav": read_sav,
+    ".por": read_por,
+    ".dta": read_dta,
+    ".csv": read_csv,
+    ".xlsx": read_xlsx,
+}
+"""Extension (lower case, with the dot) -> reader. Add a format by registering a reader."""
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+DESCRIPTIONS: dict[str, str] = {
+    ".sav": "an SPSS file",
+    ".zsav": "a compressed SPSS file",
+    ".por": "an SPSS portable file",
+    ".dta": "a Stata file",
+    ".xlsx": "an Excel workbook (or another zip file)",
+    ".csv": "a text (CSV) file",
+    "ole2": "a Microsoft Office compound file (a password-protected .xlsx or an old .xls)",
+    "html": "a web page (HTML)",
+    "pdf": "a PDF document",
+    "gzip": "a gzip-compressed file",
+}
+"""What :func:`detect_format` results mean, for messages."""
+
+_SAME_FAMILY = {".sav": {".sav", ".zsav"}, ".zsav": {".sav", ".zsav"}}
+_HEAD = 4096
+_HINTS = {
+    ".xls": "Open it in Excel and save it as .xlsx (Excel Workbook).",
+    ".ods": "Save it as .xlsx (Excel Workbook) from LibreOffice.",
+    ".tsv": "Rename it to .csv: tab-separated text is read by the CSV reader.",
+    ".txt": "If it is delimited text, rename it to .csv.",
+}
+
+
+def _is_old_dta(head: bytes) -> bool:
+    """Stata 7-13 (formats 104-115): version byte, byte order 1|2, file type 1, padding 0."""
+    return (len(head) >= 4 and 104 <= head[0] <= 115 and head[1] in (1, 2) and head[2] == 1
+            and head[3] == 0)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if b"\x00" in head:
+        return False
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12))
+    return controls <= len(head) // 100
+
+
+def detect_format(source: bytes | Path) -> str | None:
+    """What the first bytes of a file (or the bytes given) say it is.
+
+    Returns an extension (``".sav"``, ``".zsav"``, ``".por"``, ``".dta"``, ``".xlsx"`` for
+    any zip, ``".csv"`` for text), ``"ole2"`` (password-protected .xlsx or old .xls),
+    ``"html"``, ``"pdf"``, ``"gzip"``, or None when nothing is recognised.
+    """
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            head = fh.read(_HEAD)
+    else:
+        head = source[:_HEAD]
+    if head.startswith(b"$FL2"):
+        return ".sav"
+    if head.startswith(b"$FL3"):
+        return ".zsav"
+    if b"SPSSPORT" in head[:1024]:
+        return ".por"
+    if head.startswith(b"<stata_dta>") or _is_old_dta(head):
+        return ".dta"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return ".xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole2"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if head and _looks_like_text(head):
+        return ".csv"
+    return None
+
+
+def _supported() -> str:
+    return ", ".join(sorted(READERS))
+
+
+def _check_file(path: Path, max_bytes: int) -> int:
+    if not path.exists():
+        raise IngestError(f"{path}: file not found. Check the path and the file name.")
+    if not path.is_file():
+        raise IngestError(f"{path}: is not a file (a folder?). Pass the path of one export.")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError(
+            f"{path.name}: is empty (0 bytes). The export or upload did not finish: export "
+            "the survey again and upload the new file."
+        )
+    if size > max_bytes:
+        raise IngestError(
+            f"{path.name}: is {size:,} bytes, over the limit of {max_bytes:,} bytes "
+            f"({max_bytes / 1024 / 1024:.0f} MiB). If the file is right, raise the limit with "
+            "read_survey(..., max_bytes=<bytes>); otherwise export only the survey responses."
+        )
+    return size
+
+
+def _check_magic(file: str, ext: str, content: bytes) -> None:
+    found = detect_format(content)
+    expected = _SAME_FAMILY.get(ext, {ext})
+    if found in expected or (ext == ".csv" and found is None):
+        return  # binary bytes in a .csv: the CSV reader says what it found
+    if ext == ".xlsx" and found == "ole2":
+        encrypted = "EncryptionInfo".encode("utf-16-le") in content
+        raise IngestError(
+            f"{file}: is "
+            + ("a password-protected (encrypted) Excel workbook" if encrypted else
+               "an encrypted workbook or an old-format .xls file renamed .xlsx")
+            + ", which cannot be read. Open it in Excel and save it without a password "
+            "(File > Info > Protect Workbook > Encrypt with Password: clear it) as .xlsx "
+            "(Excel Workbook), then upload that copy."
+        )
+    if found in READERS:
+        raise IngestError(
+            f"{file}: has the extension {ext} but looks like {DESCRIPTIONS[found]} (from its "
+            f"first bytes); rename it to {found} and upload it again."
+        )
+    if found is not None:
+        raise IngestError(
+            f"{file}: has the extension {ext} but is {DESCRIPTIONS[found]}, not "
+            f"{DESCRIPTIONS[ext]}. Download or export the survey data again in one of the "
+            f"supported formats ({_supported()})."
+        )
+    raise IngestError(
+        f"{file}: does not start like {DESCRIPTIONS[ext]}; its first bytes match no supported "
+        f"format. It may be corrupt or truncated: export it again ({_supported()})."
+    )
+
+
+def _check_options(file: str, ext: str, options: ReadOptions) -> None:
+    problems = []
+    if options.sheet is not None and ext != ".xlsx":
+        problems.append("sheet= is only for .xlsx files")
+    if options.header_rows is not None:
+        if ext not in (".csv", ".xlsx"):
+            problems.append("header_rows= is only for .csv and .xlsx files")
+        elif options.header_rows not in (1, 2, 3):
+            problems.append(f"header_rows= must be 1, 2 (SurveyMonkey) or 3 (Qualtrics), got "
+                            f"{options.header_rows!r}")
+    if options.encoding is not None and ext == ".xlsx":
+        problems.append("encoding= does not apply to .xlsx files (their text is Unicode)")
+    if problems:
+        raise IngestError(f"{file}: " + "; ".join(problems) + ". Remove or fix the option.")
+
+
+def read_survey(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_rows: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    keep: Mapping[str, str] | None = None,
+) -> SurveyFile:
+    """Read one export faithfully, with identifying columns already removed.
+
+    ``encoding`` overrides detection (CSV; also passed to pyreadstat for .sav/.zsav/.dta).
+    ``sheet`` picks an .xlsx worksheet by name or 0-based number (default: the first).
+    ``header_rows`` (1, 2 or 3; CSV and .xlsx) overrides header-row detection.
+    ``keep`` maps a flagged column to the reason it is needed; it stays in the data and its
+    flag's reason starts ``"kept: "``. Raises :class:`IngestError` on anything unreadable.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    _check_file(path, max_bytes)
+    reader = READERS.get(ext)
+    if reader is None:
+        hint = _HINTS.get(ext, "Export it again in one of these formats.")
+        raise IngestError(
+            f"{path.name}: unsupported file type {ext or '(no extension)'!r}; supported: "
+            f"{_supported()}. {hint}"
+        )
+    options = ReadOptions(encoding=encoding, sheet=sheet, header_rows=header_rows)
+    _check_options(path.name, ext, options)
+    content = path.read_bytes()
+    _check_magic(path.name, ext, content)
+    raw = reader(path, content, options)
+    return _assemble(path, content, raw, keep)
+
+
+def _assemble(path: Path, content: bytes, raw: RawTable,
+              keep: Mapping[str, str] | None) -> SurveyFile:
+    flagged, dropped = screen(path.name, raw.data, raw.variables, keep)
+    gone = set(dropped)
+    data = raw.data.drop(columns=list(dropped))
+    variables = {k: v for k, v in raw.variables.items() if k not in gone}
+    groups = {}
+    for group, members in raw.multi_select.items():
+        left = tuple(m for m in members if m not in gone)
+        if left:
+            groups[group] = left
+    codebook = Codebook(variables=variables, multi_select=groups)
+    return SurveyFile(data=data, codebook=codebook,
+                      provenance=make_provenance(path, content, raw, data), flagged=flagged)
+
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "READERS",
+    "ReadOptions",
+    "Reader",
+    "detect_format",
+    "detect_identifying",
+    "read_survey",
+]

@@ -1,0 +1,331 @@
+"""Find identifying columns so ingest can drop them at the door.
+
+Each column is judged from its name, its label/question/option text and its content.
+Rules, in the order they are tried (the first that fires names the kind):
+
+=============  ====================================================  ======================
+kind           header rule (name, label, question or option)         content rule
+=============  ====================================================  ======================
+email          "email", "e-mail"                                     >50% look like e-mails
+ip_address     "IP address", "IPAddress"                             >50% are IPv4/IPv6
+location       "LocationLatitude", "longitude", "GPS"                (header only)
+phone          "phone", "telephone", "mobile", "tel"                 >50% UK phone numbers
+postcode       "postcode", "post code", "zip"                        >50% full UK postcodes
+date_of_birth  "date of birth", "DOB", "birthday", "born"            dates giving ages 4-110
+name           "name" alone, "first/last/full/your … name"            >50% "Forename Surname"
+school         "school name", "which school", "name of school"       >50% "… School/Academy"
+timestamp      "Timestamp", "Start Date", "Completion time" …        (header only)
+free_text      "comment", "please specify", "Open-Ended Response"    many distinct long texts
+=============  ====================================================  ======================
+
+A header rule does not fire when the content says the column is a coded answer (every
+value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
+except for school, which is a quasi-identifier even when picked from a list (a numeric
+school code is not flagged). A free-text header does not fire on a numeric column ("What is
+your age? | Open-Ended Response"). A postcode header does not fire when every value is a
+partial postcode (district or sector: area-level, not a person). When the answers are long
+distinct texts, other header rules give way to free_text ("What happened on your mobile?").
+An empty column whose header fires is flagged: nothing is lost by dropping it.
+Respondent ids, ages, sex, ward/area codes and coded answers match none of these.
+
+Reasons say which rule fired and counts, never values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from harmonise.errors import IngestError
+from harmonise.models.survey import FlaggedColumn, VariableInfo
+
+SAMPLE = 5000
+"""Content rules look at up to this many non-blank values per column."""
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NON_WORD = re.compile(r"[^\w]+|_+")
+
+
+def words(text: str) -> str:
+    """``"RecipientEmail"`` -> ``"recipient email"``; ``"Date-of-Birth"`` -> ``"date of birth"``."""
+    spaced = _CAMEL.sub(" ", text)
+    return " ".join(_NON_WORD.sub(" ", spaced).casefold().split())
+
+
+def _header(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("email", _header(r"\be ?mails?\b|\bemail ?address"), "mentions e-mail"),
+    ("ip_address", _header(r"\bip( ?address(es)?)?\b|\bipaddress\b"), "mentions an IP address"),
+    ("location", _header(r"\b(location )?(latitude|longitude)\b|\bgeo ?location\b|\bgps\b|"
+                         r"\bco ?ordinates\b"), "holds a geographic location"),
+    ("phone", _header(r"\b(tele)?phone\b|\bmobile( (phone )?(no|number))?\b|\btel\b"
+                      r"|\bcontact (no|number)\b"), "mentions a phone number"),
+    ("postcode", _header(r"\bpost ?codes?\b|\bpostal code\b|\bzip( code)?\b"),
+     "mentions a postcode"),
+    ("date_of_birth", _header(r"\bdate of birth\b|\bdob\b|\bd o b\b|\bbirth ?dates?\b"
+                              r"|\bbirthday\b|\bborn\b"), "mentions date of birth"),
+    ("name", _header(r"^names?$|\b(first|last|full|sur|given|fore|middle|family|maiden|your|"
+                     r"respondent s?|recipient|contact|child s?|parent s?|carer s?|pupil s?|"
+                     r"student s?|participant s?|user) ?names?\b|\b(sur|fore|first|last|full|"
+                     r"user)name\b|\bname of (the )?(respondent|person|pupil|student|child)\b"),
+     "asks for a person's name"),
+    ("school", _header(r"\bschool ?names?\b|\bname of (your |the )?school\b|"
+                       r"\b(which|what) school\b|^schools?$|\bschool attended\b"),
+     "names a school (a quasi-identifier)"),
+    ("timestamp", _header(r"\btime ?stamp\b|\b(start|end|completion|completed|submission|"
+                          r"submitted|recorded|created|modified|response) ?(date|time)s?\b|"
+                          r"\bdate (submitted|modified|created|completed)\b"),
+     "is a response timestamp (a quasi-identifier)"),
+    ("free_text", _header(r"\bcomments?\b|please (specify|explain|describe|tell)|"
+                          r"\bopen ended\b|\bfree ?text\b|\btell us\b|\bother (please )?specify\b"
+                          r"|\bany other (comments?|thoughts|feedback)\b"
+                          r"|\b\d+ text$|\bopen ?text\b|\banything else\b"),
+     "is an open text question"),
+)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+_PARTIAL_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?( ?\d)?$")
+_PHONE = re.compile(r"^(?:\+44|0044|0)\d{9,10}$")
+_PHONE_STRIP = re.compile(r"[\s().-]")
+_PERSON = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?(?: [A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)"
+                     r"{1,2}$")
+_SCHOOL = re.compile(r"^[A-Z0-9][\w'’.&-]*(?: [\w'’.&-]+)* (School|Academy|College)\b.*$")
+_DATE_TEXT = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<y1>\d{4})|(?P<y2>\d{4})-\d{1,2}-\d{1,2})"
+                        r"(?:[ T]00:00(?::00)?)?$")
+_PLACE_WORDS = re.compile(r"\b(ward|area|district|borough|town|village|parish|street|road|"
+                          r"place|locality|neighbourhood|council|lsoa|msoa|region|county)\b")
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What the content rules need to know about one column (never kept, never shown)."""
+
+    n: int  # non-blank values looked at
+    texts: tuple[str, ...]  # the non-blank values that are text, stripped
+    values: tuple[object, ...]  # every non-blank value looked at
+    numeric: bool  # every non-blank value is a number
+    distinct: int
+    labelled: bool  # every value has a value label (SPSS/Stata)
+
+    @property
+    def coded(self) -> bool:
+        """An answer picked from a list: labelled codes, or few distinct values repeated."""
+        return self.n > 0 and (self.labelled or (self.distinct <= 12
+                                                 and self.distinct <= self.n / 2))
+
+    def share(self, test: Callable[[str], bool]) -> tuple[int, float]:
+        hits = sum(1 for t in self.texts if test(t))
+        return hits, (hits / self.n if self.n else 0.0)
+
+
+def _profile(series: pd.Series, info: VariableInfo | None) -> _Profile:
+    values = tuple(v for v in series.dropna().head(SAMPLE * 2).tolist()
+                   if not (isinstance(v, str) and v.strip() == ""))[:SAMPLE]
+    texts = tuple(v.strip() for v in values if isinstance(v, str))
+    numeric = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                   for v in values)
+    distinct = len({repr(v) for v in values})
+    labels = info.value_labels if info is not None else {}
+    missing = set(info.user_missing) if info is not None else set()
+    labelled = bool(labels) and all(v in labels or v in missing for v in values)
+    return _Profile(n=len(values), texts=texts, values=values, numeric=numeric,
+                    distinct=distinct, labelled=labelled)
+
+
+def _headers_of(name: str, info: VariableInfo | None) -> list[tuple[str, str]]:
+    """(where, words) for the name and every header text known for the column."""
+    out = [("column name", words(name))]
+    if info is not None:
+        for where, text in (("label", info.label), ("question text", info.question),
+                            ("option text", info.option)):
+            if text and words(text) not in {w for _, w in out}:
+                out.append((where, words(text)))
+    return out
+
+
+def _is_ip(text: str) -> bool:
+    if not any(ch in text for ch in ".:"):
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_phone(text: str) -> bool:
+    return bool(_PHONE.match(_PHONE_STRIP.sub("", text)))
+
+
+def _is_postcode(text: str) -> bool:
+    return bool(_POSTCODE.match(" ".join(text.upper().split())))
+
+
+def _birth_year(value: object) -> int | None:
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return None if (value.hour, value.minute, value.second) != (0, 0, 0) else value.year
+    if isinstance(value, dt.date):
+        return value.year
+    if isinstance(value, str):
+        m = _DATE_TEXT.match(value.strip())
+        if m:
+            return int(m.group("y1") or m.group("y2"))
+    return None
+
+
+def _content_rule(kind: str, p: _Profile, header_words: str) -> str | None:
+    """The content rule for ``kind``, as a reason, or None when it does not fire."""
+    if p.n == 0 or p.numeric:
+        return None  # content rules read text and dates; numbers are codes, ages, ids
+    if kind == "date_of_birth":
+        years = [y for y in (_birth_year(v) for v in p.values) if y is not None]
+        this_year = dt.datetime.now(dt.UTC).year
+        ages = [this_year - y for y in years]
+        plausible = sum(1 for a in ages if 4 <= a <= 110)
+        if (len(years) >= 0.8 * p.n and plausible >= 0.8 * p.n and years
+                and max(years) - min(years) >= 2):
+            return f"{plausible} of {p.n} non-blank values are dates giving ages 4-110"
+        return None
+    if not p.texts:
+        return None
+    tests: dict[str, tuple[Callable[[str], bool], str]] = {
+        "email": (lambda t: bool(_EMAIL.match(t)), "look like e-mail addresses"),
+        "ip_address": (_is_ip, "are IP addresses"),
+        "phone": (_is_phone, "look like UK phone numbers"),
+        "postcode": (_is_postcode, "are full UK postcodes"),
+    }
+    if kind in tests:
+        test, what = tests[kind]
+        hits, share = p.share(test)
+        return f"{hits} of {p.n} non-blank values {what}" if share > 0.5 else None
+    if kind == "name":
+        if _PLACE_WORDS.search(header_words) or "school" in header_words:
+            return None
+        hits, share = p.share(lambda t: bool(_PERSON.match(t)) and not _SCHOOL.match(t))
+        if share > 0.5 and not p.coded and p.distinct >= 2:
+            return f"{hits} of {p.n} non-blank values look like a forename and surname"
+        return None
+    if kind == "school":
+        hits, share = p.share(lambda t: bool(_SCHOOL.match(t)))
+        names = len({t for t in p.texts if _SCHOOL.match(t)})
+        if share > 0.5 and names >= 2:
+            return f"{hits} of {p.n} non-blank values look like school names"
+        return None
+    if kind == "free_text":
+        return _free_text(p)
+    return None
+
+
+def _free_text(p: _Profile) -> str | None:
+    """Typed answers: several distinct long texts, or several distinct sentences.
+
+    Long = 3+ words or 30+ characters; a sentence = 8+ words. Answer labels repeat ("Fairly
+    safe"), so both need at least 3 (long) or 2 (sentences) distinct values making up half
+    (long) or most (sentences) of them; lists of ticked options joined by "," or ";"
+    repeat their parts and are excluded. A single typed answer cannot be told from a label
+    by content alone: the header rules ("comment", "please specify", "Open-Ended
+    Response") catch those.
+    """
+    long = [t for t in p.texts if len(t.split()) >= 3 or len(t) >= 30]
+    sentences = [t for t in long if len(t.split()) >= 8]
+    distinct_long, distinct_sentences = len(set(long)), len(set(sentences))
+    parts = [s.strip().casefold() for t in long for s in re.split(r"[;,]", t) if s.strip()]
+    varied_parts = len(set(parts)) >= 0.5 * len(parts)
+    if (len(long) >= 0.3 * p.n and distinct_long >= 3 and distinct_long >= 0.5 * len(long)
+            and varied_parts):
+        return (f"{len(long)} of {p.n} non-blank values are long texts with spaces, "
+                f"{distinct_long} of them distinct")
+    if distinct_sentences >= 2 and distinct_sentences >= 0.7 * len(sentences):
+        return f"{distinct_sentences} distinct answers of 8 or more words"
+    return None
+
+
+def _header_fires(kind: str, p: _Profile) -> bool:
+    """Whether the content allows a header rule to fire (see the module docstring)."""
+    if kind == "school":
+        return not p.numeric
+    if kind == "free_text":
+        return not p.numeric and not p.coded
+    if _free_text(p) is not None:
+        return False  # long distinct answers: free text, flagged as such further down
+    if kind == "postcode" and p.texts and all(
+            _PARTIAL_POSTCODE.match(" ".join(t.upper().split())) for t in p.texts):
+        return False
+    return not p.coded
+
+
+def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> tuple[
+    str, str
+] | None:
+    """``(kind, reason)`` when the column looks identifying, else None."""
+    p = _profile(series, info)
+    headers = _headers_of(name, info)
+    all_words = " / ".join(w for _, w in headers)
+    for kind, pattern, what in HEADER_RULES:
+        for where, text in headers:
+            if pattern.search(text) and _header_fires(kind, p):
+                return kind, f"{kind}: {where} {what}"
+        reason = _content_rule(kind, p, all_words)
+        if reason is not None:
+            return kind, f"{kind}: content: {reason}"
+    return None
+
+
+def detect_identifying(
+    data: pd.DataFrame, variables: Mapping[str, VariableInfo] | None = None
+) -> tuple[FlaggedColumn, ...]:
+    """Every identifying column of ``data``, in column order."""
+    variables = variables or {}
+    out: list[FlaggedColumn] = []
+    for col in data.columns:
+        name = str(col)
+        found = classify(name, data[col], variables.get(name))
+        if found is not None:
+            out.append(FlaggedColumn(name=name, kind=found[0], reason=found[1]))
+    return tuple(out)
+
+
+def screen(
+    file: str,
+    data: pd.DataFrame,
+    variables: Mapping[str, VariableInfo],
+    keep: Mapping[str, str] | None = None,
+) -> tuple[tuple[FlaggedColumn, ...], tuple[str, ...]]:
+    """Flag identifying columns and apply ``keep`` (column -> stated reason).
+
+    Returns every flag (a kept column's reason starts ``"kept: "``) and the names to drop.
+    """
+    keep = dict(keep or {})
+    columns = [str(c) for c in data.columns]
+    unknown = [k for k in keep if k not in columns]
+    if unknown:
+        raise IngestError(
+            f"{file}: keep names column(s) {unknown} which are not in the file; its columns "
+            f"are {columns}. Fix the names in keep (they are matched exactly)."
+        )
+    no_reason = [k for k, why in keep.items() if not str(why).strip()]
+    if no_reason:
+        raise IngestError(
+            f"{file}: keep gives no reason for column(s) {no_reason}; state why each "
+            "identifying column is needed (e.g. 'school is the cluster of the design')."
+        )
+    flagged: list[FlaggedColumn] = []
+    dropped: list[str] = []
+    for f in detect_identifying(data, variables):
+        if f.name in keep:
+            flagged.append(FlaggedColumn(
+                name=f.name, kind=f.kind,
+                reason=f"kept: {keep[f.name].strip()} (flagged because {f.reason})"))
+        else:
+            flagged.append(f)
+            dropped.append(f.name)
+    return tuple(flagged), tuple(dropped)

@@ -1,0 +1,62 @@
+"""SPSS exports: ``.sav`` and ``.zsav`` (``read_sav``) and portable ``.por`` (``read_por``).
+
+Values stay the file's codes: value labels go to the codebook, never into the data.
+``.sav``/``.zsav`` are read with ``user_missing=True`` so declared missing codes (e.g. -1,
+or 2000-3000) stay in the data as codes and are listed in ``VariableInfo.user_missing`` /
+``missing_ranges`` (SPSS stores a discrete code as a range with lo == hi; those are
+listed as codes). System-missing values are NaN, as they are blank in SPSS; blank strings
+are NaN too. ``.por``: pyreadstat cannot read user-missing declarations from it and
+returns upper-case names; both are kept as they are and the reader string says so.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pyreadstat
+
+from harmonise.errors import IngestError
+from harmonise.ingest.common import (
+    READSTAT_ERRORS,
+    RawTable,
+    ReadOptions,
+    as_frame,
+    finish_readstat,
+    readstat_failure,
+)
+
+POR_NOTE = "no user-missing information: .por files read this way lose it"
+
+
+def read_sav(path: Path, content: bytes, options: ReadOptions) -> RawTable:
+    """Read ``.sav`` or ``.zsav`` (the magic bytes say which), keeping user-missing codes."""
+    file = path.name
+    fmt = "zsav" if content.startswith(b"$FL3") else "sav"
+    what = "an SPSS .zsav file" if fmt == "zsav" else "an SPSS .sav file"
+    try:
+        df, meta = pyreadstat.read_sav(io.BytesIO(content), user_missing=True,
+                                       encoding=options.encoding)
+    except READSTAT_ERRORS as exc:
+        raise readstat_failure(file, what, exc, "Save it again from SPSS (File > Save As, "
+                               "SPSS Statistics .sav) and upload the new file.") from None
+    encoding = options.encoding or getattr(meta, "file_encoding", None)
+    return finish_readstat(file, as_frame(df), meta, fmt=fmt, encoding=encoding,
+                   reader=f"pyreadstat {pyreadstat.__version__} read_sav (user_missing=True)")
+
+
+def read_por(path: Path, content: bytes, options: ReadOptions) -> RawTable:
+    """Read an SPSS portable file; names stay upper-case, user-missing cannot be read."""
+    file = path.name
+    if options.encoding is not None:
+        raise IngestError(
+            f"{file}: encoding= cannot be used with .por files (pyreadstat's read_por has no "
+            "encoding option). Leave it out, or save the data from SPSS as .sav."
+        )
+    try:
+        df, meta = pyreadstat.read_por(io.BytesIO(content))
+    except READSTAT_ERRORS as exc:
+        raise readstat_failure(file, "an SPSS portable .por file", exc,
+                               "Export it again from SPSS, preferably as .sav.") from None
+    return finish_readstat(file, as_frame(df), meta, fmt="por", encoding=None,
+                   reader=f"pyreadstat {pyreadstat.__version__} read_por ({POR_NOTE})")

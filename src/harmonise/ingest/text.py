@@ -1,0 +1,200 @@
+"""CSV exports: encoding and delimiter detection, everything read as text first.
+
+Encoding: a byte-order mark decides (UTF-8 -> ``utf-8-sig``, UTF-16); otherwise strict
+UTF-8; otherwise Windows-1252 (Excel's "CSV" on UK Windows). ``encoding=`` overrides
+detection, and a byte it cannot decode is an error naming the offset and line.
+
+Delimiter: ``csv.Sniffer`` over the first 64 KiB among ``, ; TAB |``, checked against how
+consistently each candidate splits the sample; Excel's ``sep=;`` first line is honoured.
+
+Values: every cell is read as text (``"NA"``, ``"None"`` and ``"0012"`` survive); a
+column becomes numeric only when every non-blank cell is a plain number (no leading zeros,
+thousands separators, ``+`` signs or more than 15 digits, so codes and ids keep their
+text). Blank cells are NaN; nothing else is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from harmonise.errors import IngestError
+from harmonise.ingest.common import (
+    ColumnHeader,
+    RawTable,
+    ReadOptions,
+    build_headers,
+    check_has_rows,
+    check_unique_names,
+    detect_header_rows,
+    question_groups,
+)
+from harmonise.models.survey import VariableInfo
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_CHARS = 64 * 1024
+_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$|^-?0?\.\d+$")
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n")
+
+
+def _position(content: bytes, offset: int) -> str:
+    line = content.count(b"\n", 0, offset) + 1
+    column = offset - (content.rfind(b"\n", 0, offset) + 1) + 1
+    return f"byte offset {offset} (line {line}, column {column})"
+
+
+def _decode_error(file: str, content: bytes, encoding: str, exc: UnicodeDecodeError,
+                  detected: bool) -> IngestError:
+    bad = content[exc.start:exc.end].hex(" ")
+    how = "was detected" if detected else "was given"
+    other = "encoding='utf-8'" if encoding.replace("-", "").lower() != "utf8" else (
+        "encoding='cp1252' (Windows/Excel 'CSV')")
+    return IngestError(
+        f"{file}: cannot be decoded as {encoding} ({how}): byte(s) 0x{bad} at "
+        f"{_position(content, exc.start)} are not valid {encoding}. Pass another encoding, "
+        f"e.g. {other} or encoding='latin-1', or re-save the file from Excel as "
+        "'CSV UTF-8 (Comma delimited)'."
+    )
+
+
+def decode(file: str, content: bytes, encoding: str | None) -> tuple[str, str]:
+    """The file's text and the encoding used (BOM, else strict UTF-8, else cp1252)."""
+    if encoding is not None:
+        try:
+            text = content.decode(encoding)
+        except LookupError:
+            raise IngestError(
+                f"{file}: encoding {encoding!r} is not a known encoding; use a Python codec "
+                "name such as 'utf-8', 'utf-8-sig', 'cp1252' or 'latin-1'."
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise _decode_error(file, content, encoding, exc, detected=False) from None
+        return text.removeprefix("\ufeff"), encoding
+    if content.startswith(b"\xef\xbb\xbf"):
+        chosen = "utf-8-sig"
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        chosen = "utf-16"
+    else:
+        try:
+            return content.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            chosen = "cp1252"
+    try:
+        return content.decode(chosen).removeprefix("\ufeff"), chosen
+    except UnicodeDecodeError as exc:
+        raise _decode_error(file, content, chosen, exc, detected=True) from None
+
+
+def _consistency(sample: str, delimiter: str) -> tuple[float, int]:
+    """(share of rows as wide as the header, header width) when split on ``delimiter``."""
+    lines = sample if sample.endswith("\n") or "\n" not in sample else (
+        sample[: sample.rfind("\n") + 1])
+    try:
+        rows = [r for r in csv.reader(io.StringIO(lines), delimiter=delimiter) if r]
+    except csv.Error:
+        return 0.0, 0
+    if not rows:
+        return 0.0, 0
+    width = len(rows[0])
+    return sum(1 for r in rows if len(r) == width) / len(rows), width
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of ``text`` among ``, ; TAB |`` (comma for a one-column file)."""
+    sample = text[:SNIFF_CHARS]
+    scores = {d: _consistency(sample, d) for d in DELIMITERS}
+    try:
+        sniffed: str | None = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+    best = max(DELIMITERS, key=lambda d: (scores[d][1] > 1, scores[d][0], scores[d][1]))
+    if sniffed in scores and scores[sniffed][1] > 1 and scores[sniffed][0] >= scores[best][0]:
+        return sniffed
+    return best if scores[best][1] > 1 else ","
+
+
+def _is_number(text: str) -> bool:
+    t = text.strip()
+    return bool(_NUMBER.match(t)) and sum(ch.isdigit() for ch in t.split("e")[0].split("E")[0]
+                                          ) <= 15
+
+
+def typed_column(cells: pd.Series) -> pd.Series:
+    """Text cells -> numbers when every non-blank cell is a number, else text; blank -> NaN."""
+    blank = cells == ""
+    filled = cells[~blank]
+    if len(filled) and all(_is_number(v) for v in filled.unique()):
+        return pd.to_numeric(cells.mask(blank).str.strip())
+    return cells.mask(blank).astype("str")
+
+
+def _parse(file: str, text: str, delimiter: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                           keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                           quotechar='"', doublequote=True, engine="c")
+    except pd.errors.EmptyDataError:
+        raise IngestError(
+            f"{file}: holds no header and no data (only blank lines). Export the survey "
+            "responses again."
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise IngestError(
+            f"{file}: rows do not fit the header when split on {_NAMES[delimiter]}s "
+            f"({str(exc).strip()}). A row has more fields than the header: check for an "
+            "unquoted delimiter inside a text answer or a wrong delimiter, fix the export "
+            "(quote text fields) and upload again."
+        ) from None
+
+
+def read_csv(path: Path, content: bytes, options: ReadOptions) -> RawTable:
+    """Read a CSV export: see the module docstring."""
+    file = path.name
+    if b"\x00" in content[:4096] and not content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(
+            f"{file}: contains NUL bytes, so it is not a text file. If it came from SPSS, "
+            "Stata or Excel, give it that extension (.sav, .dta, .xlsx) instead of .csv."
+        )
+    text, encoding = decode(file, content, options.encoding)
+    m = _SEP_LINE.match(text)
+    if m:
+        delimiter, text = m.group(1), text[m.end():]
+    else:
+        delimiter = sniff_delimiter(text)
+    grid = _parse(file, text, delimiter)
+    grid = grid.loc[~(grid == "").all(axis=1)].reset_index(drop=True)
+    if grid.empty:
+        raise IngestError(f"{file}: holds no header and no data. Export the responses again.")
+    width = grid.shape[1]
+    head_rows = grid.head(3).to_numpy().tolist()
+    n_header = options.header_rows or detect_header_rows(head_rows, width)
+    body = grid.iloc[n_header:].reset_index(drop=True)
+    # a trailing delimiter on every line makes a column with no header and no values
+    columns = [(j, h) for j, h in enumerate(build_headers(head_rows, width, n_header))
+               if h.label is not None or not bool((body[j] == "").all())]
+    headers = [h for _, h in columns]
+    check_unique_names(file, [h.name for h in headers], lambda i: f"column {columns[i][0] + 1}")
+    data = pd.DataFrame({h.name: typed_column(body[j]) for j, h in columns},
+                        index=pd.RangeIndex(len(body)))
+    check_has_rows(file, data)
+    variables = {h.name: _info(h, data[h.name]) for h in headers}
+    layout = {1: "1 header row", 2: "2 header rows", 3: "3 header rows (Qualtrics)"}[n_header]
+    return RawTable(
+        data=data,
+        variables=variables,
+        format="csv",
+        reader=f"pandas {pd.__version__} read_csv (sep={delimiter!r}, {layout}, all cells "
+               "read as text, numeric where every non-blank cell is a number)",
+        encoding=encoding,
+        multi_select=question_groups(headers, data) if n_header == 2 else {},
+    )
+
+
+def _info(h: ColumnHeader, column: pd.Series) -> VariableInfo:
+    return VariableInfo(name=h.name, dtype=str(column.dtype), label=h.label,
+                        question=h.question, option=h.option)
