@@ -39,7 +39,9 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def tables(result: RunResult) -> dict[str, pd.DataFrame]:
-    weighting, margins, audits = [], [], []
+    weighting: list[dict[str, object]] = []
+    margins: list[dict[str, object]] = []
+    audits: list[pd.DataFrame] = []
     for ws in result.surveys:
         cw = ws.survey.crosswalk
         audits.append(ws.survey.audit)
