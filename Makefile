@@ -1,12 +1,12 @@
 # harmonise — two commands for a new user:
 #   make run    set up .venv, run the main job on the bundled SYNTHETIC surveys, write reports/
-#   make test   set up .venv (+ R and its survey package for the cross-checks), run ruff, mypy, pytest
+#   make test   set up .venv (+ R/survey and Chromium from Debian when missing), run ruff, mypy, pytest
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps samples bench clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -30,19 +30,30 @@ r-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq r-base-core r-cran-survey >/dev/null; \
 	fi
 
+# Debian's Chromium for the browser test of the report (playwright drives it; no browser download).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Debian chromium (needed by the report's browser test)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps
-	HARMONISE_REQUIRE_R=1 $(BIN)/pytest -q
+pytest: $(STAMP) r-deps browser-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 samples: $(STAMP)
 	$(BIN)/harmonise samples --root .
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_main_job.py --repeats 3
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json

@@ -54,6 +54,9 @@ def test_bedford_and_luton_adults_are_compared_after_dark(result: RunResult) -> 
 def test_report_says_synthetic_and_shows_provenance(outputs: Path, result: RunResult) -> None:
     html = (outputs / "index.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in html
+    # a 'close' comparison carries its crosswalk note as a caveat
+    assert "Read with care:</strong> Bedford Borough Community Safety Partnership: close — " \
+        "As Q1A" in html
     assert html.count("data:image/png;base64,") >= 4
     for c in result.provenance["crosswalks"]:  # type: ignore[attr-defined]
         assert c["sha256"] in html

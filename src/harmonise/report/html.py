@@ -105,15 +105,25 @@ def build_context(result: RunResult, *, charts: bool = True) -> dict[str, Any]:
 
     comp = result.comparisons.rows
     compared, not_compared = [], []
+    concept_of = {i.id: i.concept for i in schema.indicators}
     for _, c in comp.iterrows():
+        concept_id = concept_of[str(c["indicator"])]
         rec = {"label": c["label"], "a_name": c["a_name"], "b_name": c["b_name"],
                "a_pct": _pct(c["a_estimate"]), "b_pct": _pct(c["b_estimate"])}
         if bool(c["compared"]):
             sig = bool(c["significant"])
+            caveats = [
+                f"{name}: {grade} — {notes.get((ref, concept_id, str(c['option'])), '')}"
+                for name, grade, ref in ((c["a_name"], c["a_grade"], c["a"]),
+                                         (c["b_name"], c["b_grade"], c["b"]))
+                if grade not in ("identical", "equivalent")
+            ]
             rec |= {
+                "grades": f"{c['a_grade']} / {c['b_grade']}",
+                "caveats": caveats,
                 "diff": f"{100 * c['difference']:+.1f} ({100 * c['ci_low']:+.1f} to "
                         f"{100 * c['ci_high']:+.1f})",
-                "p": f"{c['p_holm']:.3f}",
+                "p": "<0.001" if c["p_holm"] < 0.001 else f"{c['p_holm']:.3f}",
                 "verdict": ("different after correction" if sig
                             else "no significant difference after correction"),
             }
