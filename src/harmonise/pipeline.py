@@ -108,9 +108,10 @@ def run(
     targets_used: list[dict[str, object]] = []
     for entry in manifest.surveys:
         say(f"ingest {entry.file}")
-        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet)
         cw_path = root / entry.crosswalk
         cw = load_crosswalk(cw_path)
+        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
+                             keep=cw.privacy.keep or None)
         ref = CrosswalkRef(
             crosswalk=cw.crosswalk, version=cw.version, sha256=content_hash(cw_path),
             path=entry.crosswalk,

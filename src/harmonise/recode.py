@@ -90,6 +90,12 @@ def check_against_schema(crosswalk: Crosswalk, schema: Schema) -> list[str]:
         indicators_by_concept.setdefault(ind.concept, []).append(ind.id)
     for item in crosswalk.items:
         where = f"{cw} item {item.id!r}"
+        if item.concept is None or item.comparability == "unassessed":
+            problems.append(
+                f"{where}: not assessed yet (concept or comparability missing); complete the "
+                "draft before harmonising with it"
+            )
+            continue
         concept = concepts.get(item.concept)
         if concept is None:
             problems.append(f"{where}: concept {item.concept!r} is not in {schema.ref}")
@@ -248,7 +254,7 @@ def apply_crosswalk(
             )
         if not unmapped:
             out[item.column] = _map_series(series, mapping)
-        scales[item.column] = item.scale or schema.concept(item.concept).scale
+        scales[item.column] = item.scale or schema.concept(str(item.concept)).scale
     if unmapped:
         raise UnmappedValueError("\n".join(unmapped))
 

@@ -90,6 +90,7 @@ def estimate_indicators(
                     "csp": cw.csp,
                     "csp_name": cw.csp_name,
                     "crosswalk": cw.ref,
+                    "wave": cw.wave,
                     "population": cw.population,
                     "group_var": group_var,
                     "group": group,

@@ -50,11 +50,23 @@ class WeightingSpec(_Strict):
     max_iterations: int = Field(default=1000, ge=1)
 
 
+class PrivacySpec(_Strict):
+    """Overrides of the identifying-column detection at ingest, each with a stated reason.
+
+    ``keep``: flagged columns to keep anyway (column -> reason), e.g. a school name used as
+    the cluster. ``postcode_district``: full-postcode columns to reduce to their district
+    (``LU1 1AA`` -> ``LU1``) instead of dropping (column -> reason).
+    """
+
+    keep: dict[str, str] = Field(default_factory=dict)
+    postcode_district: dict[str, str] = Field(default_factory=dict)
+
+
 class Item(_Strict):
     """One source question (or one option of a multi-select question) mapped to a concept."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    concept: str
+    concept: str | None = None  # may be blank only in a draft
     option: str | None = None
     source: str
     question: str | None = None
@@ -95,7 +107,8 @@ class Item(_Strict):
     @property
     def column(self) -> str:
         """Name of the harmonised column this item fills."""
-        return f"{self.concept}__{self.option}" if self.option else self.concept
+        concept = self.concept or f"unassigned_{self.id}"
+        return f"{concept}__{self.option}" if self.option else concept
 
 
 class Crosswalk(_Strict):
@@ -116,6 +129,9 @@ class Crosswalk(_Strict):
     respondent_id: str | None = None
     design: DesignSpec = Field(default_factory=DesignSpec)
     weighting: WeightingSpec | None = None
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+    #: Source columns deliberately not mapped (column -> reason), e.g. free text, timestamps.
+    unmapped: dict[str, str] = Field(default_factory=dict)
     changelog: tuple[str, ...] = ()
     items: tuple[Item, ...] = Field(min_length=1)
 
@@ -137,4 +153,14 @@ class Crosswalk(_Strict):
             raise ValueError(f"two items fill the same concept/option: {dupes}")
         if self.fieldwork_end < self.fieldwork_start:
             raise ValueError("fieldwork_end is before fieldwork_start")
+        if self.status == "released":
+            incomplete = [
+                i.id for i in self.items if i.concept is None or i.comparability == "unassessed"
+            ]
+            if incomplete:
+                raise ValueError(
+                    f"a released crosswalk needs a concept and a comparability grade for every "
+                    f"item; items {incomplete} are incomplete (keep status: draft until a "
+                    "person has assessed them)"
+                )
         return self

@@ -104,6 +104,7 @@ ESTIMATE_COLUMNS = (
     "csp",
     "csp_name",
     "crosswalk",
+    "wave",
     "population",
     "group_var",
     "group",

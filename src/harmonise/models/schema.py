@@ -10,9 +10,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: Comparability grades, strongest first (see docs/comparability.md).
-GRADES: tuple[str, ...] = ("identical", "equivalent", "close", "proxy", "not comparable")
-Grade = Literal["identical", "equivalent", "close", "proxy", "not comparable"]
+#: Comparability grades, strongest first (see docs/comparability.md). ``unassessed`` is
+#: only allowed in drafts: a person must grade every item before a release.
+GRADES: tuple[str, ...] = (
+    "identical",
+    "equivalent",
+    "close",
+    "proxy",
+    "not comparable",
+    "unassessed",
+)
+Grade = Literal["identical", "equivalent", "close", "proxy", "not comparable", "unassessed"]
 
 #: Kinds of missing answer kept distinct through the pipeline. None is ever a scale code.
 MISSING_TYPES: tuple[str, ...] = (

@@ -51,7 +51,7 @@ def _notes(result: RunResult) -> dict[tuple[str, str, str], str]:
     for ws in result.surveys:
         cw = ws.survey.crosswalk
         for item in cw.items:
-            out[(cw.ref, item.concept, item.option or "")] = item.note
+            out[(cw.ref, str(item.concept), item.option or "")] = item.note
     return out
 
 

@@ -1,0 +1,66 @@
+"""Command line: thin click commands over the library. Errors are handled in one place.
+
+Each command lives in its own module under ``harmonise.cli``; ``COMMAND_MODULES`` below
+lists them (each module exposes ``COMMANDS``, a list of click commands).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+import harmonise
+from harmonise.errors import HarmoniseError
+
+
+class _Group(click.Group):
+    """Turns a HarmoniseError into a clean message and exit code 2 (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HarmoniseError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(harmonise.__version__, prog_name="harmonise")
+@click.option("--debug", is_flag=True, help="Show a full traceback on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """harmonise: make local community safety surveys comparable.
+
+    Reads survey exports, maps them to a common schema through versioned crosswalks,
+    weights them to their populations, estimates indicators with design-based
+    confidence intervals and compares surveys only where the questions match.
+
+    Example:
+
+        harmonise run --manifest surveys/manifest.yaml --out reports
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+
+
+#: Modules whose COMMANDS are added to the ``harmonise`` group.
+COMMAND_MODULES = (
+    "harmonise.cli.run",
+    "harmonise.cli.ingest",
+    "harmonise.cli.samples",
+)
+
+for _module in COMMAND_MODULES:
+    for _command in importlib.import_module(_module).COMMANDS:
+        main.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

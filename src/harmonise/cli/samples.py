@@ -1,0 +1,27 @@
+"""harmonise samples: regenerate the synthetic sample surveys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path(),
+              show_default=True, help="Project root to write surveys/ under.")
+@click.option("--seed", type=int, default=20261125, show_default=True)
+def samples(root: Path, seed: int) -> None:
+    """Regenerate the SYNTHETIC sample surveys, targets and known truth under surveys/.
+
+    Example:
+
+        harmonise samples --root .
+    """
+    from harmonise.synthetic import generate_all
+
+    for path in generate_all(root, seed=seed):
+        click.echo(str(path))
+
+
+COMMANDS = [samples]
