@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
+from click.testing import CliRunner
 
-from harmonise.pipeline import RunResult, run
-from harmonise.report import OUTPUTS, write_report
+from harmonise.cli import main
+from harmonise.pipeline import Manifest, RunResult, run
+from harmonise.report import OUTPUTS, report_data, write_report
+from harmonise.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +34,10 @@ def test_every_output_is_written(outputs: Path) -> None:
     assert sorted(p.name for p in outputs.iterdir()) == sorted(OUTPUTS)
 
 
-def test_all_four_surveys_are_estimated(result: RunResult) -> None:
+def test_every_manifest_survey_is_estimated(result: RunResult, root: Path) -> None:
     est = result.estimates.rows
-    assert est["crosswalk"].nunique() == 4
+    manifest = Manifest.load(root / "surveys/manifest.yaml")
+    assert est["crosswalk"].nunique() == len(manifest.surveys) >= 4
     overall = est[est["group_var"] == "all"]
     assert overall["estimate"].notna().sum() > 30
     ok = overall.dropna(subset=["estimate"])
@@ -86,13 +92,68 @@ def _identifying_values(root: Path) -> set[str]:
     return values
 
 
-def test_no_identifying_value_leaves_the_tool(outputs: Path, root: Path) -> None:
+def _text_of(path: Path) -> str:
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True)
+        text = "\n".join(str(v) for ws in book.worksheets
+                         for row in ws.iter_rows(values_only=True) for v in row)
+        book.close()
+        return text
+    if path.suffix == ".sqlite":  # every byte of the database, as text
+        return path.read_bytes().decode("utf-8", errors="replace")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def stored(result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "harmonise.sqlite"
+    with Store(path) as store:
+        store.save(report_data(result))
+    return path
+
+
+def test_no_identifying_value_leaves_the_tool(outputs: Path, stored: Path, root: Path) -> None:
     secrets = _identifying_values(root)
     assert len(secrets) > 100, "the samples should carry identifying columns to test with"
-    for path in outputs.iterdir():
-        text = path.read_text(encoding="utf-8")
+    for path in [*outputs.iterdir(), stored]:
+        text = _text_of(path)
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{path.name} contains identifying values, e.g. {leaked[:3]}"
+
+
+def test_harmonise_report_regenerates_the_run_byte_for_byte(
+    outputs: Path, stored: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    cli = CliRunner().invoke(main, ["report", "--store", str(stored), "--run", "latest",
+                                    "--out", str(again)])
+    assert cli.exit_code == 0, cli.output
+    assert "run 1" in cli.output and "SYNTHETIC" in cli.output
+    # the run's own files were written without a run id; the stored run's say "run 1"
+    html = (again / "index.html").read_text(encoding="utf-8")
+    assert "workspace run 1" in html
+    for name in OUTPUTS:
+        if name != "index.html":
+            assert (again / name).read_bytes() == (outputs / name).read_bytes(), name
+    assert html.replace("; workspace run 1", "").replace(" (workspace run 1)", "") == \
+        (outputs / "index.html").read_text(encoding="utf-8")
+
+
+def test_tables_xlsx_has_notes_and_marks_suppressed_cells(outputs: Path) -> None:
+    book = openpyxl.load_workbook(outputs / "tables.xlsx", read_only=True)
+    assert book.sheetnames[:4] == ["Notes", "estimates", "estimates_unweighted", "comparisons"]
+    notes = [str(r[0]) for r in book["Notes"].iter_rows(values_only=True) if r and r[0]]
+    assert any(n.startswith("SYNTHETIC DATA") for n in notes)
+    assert "[c]" in notes
+    rows = list(book["estimates"].iter_rows(values_only=True))
+    header = rows[0]
+    col = {name: i for i, name in enumerate(header)}
+    suppressed = [r for r in rows[1:] if r[col["suppressed"]] is True]
+    assert suppressed, "the sample run should have suppressed cells"
+    assert all(r[col["estimate"]] == "[c]" and r[col["suppression_reason"]]
+               for r in suppressed)
+    assert not any(r[col["estimate"]] == 0 for r in suppressed)
+    book.close()
 
 
 def test_same_inputs_give_byte_identical_tables(

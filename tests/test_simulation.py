@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from harmonise.pipeline import RunResult, run
+from harmonise.trends import trends
 
 #: Indicators whose answers the generator ties strongly to age and sex (headline bias).
 HEADLINE = {
@@ -15,6 +16,7 @@ HEADLINE = {
     "central-beds-young-people-2024": "safe_area_dark_safe",
     "luton-pupils-2024": "pupil_safety_dark_good",
     "luton-residents-2024": "safe_area_dark_safe",
+    "luton-residents-2025": "safe_area_dark_safe",
 }
 
 
@@ -66,3 +68,26 @@ def test_weighted_estimates_are_calibrated_to_truth_overall(
     z = (w["estimate"] - w["true_value"]) / w["se"]
     assert (z.abs() < 4).all(), w.loc[z.abs() >= 4, ["cw", "indicator", "option"]]
     assert (z.abs() < 1.96).mean() >= 0.85
+
+
+def test_trend_between_waves_recovers_the_true_change(result: RunResult, root: Path) -> None:
+    """Luton residents 2024 -> 2025: each change's CI covers the true change."""
+    truth = pd.concat(
+        [pd.read_csv(root / f"surveys/truth/luton-residents-{w}.csv", keep_default_na=False)
+         .assign(wave=w) for w in ("2024", "2025")], ignore_index=True)
+    truth = truth[truth["group_var"] == "all"].pivot_table(
+        index="indicator", columns="wave", values="true_value", aggfunc="first")
+    cws = [ws.survey.crosswalk for ws in result.surveys]
+    table = trends(result.estimates, crosswalks=cws).rows.set_index("indicator")
+    assert set(table.index) == {"safe_area_dark_safe", "sv_concern_concerned"}
+    for indicator, row in table.iterrows():
+        true_change = truth.loc[indicator, "2025"] - truth.loc[indicator, "2024"]
+        assert bool(row["computed"]) and row["series"] == "luton-residents"
+        assert row["ci_low"] <= true_change <= row["ci_high"], (indicator, true_change)
+        assert abs(row["change"] - true_change) < 2 * row["se"]
+        assert bool(row["crosswalk_changed"])
+    dark, concern = table.loc["safe_area_dark_safe"], table.loc["sv_concern_concerned"]
+    assert bool(dark["item_changed"]) and "grade identical → close" in dark["flag"]
+    assert dark["changelog"].startswith("v2: 2025 wave.")
+    assert not bool(concern["item_changed"]) and "mapping is unchanged" in concern["flag"]
+    assert bool(concern["significant"])  # a real fall of 8 points, detected after Holm

@@ -1,14 +1,25 @@
 """Compare surveys on an indicator, only where the questions really measure the same thing.
 
-Gate: both items graded at least ``close`` AND the same population definition AND neither
-estimate suppressed. A compared pair gets the difference, its SE (independent samples:
-se² = se_a² + se_b²), a normal-theory CI and p-value, and Holm-adjusted p-values across
-the family of all comparisons in the run (pingouin.multicomp). A pair that fails the gate
-is listed with every reason it fails, so the report can show both figures side by side.
+Pairs are formed per indicator (and option) among the surveys of the **same wave** (change
+between waves of one survey is :mod:`harmonise.trends`). The gate: both items graded at
+least ``close``, neither estimate suppressed, AND the same population definition — or, when
+the populations differ, a common age range both surveys' age bands tile exactly (adults 16+
+and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.age_ranges`). A pair
+that fails the gate is listed with **every** reason it fails (grade, population, mode where
+the modes differ, suppression), so the report can show both figures side by side.
+
+A compared pair gets the difference, its SE (independent samples: se² = se_a² + se_b²), a
+normal-theory CI and p-value, and p-values adjusted across the family of all comparisons
+in the table (Holm by default, Benjamini–Hochberg as an option; pingouin.multicomp).
+Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
+the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
+``svyby(covmat=TRUE)`` + ``svycontrast``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -17,8 +28,13 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from harmonise.models.harmonised import EstimateTable
-from harmonise.models.schema import grade_at_least
+from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
+from harmonise.errors import EstimationError
+from harmonise.estimate import difference
+from harmonise.estimate.indicators import _design, concat_tables, estimate_indicators
+from harmonise.models.crosswalk import Crosswalk
+from harmonise.models.harmonised import EstimateTable, WeightedSurvey
+from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
 
 COMPARISON_COLUMNS = (
     "indicator",
@@ -43,7 +59,32 @@ COMPARISON_COLUMNS = (
     "p_value",
     "p_holm",
     "significant",
+    # added with issue 7 (after the skeleton's columns, so readers by name keep working)
+    "wave",
+    "restricted_to",
+    "a_mode",
+    "b_mode",
+    "a_note",
+    "b_note",
+    "caveats",
+    "p_adjusted",
+    "correction",
 )
+
+#: Multiplicity corrections by the names users pass -> pingouin.multicomp method names.
+CORRECTIONS: Mapping[str, str] = {
+    "holm": "holm",
+    "bh": "fdr_bh",
+    "fdr_bh": "fdr_bh",
+    "bonferroni": "bonf",
+    "none": "none",
+}
+
+#: Subgroup variable of estimates restricted to a common age range (group = AgeRange.code).
+AGE_RANGE_GROUP = "age_range"
+
+_INTERVIEWER = ("telephone", "cati", "face-to-face", "face to face", "capi", "interview")
+_SELF = ("self-completion", "self completion", "online", "postal", "paper", "web")
 
 
 @dataclass(frozen=True)
@@ -53,20 +94,122 @@ class ComparisonTable:
     correction: str
 
 
-def _reasons(a: pd.Series, b: pd.Series, floor: str) -> list[str]:
-    out = []
+def mode_family(mode: str) -> str:
+    """``interviewer``, ``self-completion`` or ``unknown`` from a crosswalk's mode text."""
+    text = mode.lower()
+    if any(k in text for k in _INTERVIEWER):
+        return "interviewer"
+    if any(k in text for k in _SELF):
+        return "self-completion"
+    return "unknown"
+
+
+def adjust_pvalues(p: np.ndarray, correction: str, alpha: float) -> np.ndarray:
+    """Adjusted p-values for one family of tests (``holm``, ``bh``, ``bonferroni``, ``none``)."""
+    if correction not in CORRECTIONS:
+        raise EstimationError(
+            f"unknown multiplicity correction {correction!r}; choose one of {sorted(CORRECTIONS)}"
+        )
+    if p.size == 0:
+        return p.astype(float)
+    _, adjusted = pg.multicomp(p.astype(float), alpha=alpha, method=CORRECTIONS[correction])
+    return np.asarray(adjusted, dtype=float)
+
+
+def _item_notes(crosswalks: Iterable[Crosswalk]) -> dict[tuple[str, str, str], str]:
+    return {
+        (cw.ref, str(i.concept), i.option or ""): i.note
+        for cw in crosswalks
+        for i in cw.items
+    }
+
+
+def _restricted(
+    rows: pd.DataFrame, side: pd.Series, target: AgeRange, ages: Mapping[str, AgeRange | None]
+) -> pd.Series | None:
+    """The estimate of ``side``'s indicator restricted to ``target`` ages, if the table has it.
+
+    Looks first for an ``age_range`` row (made by :func:`restricted_estimates`), then for a
+    single ``age_band`` row that is exactly the target range.
+    """
+    same = rows[
+        (rows["crosswalk"] == side["crosswalk"])
+        & (rows["indicator"] == side["indicator"])
+        & (rows["option"] == side["option"])
+    ]
+    hit = same[(same["group_var"] == AGE_RANGE_GROUP) & (same["group"] == target.code)]
+    if not hit.empty:
+        first: pd.Series = hit.iloc[0]
+        return first
+    population = ages.get(str(side["population"]))
+    for _, r in same[same["group_var"] == "age_band"].iterrows():
+        rng = band_range(str(r["group"]))
+        if rng is not None and population is not None:
+            rng = rng.intersect(population)
+        if rng == target:
+            found: pd.Series = r
+            return found
+    return None
+
+
+def _bands(rows: pd.DataFrame, crosswalk: str) -> list[str]:
+    mine = rows[(rows["crosswalk"] == crosswalk) & (rows["group_var"] == "age_band")]
+    return sorted(set(mine["group"].astype(str)))
+
+
+def _gate(
+    a: pd.Series,
+    b: pd.Series,
+    rows: pd.DataFrame,
+    floor: str,
+    ages: Mapping[str, AgeRange | None],
+    modes: Mapping[str, str],
+) -> tuple[list[str], list[str], AgeRange | None, pd.Series, pd.Series]:
+    """(reasons, caveats, restricted range, a row, b row) for one pair of overall rows."""
+    reasons: list[str] = []
+    caveats: list[str] = []
     for side in (a, b):
         if not grade_at_least(str(side["comparability"]), floor):
-            out.append(
+            reasons.append(
                 f"{side['csp_name']} ({side['crosswalk']}) item is graded "
                 f"'{side['comparability']}', below '{floor}'"
             )
+    target: AgeRange | None = None
     if a["population"] != b["population"]:
-        out.append(f"different populations ({a['population']} vs {b['population']})")
+        pops = f"{a['population']} vs {b['population']}"
+        target = common_range(str(a["population"]), str(b["population"]), ages)
+        if target is None:
+            known = [ages.get(str(s["population"])) for s in (a, b)]
+            if known[0] is not None and known[1] is not None:
+                tail = f"no age in common ({known[0]} vs {known[1]})"
+            else:
+                tail = "no known age range to restrict to"
+            reasons.append(f"different populations ({pops}), {tail}")
+        else:
+            ra, rb = (_restricted(rows, s, target, ages) for s in (a, b))
+            if ra is None or rb is None:
+                missing = [s for s, r in ((a, ra), (b, rb)) if r is None]
+                why = "; ".join(
+                    f"{s['csp_name']} has age bands {_bands(rows, str(s['crosswalk']))}"
+                    for s in missing
+                )
+                reasons.append(
+                    f"different populations ({pops}); their common age range {target} "
+                    f"cannot be separated ({why})"
+                )
+                target = None
+            else:
+                a, b = ra, rb
+                caveats.append(f"compared on the common age range {target} only ({pops})")
     for side in (a, b):
         if bool(side["suppressed"]):
-            out.append(f"{side['csp_name']} estimate suppressed ({side['suppression_reason']})")
-    return out
+            reasons.append(f"{side['csp_name']} estimate suppressed ({side['suppression_reason']})")
+    fam_a, fam_b = modes.get(str(a["crosswalk"]), ""), modes.get(str(b["crosswalk"]), "")
+    if fam_a and fam_b and "unknown" not in (fam_a, fam_b) and fam_a != fam_b:
+        # never a reason on its own (grades already say whether mode matters for an item)
+        note = f"different modes ({fam_a} vs {fam_b})"
+        (reasons if reasons else caveats).append(note)
+    return reasons, caveats, target, a, b
 
 
 def compare(
@@ -75,52 +218,264 @@ def compare(
     floor: str = "close",
     level: float = 0.95,
     correction: str = "holm",
+    crosswalks: Sequence[Crosswalk] = (),
+    ages: Mapping[str, AgeRange | None] = POPULATION_AGES,
 ) -> ComparisonTable:
-    """All pairs of surveys per indicator (and option), overall estimates only."""
-    rows = table.rows
-    overall = rows[(rows["group_var"] == "all") & rows["weighted"].astype(bool)]
+    """Every pair of same-wave surveys per indicator (and option), weighted estimates.
+
+    ``crosswalks`` (optional) supply each item's note and each survey's mode; without them
+    the notes are empty and modes are not checked. ``ages`` maps population ids to age
+    ranges (default :data:`harmonise.age_ranges.POPULATION_AGES`).
+    """
+    if correction not in CORRECTIONS:
+        adjust_pvalues(np.array([]), correction, 1 - level)  # raises the explanatory error
+    rows = table.rows[table.rows["weighted"].astype(bool)]
+    overall = rows[rows["group_var"] == "all"]
+    notes = _item_notes(crosswalks)
+    modes = {cw.ref: mode_family(cw.mode) for cw in crosswalks}
     out: list[dict[str, object]] = []
     z = float(stats.norm.ppf(0.5 + level / 2))
-    for (indicator, option), grp in overall.groupby(["indicator", "option"], sort=True):
+    for (indicator, option, wave), grp in overall.groupby(
+        ["indicator", "option", "wave"], sort=True
+    ):
         recs = [r for _, r in grp.sort_values("crosswalk").iterrows()]
-        for a, b in combinations(recs, 2):
-            reasons = _reasons(a, b, floor)
+        for a0, b0 in combinations(recs, 2):
+            reasons, caveats, target, a, b = _gate(a0, b0, rows, floor, ages, modes)
+            concept = str(a0["concept"])
             rec: dict[str, object] = {
                 "indicator": indicator,
                 "option": option,
-                "label": a["label"],
-                "a": a["crosswalk"],
-                "a_name": a["csp_name"],
-                "b": b["crosswalk"],
-                "b_name": b["csp_name"],
+                "label": a0["label"],
+                "a": a0["crosswalk"],
+                "a_name": a0["csp_name"],
+                "b": b0["crosswalk"],
+                "b_name": b0["csp_name"],
                 "a_estimate": a["estimate"],
                 "b_estimate": b["estimate"],
-                "a_grade": a["comparability"],
-                "b_grade": b["comparability"],
-                "a_population": a["population"],
-                "b_population": b["population"],
+                "a_grade": a0["comparability"],
+                "b_grade": b0["comparability"],
+                "a_population": a0["population"],
+                "b_population": b0["population"],
                 "compared": not reasons,
                 "reason": "; ".join(reasons),
+                "wave": wave,
+                "restricted_to": str(target) if target is not None and not reasons else "",
+                "a_mode": modes.get(str(a0["crosswalk"]), ""),
+                "b_mode": modes.get(str(b0["crosswalk"]), ""),
+                "a_note": notes.get((str(a0["crosswalk"]), concept, str(option)), ""),
+                "b_note": notes.get((str(b0["crosswalk"]), concept, str(option)), ""),
+                "caveats": "; ".join(caveats),
+                "correction": correction,
             }
             if not reasons:
-                diff = float(a["estimate"]) - float(b["estimate"])
-                se = float(np.hypot(float(a["se"]), float(b["se"])))
-                p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
-                rec |= {
-                    "difference": diff,
-                    "se": se,
-                    "ci_low": diff - z * se,
-                    "ci_high": diff + z * se,
-                    "p_value": p,
-                }
+                rec |= _difference(float(a["estimate"]), float(b["estimate"]),
+                                   float(a["se"]), float(b["se"]), z)
             out.append(rec)
     frame = pd.DataFrame(out, columns=list(COMPARISON_COLUMNS))
+    frame["correction"] = correction
+    _adjust_family(frame, correction, level)
+    return ComparisonTable(rows=frame, level=level, correction=correction)
+
+
+def _difference(est_a: float, est_b: float, se_a: float, se_b: float, z: float) -> dict[str, float]:
+    """a − b for independent samples: se = sqrt(se_a² + se_b²), normal CI and p-value."""
+    diff = est_a - est_b
+    se = float(np.hypot(se_a, se_b))
+    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+    return {"difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se,
+            "p_value": p}
+
+
+def _adjust_family(frame: pd.DataFrame, correction: str, level: float) -> None:
+    """Fill ``p_holm`` (always Holm), ``p_adjusted`` (``correction``) and ``significant``."""
     frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
-    frame["p_holm"] = frame["p_holm"].astype(float)
+    for col in ("p_holm", "p_adjusted", "p_value", "difference", "se", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(float)
     tested = frame["compared"].astype(bool) & frame["p_value"].notna()
     if tested.any():
-        _, adjusted = pg.multicomp(frame.loc[tested, "p_value"].to_numpy(dtype=float),
-                                   alpha=1 - level, method=correction)
-        frame.loc[tested, "p_holm"] = adjusted
+        p = frame.loc[tested, "p_value"].to_numpy(dtype=float)
+        frame.loc[tested, "p_holm"] = adjust_pvalues(p, "holm", 1 - level)
+        adjusted = adjust_pvalues(p, correction, 1 - level)
+        frame.loc[tested, "p_adjusted"] = adjusted
         frame.loc[tested, "significant"] = adjusted < (1 - level)
-    return ComparisonTable(rows=frame, level=level, correction=correction)
+
+
+# ----------------------------------------------------------------- within one survey
+
+DOMAIN_COLUMNS = (
+    "indicator", "option", "label", "crosswalk", "csp_name", "group_var", "a", "b",
+    "a_estimate", "b_estimate", "difference", "se", "ci_low", "ci_high", "df", "p_value",
+    "p_adjusted", "significant", "correction",
+)
+
+
+def compare_domains(
+    ws: WeightedSurvey,
+    schema: Schema,
+    group_var: str,
+    *,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Differences between every pair of ``group_var`` categories of one survey.
+
+    The two domains share one design, so the SE uses their covariance
+    (se² = v_aa + v_bb − 2 v_ab; t interval and p on the design's df). p-values are adjusted
+    across all pairs and indicators in the result. These are unpublished figures: apply
+    disclosure control (both domains' estimates published) before showing them.
+    """
+    if group_var not in ws.data.columns:
+        raise EstimationError(
+            f"subgroup variable {group_var!r} is not a column of {ws.survey.crosswalk.ref}"
+        )
+    cw = ws.survey.crosswalk
+    design = _design(ws, True)
+    groups = ws.data[group_var].astype("object")
+    levels = sorted(set(groups) - set(MISSING_TYPES))
+    out: list[dict[str, object]] = []
+    for ind in schema.indicators:
+        for item in (i for i in cw.items if i.concept == ind.concept):
+            values = ws.data[item.column].astype("object")
+            valid = ~values.isin(MISSING_TYPES).to_numpy()
+            y = values.isin(ind.success[ws.survey.scales[item.column]]).to_numpy(dtype=float)
+            for ga, gb in combinations(levels, 2):
+                da = valid & (groups == ga).to_numpy()
+                db = valid & (groups == gb).to_numpy()
+                if not da.any() or not db.any():
+                    continue
+                d = difference(design, y, da, db, level=level)
+                t = d.estimate / d.se if d.se > 0 else float("nan")
+                out.append({
+                    "indicator": ind.id, "option": item.option or "", "label": ind.label,
+                    "crosswalk": cw.ref, "csp_name": cw.csp_name, "group_var": group_var,
+                    "a": str(ga), "b": str(gb), "a_estimate": d.mean_a, "b_estimate": d.mean_b,
+                    "difference": d.estimate, "se": d.se, "ci_low": d.ci_low,
+                    "ci_high": d.ci_high, "df": d.df,
+                    "p_value": float(2 * stats.t.sf(abs(t), d.df)),
+                    "correction": correction,
+                })
+    frame = pd.DataFrame(out, columns=list(DOMAIN_COLUMNS))
+    frame["p_value"] = frame["p_value"].astype(float)
+    tested = frame["p_value"].notna()
+    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
+    frame["p_adjusted"] = np.nan
+    if tested.any():
+        adjusted = adjust_pvalues(frame.loc[tested, "p_value"].to_numpy(dtype=float),
+                                  correction, 1 - level)
+        frame.loc[tested, "p_adjusted"] = adjusted
+        frame.loc[tested, "significant"] = adjusted < (1 - level)
+    return frame
+
+
+# ----------------------------------------------------------------- age-restricted estimates
+
+
+def restricted_estimates(
+    surveys: Sequence[WeightedSurvey],
+    schema: Schema,
+    *,
+    ages: Mapping[str, AgeRange | None] = POPULATION_AGES,
+    level: float = 0.95,
+) -> EstimateTable:
+    """Estimates restricted to the common age range of each same-wave pair of populations.
+
+    For every pair of surveys of the same wave whose populations differ but share an age
+    range that both surveys' ``age_band`` categories tile exactly, each survey gets extra
+    rows with ``group_var='age_range'`` and ``group=<range code>`` (e.g. ``16_18``): a
+    domain of the full design, so SEs keep the raking and clustering. Append them to the
+    estimate table before disclosure control; :func:`compare` then uses them.
+    """
+    wanted: dict[int, set[tuple[AgeRange, tuple[str, ...]]]] = {}
+    for (i, wa), (j, wb) in combinations(enumerate(surveys), 2):
+        ca, cb = wa.survey.crosswalk, wb.survey.crosswalk
+        if ca.wave != cb.wave or ca.population == cb.population:
+            continue
+        target = common_range(ca.population, cb.population, ages)
+        if target is None:
+            continue
+        covers = [_survey_cover(ws, target, ages) for ws in (wa, wb)]
+        if covers[0] is None or covers[1] is None:
+            continue
+        wanted.setdefault(i, set()).add((target, covers[0]))
+        wanted.setdefault(j, set()).add((target, covers[1]))
+    tables: list[EstimateTable] = []
+    for i, ranges in sorted(wanted.items()):
+        ws = surveys[i]
+        for target, bands in sorted(ranges):
+            band = ws.data["age_band"].astype("object")
+            derived = np.where(band.isin(bands), target.code, "not_applicable")
+            data = ws.data.assign(**{AGE_RANGE_GROUP: derived})
+            est = estimate_indicators(dataclasses.replace(ws, data=data), schema,
+                                      by=[AGE_RANGE_GROUP], level=level)
+            keep = est.rows[est.rows["group_var"] == AGE_RANGE_GROUP]
+            tables.append(EstimateTable(rows=keep.reset_index(drop=True)))
+    return concat_tables(tables)
+
+
+def _survey_cover(
+    ws: WeightedSurvey, target: AgeRange, ages: Mapping[str, AgeRange | None]
+) -> tuple[str, ...] | None:
+    if "age_band" not in ws.data.columns:
+        return None
+    bands = sorted(set(ws.data["age_band"].astype(str)) - set(MISSING_TYPES))
+    return cover(bands, target, ages.get(ws.survey.crosswalk.population))
+
+
+# ----------------------------------------------------------------- comparability matrix
+
+MATRIX_COLUMNS = (
+    "theme",
+    "concept",
+    "concept_label",
+    "crosswalk",
+    "csp_name",
+    "instrument",
+    "wave",
+    "population",
+    "mode",
+    "grade",
+    "note",
+    "items",
+)
+
+#: Cell grade of a concept an instrument does not ask about.
+NOT_ASKED = "not asked"
+
+
+def comparability_matrix(schema: Schema, crosswalks: Sequence[Crosswalk]) -> pd.DataFrame:
+    """Concepts × instruments as a tidy table: one row per cell, with its grade and note.
+
+    Every non-demographic schema concept (theme ``demographics`` is left out) meets every
+    crosswalk. A concept asked by several items (the options of a multi-select question)
+    gets the weakest of their grades and their distinct notes joined; a concept an
+    instrument does not ask gets grade ``'not asked'`` and an empty note. Pivot with
+    ``frame.pivot_table(index='concept', columns='crosswalk', values='grade',
+    aggfunc='first')`` for the grid.
+    """
+    rows: list[dict[str, object]] = []
+    for concept in schema.concepts:
+        if concept.theme == "demographics":
+            continue
+        for cw in crosswalks:
+            items = [i for i in cw.items if i.concept == concept.id]
+            grade, note = NOT_ASKED, ""
+            if items:
+                grade = max((i.comparability for i in items), key=GRADES.index)
+                note = " / ".join(dict.fromkeys(i.note.strip() for i in items))
+            rows.append(
+                {
+                    "theme": concept.theme,
+                    "concept": concept.id,
+                    "concept_label": concept.label,
+                    "crosswalk": cw.ref,
+                    "csp_name": cw.csp_name,
+                    "instrument": cw.instrument,
+                    "wave": cw.wave,
+                    "population": cw.population,
+                    "mode": mode_family(cw.mode),
+                    "grade": grade,
+                    "note": note,
+                    "items": ", ".join(i.id for i in items),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(MATRIX_COLUMNS))

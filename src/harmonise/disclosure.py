@@ -1,21 +1,36 @@
-"""Disclosure control for published tables (primary small-cell suppression).
+"""Disclosure control for published tables: primary and secondary suppression, rounding.
 
 Rules (defaults follow the ONS-style threshold of 10, see docs/disclosure.md):
 
-* an estimate is suppressed when its unweighted base is under ``min_base``;
-* or when fewer than ``min_count`` respondents are in the success categories, or fewer
-  than ``min_count`` are outside them (the complement discloses just as much: base minus
-  count);
-* or when a small group (base under ``min_base_for_extremes``) all answer the same way
+**Primary suppression** of a proportion:
+
+* its unweighted base is under ``min_base``;
+* or fewer than ``min_count`` respondents are in the success categories, or fewer than
+  ``min_count`` are outside them (the complement discloses just as much: base minus count);
+* or a small group (base under ``min_base_for_extremes``) all answer the same way
   (0% or 100%: class disclosure).
 
-Suppressed rows keep their reason and lose every figure (estimate, SE, CI, counts), so a
-suppressed cell can never be shown as a number. Secondary suppression across linked
-tables is not done yet (see docs/disclosure.md for the plan).
+**Secondary suppression**, per *subgroup family* — the rows of one indicator × option ×
+survey × weighting × ``group_var`` (e.g. all ``age_band`` rows of Bedford's after-dark
+indicator) — whose total (the ``group_var='all'`` row) is published. Anyone can subtract the
+published groups' counts from the total; what they get is the combined counts of the
+unpublished cells (the suppressed groups plus any respondents in no published group, e.g.
+outside an age range). While that combination would itself fail the primary rules, the
+next smallest published group of the family (by base, then count) is suppressed too. For a
+two-category ``group_var`` this is the complement rule: a suppressed subgroup takes its
+complement with it.
+
+Suppressed rows keep their reason, a kind (``primary`` or ``secondary``) and lose every
+figure (estimate, SE, CI, design effect, count), so a suppressed cell can never be shown as
+a number; the report marks them with :data:`SUPPRESSED_MARK` and footnotes the reasons
+(:func:`footnotes`). **Weighted counts** are published only rounded to ``round_to``
+(:func:`round_weighted_counts`; :func:`apply_disclosure` rounds any column listed in
+``DisclosureRules.weighted_count_columns``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +39,16 @@ import pandas as pd
 from harmonise.models.harmonised import EstimateTable
 
 FIGURES = ("estimate", "se", "ci_low", "ci_high", "deff", "n_success")
+#: How a suppressed cell is shown in published tables (GSS symbol for "confidential").
+SUPPRESSED_MARK = "[c]"
+#: Keys of a subgroup family (rows that add up to the same total).
+FAMILY = ("indicator", "option", "crosswalk", "weighted", "group_var")
+#: Footnote per kind of suppression, for the report.
+KIND_NOTES = {
+    "primary": "too few respondents in this cell to publish it",
+    "secondary": "withheld so that another suppressed cell of the same breakdown cannot be "
+    "worked out from the total and the published cells",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +56,9 @@ class DisclosureRules:
     min_base: int = 10
     min_count: int = 10
     min_base_for_extremes: int = 50
+    secondary: bool = True
+    round_to: int = 5
+    weighted_count_columns: tuple[str, ...] = ("weighted_n", "weighted_count")
 
 
 def suppression_reason(n: int, n_success: int, rules: DisclosureRules) -> str:
@@ -46,15 +74,81 @@ def suppression_reason(n: int, n_success: int, rules: DisclosureRules) -> str:
     return ""
 
 
+def round_to_base(values: Sequence[float] | np.ndarray | pd.Series, base: int) -> np.ndarray:
+    """Round to the nearest multiple of ``base`` (halves away from zero); NaN stays NaN."""
+    x = np.asarray(values, dtype=float)
+    out: np.ndarray = np.sign(x) * np.floor(np.abs(x) / base + 0.5) * base
+    return out
+
+
+def round_weighted_counts(
+    frame: pd.DataFrame, columns: Sequence[str], base: int = 5
+) -> pd.DataFrame:
+    """A copy of ``frame`` with each named column of weighted counts rounded to ``base``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"no column(s) {missing} to round; columns are {list(frame.columns)}")
+    out = frame.copy()
+    for col in columns:
+        out[col] = round_to_base(out[col], base)
+    return out
+
+
+def _secondary(
+    rows: pd.DataFrame, n: np.ndarray, k: np.ndarray, reasons: list[str], rules: DisclosureRules
+) -> list[str]:
+    """Kinds ('' / 'primary' / 'secondary') after secondary suppression; fills ``reasons``."""
+    kinds = ["primary" if r else "" for r in reasons]
+    keys = [tuple(str(v) for v in t) for t in rows[list(FAMILY)].itertuples(index=False)]
+    groups = rows["group"].astype(str).tolist()
+    totals = {key[:-1]: i for i, key in enumerate(keys) if key[-1] == "all"}
+    families: dict[tuple[str, ...], list[int]] = {}
+    for i, key in enumerate(keys):
+        if key[-1] != "all":
+            families.setdefault(key, []).append(i)
+    for key, members in families.items():
+        total = totals.get(key[:-1])
+        if total is None or kinds[total]:
+            continue  # no published total to subtract from
+        group_var = key[-1]
+        hidden = [m for m in members if kinds[m]]
+        rest_n = n[total] - sum(n[m] for m in members)
+        rest_k = k[total] - sum(k[m] for m in members)
+        open_ = sorted((m for m in members if not kinds[m]), key=lambda m: (n[m], k[m], groups[m]))
+        protected = [groups[m] for m in hidden]
+        if rest_n > 0:
+            protected.append(f"respondents in no published {group_var} group")
+        while open_:
+            agg_n = rest_n + sum(n[m] for m in hidden)
+            agg_k = rest_k + sum(k[m] for m in hidden)
+            if agg_n <= 0 or not suppression_reason(int(agg_n), int(agg_k), rules):
+                break
+            nxt = open_.pop(0)
+            hidden.append(nxt)
+            kinds[nxt] = "secondary"
+            reasons[nxt] = (
+                f"secondary suppression: protects {', '.join(protected)} "
+                f"in the same {group_var} breakdown"
+            )
+    return kinds
+
+
 def apply_disclosure(table: EstimateTable, rules: DisclosureRules | None = None) -> EstimateTable:
-    """Return a copy of ``table`` with small cells suppressed and their figures removed."""
+    """Return a copy of ``table`` with small cells suppressed and their figures removed.
+
+    Adds the column ``suppression_kind`` (``''``, ``'primary'``, ``'secondary'``).
+    """
     rules = rules or DisclosureRules()
     rows = table.rows.copy()
-    reasons = [
-        suppression_reason(int(n), int(k), rules)
-        for n, k in zip(rows["n"], rows["n_success"].fillna(0), strict=True)
-    ]
+    n = rows["n"].fillna(0).to_numpy(dtype=float)
+    k = rows["n_success"].fillna(0).to_numpy(dtype=float)
+    reasons = [suppression_reason(int(a), int(b), rules) for a, b in zip(n, k, strict=True)]
+    if rules.secondary and len(rows):
+        kinds = _secondary(rows, n, k, reasons, rules)
+    else:
+        kinds = ["primary" if r else "" for r in reasons]
     rows["suppression_reason"] = pd.Series(reasons, index=rows.index, dtype="object")
+    rows["suppression_kind"] = pd.Series(kinds, index=rows.index, dtype="object")
     rows["suppressed"] = rows["suppression_reason"] != ""
     hide = rows["suppressed"].to_numpy()
     for col in FIGURES:
@@ -62,4 +156,21 @@ def apply_disclosure(table: EstimateTable, rules: DisclosureRules | None = None)
         rows.loc[hide, col] = np.nan
     rows["n"] = rows["n"].astype(float)
     rows.loc[rows["n"] < rules.min_base, "n"] = np.nan  # no unweighted count under the threshold
+    present = [c for c in rules.weighted_count_columns if c in rows.columns]
+    if present:
+        rows = round_weighted_counts(rows, present, rules.round_to)
+        rows.loc[hide, present] = np.nan
     return EstimateTable(rows=rows, meta=dict(table.meta) | {"disclosure": rules})
+
+
+def footnotes(table: EstimateTable) -> list[str]:
+    """One footnote per distinct suppression reason in ``table``, marked as in the tables."""
+    rows = table.rows
+    if "suppressed" not in rows.columns:
+        return []
+    shown = rows[rows["suppressed"].astype(bool)]
+    notes: list[str] = []
+    for reason in dict.fromkeys(shown["suppression_reason"].astype(str)):
+        kind = "secondary" if reason.startswith("secondary") else "primary"
+        notes.append(f"{SUPPRESSED_MARK} {KIND_NOTES[kind]}: {reason}")
+    return notes

@@ -4,7 +4,7 @@
                                                                         └──▶ compare ─▶ RunResult
 
 File reading happens through the stage loaders (ingest, crosswalk and targets readers);
-writing is left to ``harmonise.report``.
+writing is left to ``harmonise.report`` and storing to ``harmonise.store``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import harmonise
@@ -67,6 +68,8 @@ class RunResult:
     comparisons: ComparisonTable
     provenance: dict[str, object]
     rules: DisclosureRules = field(default_factory=DisclosureRules)
+    #: change between waves per CSP (harmonise.trends), when a CSP has several waves
+    trends: pd.DataFrame | None = None
 
 
 Progress = Callable[[str], None]
@@ -111,7 +114,8 @@ def run(
         cw_path = root / entry.crosswalk
         cw = load_crosswalk(cw_path)
         survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
-                             keep=cw.privacy.keep or None)
+                             keep=cw.privacy.keep or None,
+                             postcode_district=cw.privacy.postcode_district or None)
         ref = CrosswalkRef(
             crosswalk=cw.crosswalk, version=cw.version, sha256=content_hash(cw_path),
             path=entry.crosswalk,

@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from numbers import Number
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,10 @@ import pandas as pd
 from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
+from harmonise.models.report import Issue
 
 if TYPE_CHECKING:
-    from harmonise.models.crosswalk import Crosswalk
+    from harmonise.models.crosswalk import Crosswalk, Item
     from harmonise.models.schema import Schema
     from harmonise.models.survey import SurveyFile
 
@@ -73,16 +75,24 @@ def _missing_column_message(file: str, crosswalk: str, what: str, wanted: str,
     )
 
 
-def check_against_schema(crosswalk: Crosswalk, schema: Schema) -> list[str]:
-    """Every way the crosswalk does not fit the schema, as messages (empty when it fits)."""
-    problems: list[str] = []
+def schema_issues(crosswalk: Crosswalk, schema: Schema, file: str = "") -> list[Issue]:
+    """Every way the crosswalk does not fit the schema, as issues (empty when it fits)."""
+    issues: list[Issue] = []
     cw = crosswalk.ref
+
+    def add(code: str, message: str, item: str = "", value: str = "") -> None:
+        issues.append(Issue(code=code, message=message, file=file, item=item, value=value))
+
     if crosswalk.schema_ref != schema.ref:
-        problems.append(f"{cw} targets {crosswalk.schema_ref} but the schema is {schema.ref}")
+        add("schema-version-mismatch",
+            f"{cw} targets {crosswalk.schema_ref} but the schema is {schema.ref}",
+            value=crosswalk.schema_ref)
     try:
         schema.population(crosswalk.population)
     except KeyError:
-        problems.append(f"{cw}: population {crosswalk.population!r} is not in the schema")
+        add("population-not-in-schema",
+            f"{cw}: population {crosswalk.population!r} is not in the schema",
+            value=crosswalk.population)
     concepts = {c.id: c for c in schema.concepts}
     scale_ids = {s.id for s in schema.scales}
     indicators_by_concept: dict[str, list[str]] = {}
@@ -91,52 +101,65 @@ def check_against_schema(crosswalk: Crosswalk, schema: Schema) -> list[str]:
     for item in crosswalk.items:
         where = f"{cw} item {item.id!r}"
         if item.concept is None or item.comparability == "unassessed":
-            problems.append(
-                f"{where}: not assessed yet (concept or comparability missing); complete the "
-                "draft before harmonising with it"
-            )
+            missing = [("concept-missing", "concept")] if item.concept is None else []
+            if item.comparability == "unassessed":
+                missing.append(("grade-missing", "comparability"))
+            for code, what in missing:
+                add(code,
+                    f"{where}: not assessed yet ({what} missing); complete the "
+                    "draft before harmonising with it",
+                    item=item.id)
             continue
         concept = concepts.get(item.concept)
         if concept is None:
-            problems.append(f"{where}: concept {item.concept!r} is not in {schema.ref}")
+            add("concept-not-in-schema",
+                f"{where}: concept {item.concept!r} is not in {schema.ref}",
+                item=item.id, value=item.concept)
             continue
         scale_id = item.scale or concept.scale
         if scale_id not in scale_ids:
-            problems.append(f"{where}: scale {scale_id!r} is not in {schema.ref}")
+            add("scale-not-in-schema", f"{where}: scale {scale_id!r} is not in {schema.ref}",
+                item=item.id, value=scale_id)
             continue
         scale = schema.scale(scale_id)
         option_codes = [o.code for o in concept.options]
         if scale.kind == "multi":
             if item.option not in option_codes:
-                problems.append(
+                add("option-invalid",
                     f"{where}: multi-select concept {concept.id!r} needs 'option' set to one "
-                    f"of {option_codes}, got {item.option!r}"
-                )
+                    f"of {option_codes}, got {item.option!r}",
+                    item=item.id, value=item.option or "")
         elif item.option is not None:
-            problems.append(f"{where}: 'option' is only for multi-select concepts")
+            add("option-not-allowed", f"{where}: 'option' is only for multi-select concepts",
+                item=item.id, value=item.option)
         if scale.kind != "open":
             bad = sorted({t for t in item.recode.values() if t not in scale.codes})
             if bad:
-                problems.append(
+                add("target-not-in-scale",
                     f"{where}: recode targets {bad} are not categories of scale {scale_id!r} "
-                    f"({', '.join(scale.codes)})"
-                )
+                    f"({', '.join(scale.codes)})",
+                    item=item.id, value=", ".join(bad))
         else:
             bad = sorted({t for t in item.recode.values() if not _SLUG.match(t)})
             if bad:
-                problems.append(
+                add("target-not-slug",
                     f"{where}: codes {bad} for open scale must be lower-case slugs "
-                    "(letters, digits, underscores)"
-                )
+                    "(letters, digits, underscores)",
+                    item=item.id, value=", ".join(bad))
         for ind_id in indicators_by_concept.get(concept.id, []):
             ind = next(i for i in schema.indicators if i.id == ind_id)
             if scale_id not in ind.success:
-                problems.append(
+                add("indicator-lacks-scale",
                     f"{where}: indicator {ind_id!r} does not say which categories of scale "
                     f"{scale_id!r} count; add {scale_id} to its 'success' in the schema or "
-                    "recode to a scale it knows"
-                )
-    return problems
+                    "recode to a scale it knows",
+                    item=item.id, value=ind_id)
+    return issues
+
+
+def check_against_schema(crosswalk: Crosswalk, schema: Schema) -> list[str]:
+    """Every way the crosswalk does not fit the schema, as messages (empty when it fits)."""
+    return [i.message for i in schema_issues(crosswalk, schema)]
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -145,6 +168,145 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 def _labels_for(survey: SurveyFile, column: str) -> Mapping[Any, str]:
     info = survey.codebook.variables.get(column)
     return info.value_labels if info is not None else {}
+
+
+def _design_roles(crosswalk: Crosswalk) -> list[tuple[str, str]]:
+    design = crosswalk.design
+    return [
+        (role, col)
+        for role, col in (
+            ("respondent_id", crosswalk.respondent_id),
+            ("design.strata", design.strata),
+            ("design.cluster", design.cluster),
+            ("design.base_weight", design.base_weight),
+        )
+        if col is not None
+    ]
+
+
+def _resolve_columns(
+    survey: SurveyFile, crosswalk: Crosswalk, file: str
+) -> tuple[dict[str, str], list[Issue]]:
+    """Source column name as written in the crosswalk -> column in the data, and problems."""
+    data_file = survey.provenance.file_name
+    columns = [str(c) for c in survey.data.columns]
+    flagged = {f.name: f for f in survey.flagged}
+    resolved: dict[str, str] = {}
+    issues: list[Issue] = []
+
+    def resolve(what: str, item: str, wanted: str) -> None:
+        found = _find_column(columns, wanted)
+        if found is not None:
+            resolved[wanted] = found
+        elif wanted in flagged:
+            f = flagged[wanted]
+            issues.append(Issue(
+                code="column-identifying", file=file, item=item, variable=wanted,
+                message=(
+                    f"{data_file}: crosswalk {crosswalk.ref} {what} uses column {wanted!r}, "
+                    f"which was removed at ingest as identifying ({f.kind}: {f.reason}). Map a "
+                    "coded column instead, or keep it with a stated reason."
+                ),
+            ))
+        else:
+            issues.append(Issue(
+                code="column-missing", file=file, item=item, variable=wanted,
+                message=_missing_column_message(data_file, crosswalk.ref, what, wanted, columns),
+            ))
+
+    for item in crosswalk.items:
+        resolve(f"item {item.id!r}", item.id, item.source)
+    for role, col in _design_roles(crosswalk):
+        resolve(role, "", col)
+    return resolved, issues
+
+
+def _value_table(item: Item) -> dict[str, tuple[str, str]]:
+    """Normalised source value -> (target, 'category' | 'missing')."""
+    table: dict[str, tuple[str, str]] = {}
+    for key, target in item.recode.items():
+        table[normalise_value(key)] = (target, "category")
+    for key, mtype in item.missing.items():
+        table[normalise_value(key)] = (mtype, "missing")
+    return table
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One distinct source value of an item's column: its count and where it goes (or not)."""
+
+    value: object
+    norm: str
+    count: int
+    label: str
+    hit: tuple[str, str] | None
+
+
+def _match_values(survey: SurveyFile, item: Item, source: str) -> list[_Seen]:
+    series = survey.data[source]
+    table = _value_table(item)
+    labels = _labels_for(survey, source)
+    counts = series.value_counts(dropna=False, sort=False)
+    seen: list[_Seen] = []
+    for value, count in counts.items():
+        norm = normalise_value(value)
+        hit = table.get(norm)
+        if hit is None and norm != BLANK:
+            label = labels.get(value)
+            if label is not None:  # a code whose label is listed, e.g. SPSS 1 = "Very safe"
+                hit = table.get(normalise_value(label))
+        seen.append(_Seen(value, norm, int(count), labels.get(value, ""), hit))
+    return seen
+
+
+def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source: str,
+                    seen: _Seen, file: str) -> Issue:
+    series = survey.data[source]
+    row = int(np.flatnonzero(_equal_mask(series, seen.value))[0]) + 1
+    shown = "(blank)" if seen.norm == BLANK else repr(seen.value)
+    label_txt = f" (labelled {seen.label!r})" if seen.label else ""
+    return Issue(
+        code="value-not-in-recode", file=file, item=item.id, variable=source,
+        value=_display(seen.value, seen.norm), row=row,
+        message=(
+            f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) has value "
+            f"{shown}{label_txt} in {seen.count} row(s), first at data row {row}, which "
+            f"crosswalk {crosswalk.ref} does not list. Add it to the item's 'recode' or "
+            "'missing' table (in a new crosswalk version if this one is released)."
+        ),
+    )
+
+
+def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
+    """Every way the crosswalk does not fit this export, as issues (empty when it fits).
+
+    Errors: source or design columns missing or removed at ingest as identifying, values in
+    the data listed in neither ``recode`` nor ``missing``. Warning: data columns that are
+    neither used by the crosswalk nor listed under ``unmapped:`` (a question may have been
+    forgotten).
+    """
+    resolved, issues = _resolve_columns(survey, crosswalk, file)
+    for item in crosswalk.items:
+        source = resolved.get(item.source)
+        if source is None:
+            continue
+        for seen in _match_values(survey, item, source):
+            if seen.hit is None:
+                issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+    used = set(resolved.values())
+    columns = [str(c) for c in survey.data.columns]
+    listed = {c for name in crosswalk.unmapped if (c := _find_column(columns, name))}
+    for col in columns:
+        if col not in used and col not in listed:
+            issues.append(Issue(
+                code="column-unmapped", file=file, variable=col, severity="warning",
+                message=(
+                    f"{survey.provenance.file_name}: column {col!r} is not used by crosswalk "
+                    f"{crosswalk.ref}. Map it in an item, or list it under 'unmapped:' with "
+                    "the reason it is left out."
+                ),
+            ))
+    return issues
 
 
 def apply_crosswalk(
@@ -156,49 +318,17 @@ def apply_crosswalk(
     unlisted value raises :class:`UnmappedValueError` naming the file, variable, value,
     count and first row, never a silent missing.
     """
-    file = survey.provenance.file_name
     problems = check_against_schema(crosswalk, schema)
     if problems:
         raise CrosswalkError(
             f"{ref.path}: does not fit schema {schema.ref}:\n  - " + "\n  - ".join(problems)
         )
-    columns = [str(c) for c in survey.data.columns]
-    flagged = {f.name: f for f in survey.flagged}
-    resolved: dict[str, str] = {}
-    missing_cols: list[str] = []
-
-    def resolve(what: str, wanted: str) -> None:
-        found = _find_column(columns, wanted)
-        if found is None:
-            if wanted in flagged:
-                f = flagged[wanted]
-                missing_cols.append(
-                    f"{file}: crosswalk {crosswalk.ref} {what} uses column {wanted!r}, which was "
-                    f"removed at ingest as identifying ({f.kind}: {f.reason}). Map a coded "
-                    "column instead, or keep it with a stated reason."
-                )
-            else:
-                missing_cols.append(
-                    _missing_column_message(file, crosswalk.ref, what, wanted, columns)
-                )
-        else:
-            resolved[wanted] = found
-
-    for item in crosswalk.items:
-        resolve(f"item {item.id!r}", item.source)
-    design = crosswalk.design
-    for role, col in (
-        ("respondent_id", crosswalk.respondent_id),
-        ("design.strata", design.strata),
-        ("design.cluster", design.cluster),
-        ("design.base_weight", design.base_weight),
-    ):
-        if col is not None:
-            resolve(role, col)
-    if missing_cols:
-        raise CrosswalkError("\n".join(missing_cols))
+    resolved, column_issues = _resolve_columns(survey, crosswalk, ref.path)
+    if column_issues:
+        raise CrosswalkError("\n".join(i.message for i in column_issues))
 
     data = survey.data
+    design = crosswalk.design
     out = pd.DataFrame(index=pd.RangeIndex(len(data)))
     out["respondent_id"] = _respondent_ids(survey, crosswalk, resolved)
     out["_strata"] = _design_codes(data, resolved.get(design.strata or ""))
@@ -210,34 +340,14 @@ def apply_crosswalk(
     scales: dict[str, str] = {}
     for item in crosswalk.items:
         source = resolved[item.source]
-        series = data[source]
-        table: dict[str, tuple[str, str]] = {}
-        for key, target in item.recode.items():
-            table[normalise_value(key)] = (target, "category")
-        for key, mtype in item.missing.items():
-            table[normalise_value(key)] = (mtype, "missing")
-        labels = _labels_for(survey, source)
-        counts = series.value_counts(dropna=False, sort=False)
         mapping: dict[object, str] = {}
-        for value, count in counts.items():
-            norm = normalise_value(value)
-            hit = table.get(norm)
-            if hit is None and norm != BLANK:
-                label = labels.get(value)
-                if label is not None:  # a code whose label is listed, e.g. SPSS 1 = "Very safe"
-                    hit = table.get(normalise_value(label))
-            if hit is None:
-                row = int(np.flatnonzero(_equal_mask(series, value))[0]) + 1
-                shown = "(blank)" if norm == BLANK else repr(value)
-                label_txt = f" (labelled {labels[value]!r})" if value in labels else ""
+        for seen in _match_values(survey, item, source):
+            if seen.hit is None:
                 unmapped.append(
-                    f"{file}: variable {source!r} (item {item.id!r}) has value {shown}{label_txt} "
-                    f"in {int(count)} row(s), first at data row {row}, which crosswalk "
-                    f"{crosswalk.ref} does not list. Add it to the item's 'recode' or 'missing' "
-                    "table (in a new crosswalk version if this one is released)."
+                    _unlisted_issue(survey, crosswalk, item, source, seen, ref.path).message
                 )
                 continue
-            mapping[value] = hit[0]
+            mapping[seen.value] = seen.hit[0]
             audit_rows.append(
                 {
                     "crosswalk": crosswalk.ref,
@@ -245,15 +355,15 @@ def apply_crosswalk(
                     "concept": item.concept,
                     "option": item.option or "",
                     "source": source,
-                    "value": _display(value, norm),
-                    "value_label": labels.get(value, ""),
-                    "count": int(count),
-                    "target": hit[0],
-                    "target_kind": hit[1],
+                    "value": _display(seen.value, seen.norm),
+                    "value_label": seen.label,
+                    "count": seen.count,
+                    "target": seen.hit[0],
+                    "target_kind": seen.hit[1],
                 }
             )
         if not unmapped:
-            out[item.column] = _map_series(series, mapping)
+            out[item.column] = _map_series(data[source], mapping)
         scales[item.column] = item.scale or schema.concept(str(item.concept)).scale
     if unmapped:
         raise UnmappedValueError("\n".join(unmapped))

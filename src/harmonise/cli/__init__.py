@@ -55,6 +55,10 @@ COMMAND_MODULES = (
     "harmonise.cli.run",
     "harmonise.cli.ingest",
     "harmonise.cli.samples",
+    "harmonise.cli.report",
+    "harmonise.cli.crosswalk",
+    "harmonise.cli.provenance",
+    "harmonise.cli.estimate",
 )
 
 for _module in COMMAND_MODULES:

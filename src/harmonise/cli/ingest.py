@@ -1,12 +1,113 @@
-"""harmonise ingest: read one export, show its codebook and what was removed."""
+"""harmonise inspect (alias: ingest): read one export, show its codebook, draft a crosswalk."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
+
+DEFAULT_SCHEMA = Path("crosswalks/schema/perception-v1.yaml")
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    click.echo(f"{report['file']}: {report['format']}, {report['rows']} rows × "
+               f"{report['columns']} columns (encoding {report['encoding'] or 'n/a'}; "
+               f"sha256 {report['sha256'][:16]}…)")
+    for note in report["notes"]:
+        click.echo(f"  note: {note}")
+    for v in report["variables"]:
+        labels = f" [{len(v['value_labels'])} value labels]" if v["value_labels"] else ""
+        missing = [str(m) for m in v["user_missing"]] + [
+            f"{lo:g}..{hi:g}" for lo, hi in v["missing_ranges"]]
+        miss = f" user-missing {missing}" if missing else ""
+        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}")
+        if v["counts"]:
+            shown = ", ".join(
+                f"{c['value']}{'=' + c['label'] if c['label'] else ''}: {c['count']}"
+                for c in v["counts"][:12])
+            more = " …" if len(v["counts"]) > 12 else ""
+            click.echo(f"      {shown}{more}; blank: {v['n_blank']}")
+    for g in report["multi_select"]:
+        how = g["how"] + (f", split on {g['separator']!r}" if g["separator"] else "")
+        click.echo(f"  multi-select: {str(g['name'])[:60]} ({len(g['members'])} options; {how})")
+    if report["flagged"]:
+        click.echo("Flagged as identifying (values never shown):")
+        for f in report["flagged"]:
+            state = "kept" if f["kept"] else "removed"
+            click.echo(f"  {f['name']}: {f['kind']}, {state} — {f['reason']}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also write codebook.json, codebook.md and codebook.csv into this folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the codebook as JSON.")
+@click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
+@click.option("--sheet", default=None, help="Excel sheet name or 0-based number "
+              "(default: the first).")
+@click.option("--header-rows", type=int, default=None,
+              help="Header rows of a CSV/Excel export: 1, 2 (SurveyMonkey) or 3 (Qualtrics) "
+                   "[default: detect].")
+@click.option("--max-bytes", type=click.IntRange(1), default=None,
+              help="Refuse files larger than this [default: 200 MiB].")
+@click.option("--draft-crosswalk", "draft", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write a draft crosswalk for this export to this YAML file.")
+@click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=DEFAULT_SCHEMA, show_default=True,
+              help="Schema the draft crosswalk targets.")
+def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
+            sheet: str | None, header_rows: int | None, max_bytes: int | None,
+            draft: Path | None, schema_path: Path) -> None:
+    """Read one export and show its codebook: every variable with its type, question text,
+    value labels, user-missing codes and counts per value, the multi-select groups, and the
+    columns flagged as identifying (with why; their values are never shown).
+
+    Example:
+
+        harmonise inspect surveys/bedford/bedford-residents-2024.sav --out codebook/
+        harmonise inspect export.csv --draft-crosswalk crosswalks/luton/new-survey.v1.yaml
+    """
+    from harmonise.errors import ReportError
+    from harmonise.ingest import DEFAULT_MAX_BYTES, read_survey
+    from harmonise.ingest.codebook import codebook_report, to_csv, to_markdown
+
+    chosen_sheet: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() \
+        else sheet
+    survey = read_survey(file, encoding=encoding, sheet=chosen_sheet, header_rows=header_rows,
+                         max_bytes=max_bytes or DEFAULT_MAX_BYTES)
+    report = codebook_report(survey)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "codebook.json").write_text(json.dumps(report, indent=2, ensure_ascii=False)
+                                               + "\n", encoding="utf-8")
+            (out / "codebook.md").write_text(to_markdown(report), encoding="utf-8")
+            (out / "codebook.csv").write_text(to_csv(report), encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"{out}: cannot write the codebook ({exc}). Choose a folder "
+                              "you can write to with --out.") from None
+        click.echo(f"Wrote codebook.json, codebook.md and codebook.csv to {out}/", err=True)
+    if draft is not None:
+        from harmonise.crosswalk.draft import draft_crosswalk, draft_summary
+        from harmonise.crosswalk.io import load_schema
+
+        text = draft_crosswalk(survey, load_schema(schema_path), name=draft.name.split(".")[0])
+        try:
+            draft.parent.mkdir(parents=True, exist_ok=True)
+            draft.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"{draft}: cannot write the draft crosswalk ({exc}). Choose "
+                              "another path for --draft-crosswalk.") from None
+        n = draft_summary(text)
+        click.echo(f"Wrote draft crosswalk {draft}: {n['items']} items ({n['suggested']} with a "
+                   f"suggested concept), {n['unmapped']} identifying columns unmapped. A "
+                   "person must complete it before it can be released.", err=True)
 
 
 @click.command()
@@ -14,48 +115,16 @@ import click
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
 @click.option("--sheet", default=None, help="Excel sheet name (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the codebook as JSON.")
-def ingest(file: Path, encoding: str | None, sheet: str | None, as_json: bool) -> None:
-    """Read one export and print its codebook and the columns removed as identifying.
+@click.pass_context
+def ingest(ctx: click.Context, file: Path, encoding: str | None, sheet: str | None,
+           as_json: bool) -> None:
+    """Read one export and print its codebook (the same as `harmonise inspect FILE`).
 
     Example:
 
         harmonise ingest surveys/bedford/bedford-residents-2024.sav
     """
-    from harmonise.ingest import read_survey
-
-    survey = read_survey(file, encoding=encoding, sheet=sheet)
-    prov = survey.provenance
-    if as_json:
-        payload = {
-            "provenance": asdict(prov),
-            "flagged": [asdict(f) for f in survey.flagged],
-            "variables": [
-                {
-                    "name": v.name, "dtype": v.dtype, "label": v.label,
-                    "question": v.question, "option": v.option,
-                    "value_labels": {str(k): lab for k, lab in v.value_labels.items()},
-                    "user_missing": [str(m) for m in v.user_missing],
-                    "missing_ranges": [list(r) for r in v.missing_ranges],
-                }
-                for v in survey.codebook.variables.values()
-            ],
-            "multi_select": {k: list(v) for k, v in survey.codebook.multi_select.items()},
-        }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
-        return
-    click.echo(f"{prov.file_name}: {prov.format}, {prov.n_rows} rows × {prov.n_columns} columns "
-               f"(encoding {prov.encoding or 'n/a'}; sha256 {prov.sha256[:16]}…)")
-    for v in survey.codebook.variables.values():
-        labels = f" [{len(v.value_labels)} value labels]" if v.value_labels else ""
-        missing = f" user-missing {list(v.user_missing)}" if v.user_missing else ""
-        text = (v.label or "")[:70]
-        click.echo(f"  {v.name:<28} {v.dtype:<8} {text}{labels}{missing}")
-    for group, cols in survey.codebook.multi_select.items():
-        click.echo(f"  multi-select: {group[:60]} ({len(cols)} options)")
-    if survey.flagged:
-        click.echo("Removed as identifying (values never kept):")
-        for f in survey.flagged:
-            click.echo(f"  {f.name}: {f.kind} — {f.reason}")
+    ctx.invoke(inspect, file=file, encoding=encoding, sheet=sheet, as_json=as_json)
 
 
-COMMANDS = [ingest]
+COMMANDS = [inspect, ingest]

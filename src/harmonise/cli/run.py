@@ -19,19 +19,27 @@ import click
 @click.option("--min-count", type=click.IntRange(1), default=10, show_default=True,
               help="Suppress estimates resting on fewer respondents than this.")
 @click.option("--no-charts", is_flag=True, help="Skip the charts (faster).")
-def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts: bool) -> None:
+@click.option("--store", default=None, metavar="PATH|URL",
+              help="Workspace store the run is saved in: a SQLite file or a database URL "
+                   "(postgresql+psycopg://user@host/db) [default: OUT/harmonise.sqlite].")
+def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts: bool,
+        store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
-    Writes index.html, tidy CSV tables (estimates, comparisons, weighting, margins,
-    audit) and provenance.json into --out; nothing is written unless every stage succeeds.
+    Writes index.html, tables.xlsx, tidy CSV tables (estimates, comparisons, weighting,
+    margins, audit) and provenance.json into --out as one set (nothing is replaced unless
+    every file is complete), and saves the run's tables and metadata (no respondent
+    data) in the workspace store, from which 'harmonise report' can regenerate them.
 
     Example:
 
         harmonise run --manifest surveys/manifest.yaml --out reports
+        harmonise run --store postgresql+psycopg://analyst@db.example/harmonise
     """
     from harmonise.disclosure import DisclosureRules
     from harmonise.pipeline import run as run_pipeline
-    from harmonise.report import write_report
+    from harmonise.report import report_data, write_report
+    from harmonise.store import Store
 
     rules = DisclosureRules(min_base=min_count, min_count=min_count)
     steps: list[str] = []
@@ -42,10 +50,16 @@ def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts:
 
     result = run_pipeline(manifest.resolve(), root=root.resolve() if root else None,
                           rules=rules, progress=progress)
+    data = report_data(result)
+    location = store if store is not None else out / "harmonise.sqlite"
+    progress(f"save to store {location}")
+    with Store(location) as workspace:
+        run_id = workspace.save(data)
     progress("write report")
-    paths = write_report(result, out, charts=not no_charts)
+    paths = write_report(data, out, charts=not no_charts, run_id=run_id)
     comp = result.comparisons.rows
     click.echo(f"Wrote {len(paths)} files to {out}/ (open {out / 'index.html'})")
+    click.echo(f"Saved as run {run_id} in {location}")
     click.echo(
         f"{int(comp['compared'].astype(bool).sum())} comparisons made, "
         f"{int((~comp['compared'].astype(bool)).sum())} refused with reasons."

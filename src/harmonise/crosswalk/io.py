@@ -45,10 +45,15 @@ def read_yaml(path: Path) -> Any:
         raise CrosswalkError(
             f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
         ) from exc
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Parse YAML text with YAML 1.2 booleans; a syntax error names ``where`` and the line."""
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise CrosswalkError(f"{path}: not valid YAML: {exc}") from exc
+        raise CrosswalkError(f"{where}: not valid YAML: {exc}") from exc
 
 
 def content_hash(path: Path) -> str:

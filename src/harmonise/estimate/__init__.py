@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
+from harmonise.estimate.statistics import (
+    DifferenceEstimate,
+    TotalEstimate,
+    difference,
+    domain_means_covariance,
+    proportions,
+    total,
+)
 from harmonise.estimate.taylor import (
     CI_METHODS,
     CIMethod,
@@ -13,17 +21,25 @@ from harmonise.estimate.taylor import (
     mean,
     proportion,
 )
+from harmonise.estimate.variance import variance_matrix
 
 __all__ = [
     "CI_METHODS",
     "LONELY_PSU_OPTIONS",
     "CIMethod",
     "Design",
+    "DifferenceEstimate",
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
+    "TotalEstimate",
     "degrees_of_freedom",
+    "difference",
+    "domain_means_covariance",
     "linearised_variance",
     "mean",
     "proportion",
+    "proportions",
+    "total",
+    "variance_matrix",
 ]

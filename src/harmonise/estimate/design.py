@@ -2,17 +2,23 @@
 
 A :class:`Design` corresponds to::
 
-    d <- svydesign(ids = ~cluster (or ~1), strata = ~strata (or NULL),
-                   weights = ~w0, data = df, nest = TRUE)
-    d <- rake(d, list(~m1, ~m2, ...), list(pop1, pop2, ...))   # when ``raking`` is given
+    d <- svydesign(ids = ~c1 + c2 (or ~1), strata = ~strata (or NULL), weights = ~w0,
+                   fpc = ~N1 + N2 (or NULL), data = df, nest = TRUE)
+    d <- rake(d, ...) / postStratify(d, ...) / calibrate(d, ...)   # ``calibration``
 
-with ``weights`` the final weights (after raking, if any). Primary sampling units (PSUs)
-are nested in strata: cluster ids are made unique within each stratum. Without clusters
-every respondent is its own PSU; without strata there is one stratum.
+with ``weights`` the final weights. Stage-1 units (PSUs) are nested in strata; a unit
+at stage ``s > 1`` is nested in its stage ``s − 1`` unit, which is also its stratum (R's
+``svydesign`` does the same). Without clusters every respondent is its own PSU; without
+strata there is one stratum. As in R, stages after the first add variance only when
+``fpc`` is given.
+
+``fpc`` per stage holds either population sizes (all values > 1: units in the stratum
+at that stage) or sampling fractions (all ≤ 1), constant within each stratum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -21,11 +27,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
+from harmonise.weight.adjustments import Adjustment, GregAdjustment, RakingAdjustment
 
 LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
 LONELY_PSU_OPTIONS: tuple[str, ...] = ("fail", "remove", "adjust", "average", "certainty")
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 
 def _rows(mask: NDArray[np.bool_], limit: int = 10) -> str:
@@ -54,21 +62,56 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _dense(key: np.ndarray) -> IntArray:
+    _, inverse = np.unique(key, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def _combine(outer: IntArray, inner: IntArray) -> IntArray:
+    """Dense codes of the pairs ``(outer, inner)``."""
+    return _dense(outer * (int(inner.max()) + 1) + inner)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One sampling stage, precomputed for the variance (all arrays dense ``0..K-1``).
+
+    ``unit``: the unit of each row; ``group``: the stratum of each unit (stage 1: the
+    design's stratum; later: the enclosing unit); ``n``: sampled units per stratum (in
+    the whole sample); ``fraction``: sampling fraction per stratum (0 without fpc, so
+    ``1 − fraction`` is R's ``f``); ``group_label``: caller's stratum code per stratum.
+    """
+
+    unit: IntArray
+    group: IntArray
+    n: IntArray
+    fraction: FloatArray
+    group_label: IntArray
+
+
 @dataclass(frozen=True, eq=False)
 class Design:
     """Final weights plus the design information variances need.
 
-    ``raking`` holds the category-code array of each margin the weights were raked to
-    (in raking order); standard errors then account for the calibration as R's
-    ``rake()``d designs do. ``lonely_psu`` says what to do with a stratum that has a
-    single PSU (R's ``options(survey.lonely.psu=)``). Equality is identity.
+    ``clusters`` is one array (one-stage cluster sample) or a sequence of arrays, one
+    per stage (``ids = ~c1 + c2``). ``fpc`` is ``None`` or one array per stage (one
+    stage when ``clusters`` is ``None``). ``raking`` is shorthand for a ``rake()``d
+    design: the category codes of each margin the final weights were raked to.
+    ``calibration`` holds the adjustments of each weighting step in order (the
+    ``adjustment`` of a :class:`harmonise.weight.RakeResult`); SEs then account for the
+    calibration as R does. ``lonely_psu`` is R's ``options(survey.lonely.psu=)``.
+    ``nest=False`` requires every PSU to lie in one stratum (R's check), ``True`` makes
+    PSU ids unique within strata. Equality is identity.
     """
 
     weights: np.ndarray
     strata: np.ndarray | None = None
-    clusters: np.ndarray | None = None
+    clusters: np.ndarray | Sequence[np.ndarray] | None = None
     raking: tuple[np.ndarray, ...] = ()
     lonely_psu: LonelyPSU = "fail"
+    fpc: Sequence[np.ndarray] | np.ndarray | None = None
+    calibration: tuple[Adjustment, ...] = ()
+    nest: bool = True
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
@@ -98,13 +141,32 @@ class Design:
                     f"{_rows(c < 0)} (1-based); every respondent needs a category"
                 )
             raking.append(_frozen(c))
-        # Read-only copies, so the cached PSU structure can never go stale.
         object.__setattr__(self, "weights", _frozen(w))
         object.__setattr__(self, "raking", tuple(raking))
-        for name in ("strata", "clusters"):
-            values = getattr(self, name)
-            if values is not None:
-                object.__setattr__(self, name, _frozen(_codes(name, values, n)))
+        if self.strata is not None:
+            object.__setattr__(self, "strata", _frozen(_codes("strata", self.strata, n)))
+        clusters = self.clusters
+        if clusters is not None:
+            arrays = [clusters] if isinstance(clusters, np.ndarray) else list(clusters)
+            if not arrays:
+                raise EstimationError("design clusters: give at least one stage, or None")
+            names = [f"clusters stage {i + 1}" for i in range(len(arrays))]
+            frozen = tuple(_frozen(_codes(nm, a, n)) for nm, a in zip(names, arrays, strict=True))
+            object.__setattr__(self, "clusters", frozen[0] if len(frozen) == 1 else frozen)
+        if self.fpc is not None:
+            fpcs = [self.fpc] if isinstance(self.fpc, np.ndarray) else list(self.fpc)
+            fpc = tuple(_frozen(np.asarray(f, dtype=np.float64)) for f in fpcs)
+            object.__setattr__(self, "fpc", fpc)
+        for a in self.calibration:
+            size = a.w.size if isinstance(a, GregAdjustment) else a.weights.size
+            if size != n:
+                raise EstimationError(
+                    f"a calibration adjustment is for {size} respondents, the design has "
+                    f"{n}; build both from the same rows"
+                )
+        if not self.nest and self.strata is not None and self.stage_ids:
+            _check_nested(self.stratum_index, self.stage_ids[0])
+        _ = self.stages  # validate fpc now, not at the first estimate
 
     @property
     def n(self) -> int:
@@ -113,16 +175,32 @@ class Design:
 
     @property
     def calibrated(self) -> bool:
-        """Whether the weights were raked (R then keeps all rows when taking a domain)."""
-        return bool(self.raking)
+        """Whether the weights were calibrated (R then keeps all rows in a domain)."""
+        return bool(self.raking or self.calibration)
+
+    @cached_property
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        """Every calibration adjustment, in the order svyrecvar applies them."""
+        first: tuple[Adjustment, ...] = ()
+        if self.raking:
+            first = (RakingAdjustment(codes=self.raking, weights=self.weights),)
+        return first + tuple(self.calibration)
+
+    @cached_property
+    def stage_ids(self) -> tuple[IntArray, ...]:
+        """The caller's cluster codes per stage (empty without clusters)."""
+        if self.clusters is None:
+            return ()
+        if isinstance(self.clusters, np.ndarray):
+            return (self.clusters,)
+        return tuple(self.clusters)
 
     @cached_property
     def stratum_index(self) -> IntArray:
         """Stratum of each respondent as ``0..H-1``."""
         if self.strata is None:
             return np.zeros(self.n, dtype=np.int64)
-        _, inverse = np.unique(self.strata, return_inverse=True)
-        return inverse.astype(np.int64)
+        return _dense(self.strata)
 
     @cached_property
     def stratum_values(self) -> IntArray:
@@ -132,35 +210,102 @@ class Design:
         return np.unique(self.strata).astype(np.int64)
 
     @cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        """Units, strata, sample sizes and sampling fractions per stage."""
+        ids = self.stage_ids or (np.arange(self.n, dtype=np.int64),)
+        fpcs = self.fpc if isinstance(self.fpc, tuple) else None
+        if fpcs is not None and len(fpcs) != len(ids):
+            raise EstimationError(
+                f"design fpc has {len(fpcs)} stage(s) but the design has {len(ids)} "
+                "sampling stage(s); give one fpc column per stage of ids"
+            )
+        stages: list[Stage] = []
+        group_row = self.stratum_index
+        labels = self.stratum_values
+        unit = np.zeros(self.n, dtype=np.int64)
+        for s, cluster in enumerate(ids):
+            unit = _combine(group_row if s == 0 else unit, _dense(cluster))
+            group = np.empty(int(unit.max()) + 1, dtype=np.int64)
+            group[unit] = group_row
+            n_g = np.bincount(group).astype(np.int64)
+            fraction = np.zeros(n_g.size)
+            if fpcs is not None:
+                fraction = _fraction(fpcs[s], group_row, n_g, s + 1, fpcs)
+            stages.append(Stage(unit, group, n_g, fraction, labels))
+            group_row = unit
+            labels = np.arange(int(unit.max()) + 1, dtype=np.int64)
+        return tuple(stages)
+
+    @cached_property
     def psu_index(self) -> IntArray:
-        """PSU of each respondent as ``0..P-1``, unique across strata (``nest=TRUE``)."""
-        if self.clusters is None:
-            return np.arange(self.n, dtype=np.int64)
-        _, cluster = np.unique(self.clusters, return_inverse=True)
-        key: IntArray = self.stratum_index * (int(cluster.max()) + 1) + cluster.reshape(-1)
-        _, inverse = np.unique(key, return_inverse=True)
-        return inverse.reshape(-1).astype(np.int64)
+        """PSU of each respondent as ``0..P-1``, unique across strata."""
+        return self.stages[0].unit
 
     @cached_property
     def psu_stratum(self) -> IntArray:
         """Stratum (``0..H-1``) of each PSU."""
-        out = np.empty(int(self.psu_index.max()) + 1, dtype=np.int64)
-        out[self.psu_index] = self.stratum_index
-        return out
+        return self.stages[0].group
 
     @cached_property
     def psus_per_stratum(self) -> IntArray:
         """Number of PSUs in each stratum, over the whole sample."""
-        return np.bincount(self.psu_stratum).astype(np.int64)
+        return self.stages[0].n
 
     @cached_property
     def raking_codes(self) -> tuple[IntArray, ...]:
         """Each raking margin's codes as ``0..k-1`` (dense)."""
-        out = []
-        for codes in self.raking:
-            _, inverse = np.unique(codes, return_inverse=True)
-            out.append(inverse.reshape(-1).astype(np.int64))
-        return tuple(out)
+        return tuple(_dense(codes) for codes in self.raking)
 
 
-__all__ = ["LONELY_PSU_OPTIONS", "Design", "LonelyPSU"]
+def _check_nested(stratum: IntArray, psu: IntArray) -> None:
+    pairs = np.unique(np.column_stack([_dense(psu), stratum]), axis=0)
+    crossing = np.flatnonzero(np.bincount(pairs[:, 0]) > 1)
+    if crossing.size:
+        raise EstimationError(
+            f"{crossing.size} cluster(s) appear in more than one stratum at stage 1, so "
+            "clusters are not nested in strata; set nest: true if cluster ids are reused "
+            "across strata (R: 'Clusters not nested in strata at top level')"
+        )
+
+
+def _fraction(
+    fpc: FloatArray, group_row: IntArray, n_g: IntArray, stage: int, every: Sequence[FloatArray]
+) -> FloatArray:
+    """Sampling fraction per stratum from population sizes or fractions (R's as.fpc)."""
+    values = np.asarray(fpc, dtype=np.float64)
+    if values.shape != group_row.shape or not np.all(np.isfinite(values) | (values == np.inf)):
+        raise EstimationError(
+            f"design fpc stage {stage}: need one finite value per respondent, got shape "
+            f"{values.shape}; missing fpc values are not allowed"
+        )
+    all_values = np.concatenate([np.asarray(f, dtype=np.float64) for f in every])
+    popsize = bool(np.any(all_values > 1))
+    if popsize and np.any(all_values < 1):
+        raise EstimationError(
+            "design fpc mixes population sizes (> 1) and sampling fractions (< 1); give all "
+            "stages as population sizes or all as fractions (R: 'Must have all fpc>=1 or all "
+            "fpc<=1')"
+        )
+    first = np.full(n_g.size, np.nan)
+    first[group_row[::-1]] = values[::-1]
+    varies = values != first[group_row]
+    if varies.any():
+        raise EstimationError(
+            f"design fpc stage {stage} varies within a stratum (rows {_rows(varies)}, "
+            "1-based); the population size must be the same for every respondent of a stratum"
+        )
+    if popsize:
+        if np.any(first < n_g):
+            g = int(np.flatnonzero(first < n_g)[0])
+            raise EstimationError(
+                f"design fpc stage {stage}: a stratum has population size {first[g]:g} but "
+                f"{n_g[g]} sampled units (R: 'FPC implies >100% sampling'); check the fpc column"
+            )
+        fraction: FloatArray = np.where(np.isinf(first), 0.0, n_g / first)
+        return fraction
+    if np.any(first <= 0):
+        raise EstimationError(f"design fpc stage {stage}: sampling fractions must be > 0")
+    return first.astype(np.float64)
+
+
+__all__ = ["LONELY_PSU_OPTIONS", "Design", "LonelyPSU", "Stage"]

@@ -11,17 +11,11 @@ Every number agrees with R's ``survey`` package (4.1.1)::
 
 * Linearisation: scores ``z_i = w_i (y_i − ȳ) / Σ_domain w`` in the domain, 0 outside;
   rows outside the domain are never dropped.
-* Raked designs: before the variance, 10 backfitting sweeps (exactly 10, as R) over the
-  raking margins replace ``z`` by ``z − w · mean_c(z / w)``, the unweighted mean over all
-  respondents in each margin category ``c`` (R's ``svyrecvar`` for ``rake()``d designs).
-* One-stage variance: ``Σ_h n_h/(n_h − 1) Σ_j (t_hj − t̄_h)²`` over PSU totals ``t_hj``
-  of stratum ``h``, ``n_h`` counting every PSU of the stratum in the whole sample.
-* A stratum with one PSU follows ``Design.lonely_psu`` as R's ``survey.lonely.psu``:
-  ``fail`` raises, ``remove`` and ``certainty`` add 0, ``adjust`` adds the squared PSU
-  total (centred at 0, the population mean of the scores), ``average`` scales the
-  other strata's sum by ``strata / strata with ≥ 2 PSUs``. As in R, the strata looked at
-  are those with respondents in the domain — or all strata for a raked design, whose
-  domains keep every row.
+* Variance of the scores' total: :func:`harmonise.estimate.variance.variance_matrix`
+  (R's ``svyrecvar``: calibration adjustments — raking backfit, post-stratification,
+  GREG residuals — then the multistage variance with fpc and lonely-PSU options). As
+  in R, a domain of an uncalibrated design looks only at strata with respondents in the
+  domain; a calibrated design's domains keep every row.
 * ``df = `` distinct PSUs − distinct strata among the domain's respondents (R ``degf``).
 """
 
@@ -36,12 +30,12 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from harmonise.errors import EstimationError
-from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design
+from harmonise.estimate.design import Design
+from harmonise.estimate.variance import degrees_of_freedom as _degf
+from harmonise.estimate.variance import variance_matrix
 
 CIMethod = Literal["logit", "wald", "beta"]
 CI_METHODS: tuple[str, ...] = ("logit", "wald", "beta")
-#: R's svyrecvar backfits raking margins with exactly this many sweeps.
-RAKING_SWEEPS = 10
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -105,68 +99,15 @@ def _check_level(level: float) -> None:
         raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
 
 
-def _backfit(design: Design, x: FloatArray) -> FloatArray:
-    """R's calibration adjustment of scores for a rake()d design (10 sweeps)."""
-    w = design.weights
-    for _ in range(RAKING_SWEEPS):
-        for codes in design.raking_codes:
-            k = int(codes.max()) + 1
-            means = np.bincount(codes, weights=x / w, minlength=k) / np.bincount(codes, minlength=k)
-            x = x - w * means[codes]
-    return x
-
-
-def _lonely_message(design: Design, lonely: NDArray[np.int64]) -> str:
-    names = ", ".join(str(int(design.stratum_values[h])) for h in lonely)
-    which = f"strata {names} have" if lonely.size > 1 else f"stratum {names} has"
-    return (
-        f"{which} only one PSU (cluster), so the variance within it cannot be estimated; "
-        "set Design(lonely_psu=...) to one of "
-        f"{', '.join(o for o in LONELY_PSU_OPTIONS if o != 'fail')} "
-        "(as R's options(survey.lonely.psu=...)), or collapse the stratum with a similar one"
-    )
-
-
 def linearised_variance(design: Design, scores: np.ndarray, domain: np.ndarray) -> float:
     """Variance of the total of ``scores`` (0 outside ``domain``) under ``design``."""
-    x = np.asarray(scores, dtype=np.float64)
     d = _mask("domain", domain, design.n)
-    if design.raking:
-        x = _backfit(design, x)
-    n_h = design.psus_per_stratum
-    psu_h = design.psu_stratum
-    totals = np.bincount(design.psu_index, weights=x, minlength=psu_h.size)
-    centre = np.bincount(psu_h, weights=totals, minlength=n_h.size) / n_h
-    ss = np.bincount(psu_h, weights=(totals - centre[psu_h]) ** 2, minlength=n_h.size)
-    active = design.stratum_index if design.calibrated else design.stratum_index[d]
-    strata = np.unique(active)
-    ok = strata[n_h[strata] > 1]
-    lonely = strata[n_h[strata] == 1]
-    variance = float(np.sum(ss[ok] * n_h[ok] / (n_h[ok] - 1)))
-    if lonely.size == 0:
-        return variance
-    option = design.lonely_psu
-    if option == "fail":
-        raise EstimationError(_lonely_message(design, lonely))
-    if option == "adjust":
-        on_own = np.isin(psu_h, lonely)
-        variance += float(np.sum(totals[on_own] ** 2))
-    elif option == "average":
-        if ok.size == 0:
-            raise EstimationError(
-                "lonely_psu='average' needs at least one stratum with two or more PSUs, but "
-                "every stratum has one; use 'adjust' or 'remove', or collapse strata"
-            )
-        variance *= strata.size / ok.size
-    return variance
+    return float(variance_matrix(design, np.asarray(scores, dtype=np.float64), d)[0, 0])
 
 
 def degrees_of_freedom(design: Design, domain: np.ndarray) -> int:
     """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows."""
-    d = _mask("domain", domain, design.n)
-    psus = np.unique(design.psu_index[d]).size
-    strata = np.unique(design.stratum_index[d]).size
-    return int(psus - strata)
+    return _degf(design, _mask("domain", domain, design.n))
 
 
 def _t(p: float, df: float) -> float:

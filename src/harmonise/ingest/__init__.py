@@ -8,23 +8,29 @@ Order of work: the file is checked (exists, not empty, not over ``max_bytes``, a
 extension whose magic bytes agree), its bytes are read once and hashed, the reader for
 its extension turns them into data and codebook, then identifying columns are detected
 (:mod:`harmonise.ingest.privacy`) and dropped from the data and the codebook unless
-``keep`` states why one is needed. Values are the file's own: codes stay codes, user-missing
-codes stay codes, only blank cells are NaN.
+``keep`` states why one is needed (or ``postcode_district`` asks for a postcode's district
+only). Then, for CSV and Excel, text dates are read in one day/month order for the file
+(:mod:`harmonise.ingest.dates`) and multi-select answers held in one cell are split into
+one column per option (:mod:`harmonise.ingest.multiselect`). Values are the file's own:
+codes stay codes, user-missing codes stay codes, only blank cells are NaN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from harmonise.errors import IngestError
 from harmonise.ingest.common import RawTable, Reader, ReadOptions, make_provenance
+from harmonise.ingest.dates import apply_dates
 from harmonise.ingest.excel import read_xlsx
+from harmonise.ingest.multiselect import apply_splits
 from harmonise.ingest.privacy import detect_identifying, screen
 from harmonise.ingest.spss import read_por, read_sav
 from harmonise.ingest.stata import read_dta
 from harmonise.ingest.text import read_csv
-from harmonise.models.survey import Codebook, SurveyFile
+from harmonise.models.survey import Codebook, MultiSelectGroup, SurveyFile
 
 READERS: dict[str, Reader] = {
     ".sav": read_sav,
@@ -130,9 +136,10 @@ def _check_file(path: Path, max_bytes: int) -> int:
         )
     if size > max_bytes:
         raise IngestError(
-            f"{path.name}: is {size:,} bytes, over the limit of {max_bytes:,} bytes "
-            f"({max_bytes / 1024 / 1024:.0f} MiB). If the file is right, raise the limit with "
-            "read_survey(..., max_bytes=<bytes>); otherwise export only the survey responses."
+            f"{path.name}: is {size:,} bytes, over the limit of {max_bytes:,} bytes"
+            + (f" ({max_bytes / 1024 / 1024:.0f} MiB)" if max_bytes >= 1024 * 1024 else "")
+            + ". If the file is right, raise the limit (read_survey(..., max_bytes=<bytes>), "
+            "or --max-bytes on the command line); otherwise export only the survey responses."
         )
     return size
 
@@ -193,6 +200,7 @@ def read_survey(
     header_rows: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     keep: Mapping[str, str] | None = None,
+    postcode_district: Mapping[str, str] | None = None,
 ) -> SurveyFile:
     """Read one export faithfully, with identifying columns already removed.
 
@@ -200,7 +208,9 @@ def read_survey(
     ``sheet`` picks an .xlsx worksheet by name or 0-based number (default: the first).
     ``header_rows`` (1, 2 or 3; CSV and .xlsx) overrides header-row detection.
     ``keep`` maps a flagged column to the reason it is needed; it stays in the data and its
-    flag's reason starts ``"kept: "``. Raises :class:`IngestError` on anything unreadable.
+    flag's reason starts ``"kept: "``. ``postcode_district`` maps a postcode column to the
+    reason its district (``LU1 1AA`` -> ``LU1``) is needed; only the district is kept.
+    Raises :class:`IngestError` on anything unreadable.
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -217,23 +227,38 @@ def read_survey(
     content = path.read_bytes()
     _check_magic(path.name, ext, content)
     raw = reader(path, content, options)
-    return _assemble(path, content, raw, keep)
+    return _assemble(path, content, raw, keep, postcode_district)
 
 
-def _assemble(path: Path, content: bytes, raw: RawTable,
-              keep: Mapping[str, str] | None) -> SurveyFile:
-    flagged, dropped = screen(path.name, raw.data, raw.variables, keep)
-    gone = set(dropped)
-    data = raw.data.drop(columns=list(dropped))
+def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str] | None,
+              postcode_district: Mapping[str, str] | None) -> SurveyFile:
+    screened = screen(path.name, raw.data, raw.variables, keep, postcode_district)
+    gone = set(screened.dropped)
+    data = raw.data.drop(columns=list(screened.dropped))
+    for col, reduced in screened.replaced.items():
+        data[col] = reduced
     variables = {k: v for k, v in raw.variables.items() if k not in gone}
-    groups = {}
+    for col in screened.replaced:
+        variables[col] = replace(variables[col], dtype=str(data[col].dtype), value_labels={})
+    groups: dict[str, MultiSelectGroup] = {}
     for group, members in raw.multi_select.items():
         left = tuple(m for m in members if m not in gone)
         if left:
-            groups[group] = left
-    codebook = Codebook(variables=variables, multi_select=groups)
+            first = variables[left[0]]
+            groups[group] = MultiSelectGroup(name=group, members=left, how=raw.group_how,
+                                             question=first.question or first.label)
+    notes: tuple[str, ...] = ()
+    if raw.format in ("csv", "xlsx"):
+        hidden = frozenset(f.name for f in screened.flagged)
+        data, variables, notes = apply_dates(path.name, data, variables, hidden)
+        data, variables, split = apply_splits(path.name, data, variables, skip=hidden)
+        groups.update(split)
+    codebook = Codebook(variables=variables,
+                        multi_select={k: g.members for k, g in groups.items()},
+                        groups=groups, notes=notes)
     return SurveyFile(data=data, codebook=codebook,
-                      provenance=make_provenance(path, content, raw, data), flagged=flagged)
+                      provenance=make_provenance(path, content, raw, data),
+                      flagged=screened.flagged)
 
 
 __all__ = [

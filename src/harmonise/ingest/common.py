@@ -8,11 +8,13 @@ identifying-column screen, the checks every format shares and the provenance are
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ class RawTable:
     reader: str
     encoding: str | None = None
     multi_select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    group_how: str = "option_columns"  # how multi_select was found: see MultiSelectGroup
 
 
 Reader = Callable[[Path, bytes, ReadOptions], RawTable]
@@ -203,7 +206,30 @@ def _is_dichotomy(series: pd.Series, info: VariableInfo | None) -> bool:
 
 READSTAT_ERRORS: tuple[type[BaseException], ...] = (
     pyreadstat.ReadstatError, pyreadstat.PyreadstatError, ValueError, UnicodeError, OSError,
+    OverflowError, IndexError, KeyError,
 )
+"""What pyreadstat raises on damaged input (OverflowError: a date out of range; IndexError
+and KeyError: inconsistent metadata, both found by fuzzing)."""
+
+_DUPLICATED = re.compile(r"column '(?P<name>.*)' is duplicated, renamed to")
+
+
+@contextlib.contextmanager
+def renamed_duplicates(file: str) -> Iterator[None]:
+    """pyreadstat renames a repeated column (with a warning): make that an IngestError."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    names = [m.group("name") for w in caught
+             if (m := _DUPLICATED.search(str(w.message))) is not None]
+    if names:
+        raise IngestError(
+            f"{file}: duplicate variable names: {sorted(set(names))} appear more than once. "
+            "Every variable needs its own name: rename the copies in SPSS/Stata (or drop them), "
+            "save and upload again."
+        )
+    for w in caught:  # anything else is passed on as it came
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def readstat_failure(file: str, what: str, exc: BaseException, how_to_export: str) -> IngestError:
@@ -232,6 +258,45 @@ def as_frame(df: Any) -> pd.DataFrame:
     return df
 
 
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date | dt.datetime | dt.time | pd.Timestamp)
+
+
+def check_labels_fit_types(file: str, data: pd.DataFrame, variables: Mapping[str, VariableInfo],
+                           meta: Any) -> None:
+    """Value labels must label values of the variable's type (codes, or text for strings).
+
+    A date/time display format on a labelled code variable turns its codes into dates
+    (1 -> 1582-10-15): the labels then label nothing, and reading on would silently lose
+    the answers. Labels with text keys on a numeric variable are the same mistake.
+    """
+    formats: Mapping[str, str] = getattr(meta, "original_variable_types", None) or {}
+    for name, info in variables.items():
+        if not info.value_labels:
+            continue
+        column = data[name]
+        filled = column.dropna()
+        dated = pd.api.types.is_datetime64_any_dtype(column.dtype) or (
+            len(filled) > 0 and _is_date(filled.iloc[0]))
+        text_keys = [k for k in info.value_labels if isinstance(k, str)]
+        numeric = pd.api.types.is_numeric_dtype(column.dtype)
+        if not dated and not (numeric and text_keys):
+            continue
+        fmt = formats.get(name, "?")
+        row = int(column.notna().to_numpy().argmax()) + 1 if len(filled) else 0
+        value = filled.iloc[0] if len(filled) else None
+        first = list(info.value_labels.items())[:3]
+        shown = ", ".join(f"{k!r} = {v!r}" for k, v in first)
+        kind = "dates" if dated else "numbers"
+        raise IngestError(
+            f"{file}: variable {name!r} has display format {fmt}, so its values read as "
+            f"{kind} (e.g. {value!s} at row {row}), but its value labels are for "
+            f"{'codes' if dated else 'text'} ({shown}, …): the format or the labels are "
+            "wrong. In SPSS/Stata give the variable a plain numeric format (e.g. F8.0 or "
+            "%8.0g) or remove the labels that do not belong to it, save and upload again."
+        )
+
+
 def finish_readstat(file: str, df: pd.DataFrame, meta: Any, *, fmt: str, reader: str,
                     encoding: str | None) -> RawTable:
     """Checks and codebook shared by the pyreadstat readers (SPSS and Stata)."""
@@ -240,9 +305,12 @@ def finish_readstat(file: str, df: pd.DataFrame, meta: Any, *, fmt: str, reader:
     data = blank_text_to_nan(df)
     check_has_rows(file, data, "cases")
     variables = variables_from_meta(data, meta)
-    groups = mr_set_groups(meta, names) or dichotomy_groups(data, variables)
+    check_labels_fit_types(file, data, variables, meta)
+    declared = mr_set_groups(meta, names)
+    groups = declared or dichotomy_groups(data, variables)
     return RawTable(data=data, variables=variables, format=fmt, reader=reader,
-                    encoding=encoding, multi_select=groups)
+                    encoding=encoding, multi_select=groups,
+                    group_how="mr_set" if declared else "dichotomies")
 
 
 # --- header rows of CSV and Excel exports ---------------------------------------------------

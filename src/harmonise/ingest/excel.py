@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,26 @@ from harmonise.models.survey import VariableInfo
 _REEXPORT = "Open it in Excel and save it again as .xlsx (Excel Workbook), or export it again."
 
 
+def _first_broken_member(zf: zipfile.ZipFile) -> str | None:
+    """The first part that fails to decompress or fails its checksum, else None."""
+    for info in zf.infolist():
+        try:
+            with zf.open(info) as fh:
+                while fh.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            return info.filename
+    return None
+
+
 def _check_container(file: str, content: bytes) -> None:
     """A readable zip holding an Excel workbook (not a Word file or an OpenDocument sheet)."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
             names = set(zf.namelist())
-            broken = zf.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            broken = _first_broken_member(zf)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
+            NotImplementedError) as exc:
         raise IngestError(
             f"{file}: is not a readable .xlsx workbook: the zip container is damaged "
             f"({exc}). The file is probably truncated (an interrupted download or copy). "
@@ -52,7 +66,8 @@ def _check_container(file: str, content: bytes) -> None:
         ) from None
     if broken is not None:
         raise IngestError(
-            f"{file}: is corrupt: part {broken!r} of the workbook fails its checksum. "
+            f"{file}: is corrupt: part {broken!r} of the workbook cannot be decompressed or "
+            "fails its checksum (a damaged download or copy). "
             + _REEXPORT
         )
     if "xl/workbook.xml" not in names:

@@ -294,38 +294,103 @@ def detect_identifying(
     return tuple(out)
 
 
+_OUTWARD = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(?: ?\d[A-Z]{2}| ?\d)?$")
+
+
+def postcode_district(value: object) -> str | None:
+    """``"lu1 1aa"`` -> ``"LU1"``; a district or sector gives its district; else None."""
+    if not isinstance(value, str):
+        return None
+    m = _OUTWARD.match(" ".join(value.upper().split()))
+    if m is None:
+        return None
+    return m.group(1)
+
+
+def reduce_to_district(series: pd.Series) -> tuple[pd.Series, int]:
+    """Postcodes reduced to their district; anything else blank. Returns (series, n blanked)."""
+    filled = series.notna()
+    out = series.map(postcode_district)
+    lost = int((filled & out.isna()).sum())
+    return out.astype("str").where(out.notna()), lost
+
+
+def _check_overrides(file: str, columns: list[str], which: str,
+                     table: Mapping[str, str]) -> None:
+    unknown = [k for k in table if k not in columns]
+    if unknown:
+        raise IngestError(
+            f"{file}: {which} names column(s) {unknown} which are not in the file; its columns "
+            f"are {columns}. Fix the names in {which} (they are matched exactly)."
+        )
+    no_reason = [k for k, why in table.items() if not str(why).strip()]
+    if no_reason:
+        raise IngestError(
+            f"{file}: {which} gives no reason for column(s) {no_reason}; state why each "
+            "identifying column is needed (e.g. 'school is the cluster of the design')."
+        )
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the privacy screen decided: every flag, the columns to drop, columns replaced."""
+
+    flagged: tuple[FlaggedColumn, ...]
+    dropped: tuple[str, ...]
+    replaced: Mapping[str, pd.Series]
+
+
 def screen(
     file: str,
     data: pd.DataFrame,
     variables: Mapping[str, VariableInfo],
     keep: Mapping[str, str] | None = None,
-) -> tuple[tuple[FlaggedColumn, ...], tuple[str, ...]]:
-    """Flag identifying columns and apply ``keep`` (column -> stated reason).
+    postcode_districts: Mapping[str, str] | None = None,
+) -> Screened:
+    """Flag identifying columns and apply ``keep`` and ``postcode_districts``.
 
-    Returns every flag (a kept column's reason starts ``"kept: "``) and the names to drop.
+    ``keep``: column -> stated reason; the column stays as it is and its flag's reason
+    starts ``"kept: "``. ``postcode_districts``: column -> stated reason; the column stays,
+    reduced to postcode districts (``LU1 1AA`` -> ``LU1``), other values blank (counted in
+    the reason, never shown). Every other flagged column is dropped.
     """
     keep = dict(keep or {})
+    districts = dict(postcode_districts or {})
     columns = [str(c) for c in data.columns]
-    unknown = [k for k in keep if k not in columns]
-    if unknown:
+    _check_overrides(file, columns, "keep", keep)
+    _check_overrides(file, columns, "postcode_district", districts)
+    both = sorted(set(keep) & set(districts))
+    if both:
         raise IngestError(
-            f"{file}: keep names column(s) {unknown} which are not in the file; its columns "
-            f"are {columns}. Fix the names in keep (they are matched exactly)."
+            f"{file}: column(s) {both} are in both keep and postcode_district; list each in "
+            "one of them (postcode_district keeps only the district)."
         )
-    no_reason = [k for k, why in keep.items() if not str(why).strip()]
-    if no_reason:
-        raise IngestError(
-            f"{file}: keep gives no reason for column(s) {no_reason}; state why each "
-            "identifying column is needed (e.g. 'school is the cluster of the design')."
-        )
+    found = {f.name: f for f in detect_identifying(data, variables)}
+    for col in districts:
+        if col not in found:
+            found[col] = FlaggedColumn(name=col, kind="postcode",
+                                       reason="postcode: listed in postcode_district")
     flagged: list[FlaggedColumn] = []
     dropped: list[str] = []
-    for f in detect_identifying(data, variables):
-        if f.name in keep:
+    replaced: dict[str, pd.Series] = {}
+    for col in columns:
+        f = found.get(col)
+        if f is None:
+            continue
+        if col in keep:
+            why = keep[col].strip()
+            flagged.append(FlaggedColumn(name=col, kind=f.kind, kept=True, kept_reason=why,
+                                         reason=f"kept: {why} (flagged because {f.reason})"))
+        elif col in districts:
+            why = districts[col].strip()
+            reduced, lost = reduce_to_district(data[col])
+            replaced[col] = reduced
+            extra = f"; {lost} value(s) that are not postcodes blanked" if lost else ""
             flagged.append(FlaggedColumn(
-                name=f.name, kind=f.kind,
-                reason=f"kept: {keep[f.name].strip()} (flagged because {f.reason})"))
+                name=col, kind=f.kind, kept=True, kept_reason=f"district only: {why}",
+                reason=f"kept as postcode district only: {why}{extra} (flagged because "
+                       f"{f.reason})"))
         else:
             flagged.append(f)
-            dropped.append(f.name)
-    return tuple(flagged), tuple(dropped)
+            dropped.append(col)
+    return Screened(tuple(flagged), tuple(dropped), replaced)

@@ -24,7 +24,9 @@ from harmonise.ingest.common import (
     as_frame,
     finish_readstat,
     readstat_failure,
+    renamed_duplicates,
 )
+from harmonise.ingest.savcheck import check_sav_dictionary
 
 POR_NOTE = "no user-missing information: .por files read this way lose it"
 
@@ -34,9 +36,11 @@ def read_sav(path: Path, content: bytes, options: ReadOptions) -> RawTable:
     file = path.name
     fmt = "zsav" if content.startswith(b"$FL3") else "sav"
     what = "an SPSS .zsav file" if fmt == "zsav" else "an SPSS .sav file"
+    check_sav_dictionary(file, content)
     try:
-        df, meta = pyreadstat.read_sav(io.BytesIO(content), user_missing=True,
-                                       encoding=options.encoding)
+        with renamed_duplicates(file):
+            df, meta = pyreadstat.read_sav(io.BytesIO(content), user_missing=True,
+                                           encoding=options.encoding)
     except READSTAT_ERRORS as exc:
         raise readstat_failure(file, what, exc, "Save it again from SPSS (File > Save As, "
                                "SPSS Statistics .sav) and upload the new file.") from None
@@ -54,7 +58,8 @@ def read_por(path: Path, content: bytes, options: ReadOptions) -> RawTable:
             "encoding option). Leave it out, or save the data from SPSS as .sav."
         )
     try:
-        df, meta = pyreadstat.read_por(io.BytesIO(content))
+        with renamed_duplicates(file):
+            df, meta = pyreadstat.read_por(io.BytesIO(content))
     except READSTAT_ERRORS as exc:
         raise readstat_failure(file, "an SPSS portable .por file", exc,
                                "Export it again from SPSS, preferably as .sav.") from None

@@ -22,6 +22,7 @@ from harmonise.ingest.common import (
     as_frame,
     finish_readstat,
     readstat_failure,
+    renamed_duplicates,
 )
 
 _XML_START, _XML_END = b"<stata_dta>", b"</stata_dta>"
@@ -38,8 +39,9 @@ def read_dta(path: Path, content: bytes, options: ReadOptions) -> RawTable:
             + _HOW
         )
     try:
-        df, meta = pyreadstat.read_dta(io.BytesIO(content), user_missing=True,
-                                       encoding=options.encoding)
+        with renamed_duplicates(file):
+            df, meta = pyreadstat.read_dta(io.BytesIO(content), user_missing=True,
+                                           encoding=options.encoding)
     except READSTAT_ERRORS as exc:
         raise readstat_failure(file, "a Stata .dta file", exc, _HOW) from None
     encoding = options.encoding or getattr(meta, "file_encoding", None)

@@ -1,9 +1,12 @@
 """A versioned crosswalk: one survey instrument mapped item by item to schema concepts.
 
 Files live at ``crosswalks/<csp>/<instrument>.vN.yaml``. The model forbids unknown keys so a
-typo is an error, not a silently ignored setting. Checks that need the schema live in
-``harmonise.crosswalk.check_against_schema``; checks that need the data live in
-``harmonise.recode``.
+typo is an error, not a silently ignored setting. Checks that need the schema or the data live in
+``harmonise.recode`` (``schema_issues``, ``data_issues``); ``harmonise.crosswalk.validate``
+runs them all and returns a :class:`~harmonise.models.report.Report`.
+
+Validators raise errors whose pydantic ``type`` is a stable issue code (see
+:data:`harmonise.models.report.ISSUE_CODES`), so a validation report can name each problem.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from harmonise.models.schema import Grade, MissingType
 
@@ -20,6 +24,11 @@ RecodeKey = int | float | str
 
 #: The key that matches an empty cell (system-missing, blank string) in the source data.
 BLANK = "(blank)"
+
+
+def _problem(code: str, message: str) -> PydanticCustomError:
+    """A validation error with a stable issue code as its type (message kept verbatim)."""
+    return PydanticCustomError(code, "{message}", {"message": message})
 
 
 class _Strict(BaseModel):
@@ -82,9 +91,10 @@ class Item(_Strict):
         if isinstance(table, dict):
             for key in table:
                 if isinstance(key, bool):
-                    raise ValueError(
+                    raise _problem(
+                        "yaml-boolean-key",
                         f"key {key!r} is a YAML boolean; quote it (e.g. 'Yes', 'true') "
-                        "so it matches the text in the data"
+                        "so it matches the text in the data",
                     )
         return table
 
@@ -97,9 +107,10 @@ class Item(_Strict):
             for key in table:
                 norm = normalise_value(key)
                 if norm in seen:
-                    raise ValueError(
+                    raise _problem(
+                        "value-listed-twice",
                         f"item '{self.id}': source value {key!r} is listed twice "
-                        f"(also as {seen[norm]!r}) across 'recode' and 'missing'"
+                        f"(also as {seen[norm]!r}) across 'recode' and 'missing'",
                     )
                 seen[norm] = repr(key)
         return self
@@ -146,21 +157,22 @@ class Crosswalk(_Strict):
         ids = [i.id for i in self.items]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"item ids repeated: {dupes}")
+            raise _problem("item-id-repeated", f"item ids repeated: {dupes}")
         cols = [i.column for i in self.items]
         dupes = sorted({c for c in cols if cols.count(c) > 1})
         if dupes:
-            raise ValueError(f"two items fill the same concept/option: {dupes}")
+            raise _problem("column-repeated", f"two items fill the same concept/option: {dupes}")
         if self.fieldwork_end < self.fieldwork_start:
-            raise ValueError("fieldwork_end is before fieldwork_start")
+            raise _problem("fieldwork-dates", "fieldwork_end is before fieldwork_start")
         if self.status == "released":
             incomplete = [
                 i.id for i in self.items if i.concept is None or i.comparability == "unassessed"
             ]
             if incomplete:
-                raise ValueError(
+                raise _problem(
+                    "release-incomplete",
                     f"a released crosswalk needs a concept and a comparability grade for every "
                     f"item; items {incomplete} are incomplete (keep status: draft until a "
-                    "person has assessed them)"
+                    "person has assessed them)",
                 )
         return self

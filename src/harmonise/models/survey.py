@@ -35,11 +35,36 @@ class VariableInfo:
 
 
 @dataclass(frozen=True)
+class MultiSelectGroup:
+    """How a multi-select question was recognised, for the codebook.
+
+    ``how`` is one of ``"mr_set"`` (declared in the SPSS file), ``"dichotomies"`` (numbered
+    0/1 columns), ``"option_columns"`` (one column per option under a shared question) or
+    ``"split_cell"`` (one cell holding every ticked option, split on ``separator`` from
+    ``source_column``, which is replaced by the member columns).
+    """
+
+    name: str
+    members: tuple[str, ...]
+    how: str
+    question: str | None = None
+    source_column: str | None = None
+    separator: str | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Codebook:
-    """Variables in file order, and multi-select groups (group name -> member columns)."""
+    """Variables in file order, and multi-select groups (group name -> member columns).
+
+    ``groups`` says how each multi-select group was found (same keys as ``multi_select``);
+    ``notes`` records file-wide decisions a reader made (e.g. "dates read as dd/mm/yyyy").
+    """
 
     variables: Mapping[str, VariableInfo]
     multi_select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    groups: Mapping[str, MultiSelectGroup] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,11 +83,16 @@ class Provenance:
 
 @dataclass(frozen=True)
 class FlaggedColumn:
-    """A column detected as identifying and removed at the door (its values are never kept)."""
+    """A column detected as identifying: removed at the door unless kept with a reason.
+
+    Values and counts of a flagged column are never shown, kept or not.
+    """
 
     name: str
     kind: str  # email, name, phone, postcode, ip_address, date_of_birth, free_text
     reason: str
+    kept: bool = False  # kept in the data (a stated reason), possibly reduced (postcode district)
+    kept_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,19 @@ GRADE_COLOURS = {
 }
 
 
+#: One font for every chart (matplotlib ships it), so images are the same on every machine.
+FONT = "DejaVu Sans"
+
+
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def survey_labels(rows: pd.DataFrame) -> pd.Series:
+    """'Luton\nadults 18plus, 2025': partnership (short), population and wave."""
+    short = rows["csp_name"].str.replace(" Community Safety Partnership", "", regex=False)
+    population = rows["population"].str.replace("_", " ", regex=False)
+    return short + "\n" + population + ", " + rows["wave"].astype(str)
 
 
 def indicator_chart(rows: pd.DataFrame, title: str) -> ggplot:
@@ -41,7 +52,7 @@ def indicator_chart(rows: pd.DataFrame, title: str) -> ggplot:
     ``rows``: weighted, overall, non-suppressed EstimateTable rows of single-answer indicators.
     """
     df = rows.assign(
-        survey=rows["csp_name"] + "\n" + rows["population"].str.replace("_", " "),
+        survey=survey_labels(rows),
         pct=rows["estimate"] * 100,
         lo=rows["ci_low"] * 100,
         hi=rows["ci_high"] * 100,
@@ -53,17 +64,20 @@ def indicator_chart(rows: pd.DataFrame, title: str) -> ggplot:
         + coord_flip()
         + facet_wrap("panel", ncol=1, scales="free_y")
         + scale_y_continuous(limits=(0, 100))
-        + scale_color_manual(values=GRADE_COLOURS, name="Comparability grade")
+        + scale_color_manual(values=GRADE_COLOURS, breaks=list(GRADE_COLOURS),
+                             name="Comparability grade")
         + labs(x="", y="% (weighted, 95% CI)", title=title)
         + theme_bw()
         + theme(figure_size=(8, 1.6 + 1.5 * df["panel"].nunique()),
-                strip_text=element_text(size=8), legend_position="bottom")
+                text=element_text(family=FONT),
+                strip_text=element_text(size=8, family=FONT), legend_position="bottom")
     )
 
 
 def multiselect_chart(rows: pd.DataFrame, title: str) -> ggplot:
     """Share selecting each option, per survey (dodged bars with 95% CIs)."""
     df = rows.assign(
+        survey=survey_labels(rows).str.replace("\n", " · ", regex=False),
         pct=rows["estimate"] * 100,
         lo=rows["ci_low"] * 100,
         hi=rows["ci_high"] * 100,
@@ -71,7 +85,7 @@ def multiselect_chart(rows: pd.DataFrame, title: str) -> ggplot:
     )
     dodge = position_dodge(width=0.8)
     return (
-        ggplot(df, aes(x="option_label", y="pct", fill="csp_name"))
+        ggplot(df, aes(x="option_label", y="pct", fill="survey"))
         + geom_col(position=dodge, width=0.75)
         + geom_errorbar(aes(ymin="lo", ymax="hi"), position=dodge, width=0.25)
         + coord_flip()
@@ -79,5 +93,5 @@ def multiselect_chart(rows: pd.DataFrame, title: str) -> ggplot:
         + labs(x="", y="% selecting (weighted, 95% CI)", fill="Survey", title=title)
         + theme_bw()
         + theme(figure_size=(8, 1.5 + 0.55 * df["option_label"].nunique()),
-                legend_position="bottom")
+                text=element_text(family=FONT), legend_position="bottom")
     )

@@ -1,7 +1,11 @@
-"""Write a run's outputs: the HTML report, tidy CSV tables and provenance.
+"""Write a run's outputs: the HTML report, tables.xlsx, tidy CSV tables and provenance.
 
-Nothing is half-written: every file is first written into a staging folder beside the
-output folder and moved into place only after all of them are complete.
+Nothing is half-written. Every output is rendered and written into a staging folder
+inside the output folder first; only when all of them are complete are the previous
+outputs moved aside and the new ones moved in. If a move fails, the new files are
+taken out again and the previous ones put back, so the folder holds either the whole
+previous set or the whole new set. Other files in the folder (the workspace store,
+screenshots) are never touched.
 """
 
 from __future__ import annotations
@@ -9,88 +13,104 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from harmonise.errors import ReportError
+from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_html
+from harmonise.report.xlsx import xlsx_bytes
 
 if TYPE_CHECKING:
     from harmonise.pipeline import RunResult
 
-#: Files a run writes into the output folder.
+#: Files every run writes into the output folder.
 OUTPUTS = (
     "index.html",
-    "estimates.csv",
-    "estimates_unweighted.csv",
-    "comparisons.csv",
-    "weighting.csv",
-    "margins.csv",
-    "audit.csv",
+    "tables.xlsx",
+    *(f"{name}.csv" for name in TABLE_NAMES),
     "provenance.json",
 )
 
-
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    # Fixed float format and row order: same inputs and crosswalks give identical bytes.
-    frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+#: Files written only when the run has them (removed otherwise, so the set stays whole).
+OPTIONAL_OUTPUTS = ("trends.csv",)
 
 
-def tables(result: RunResult) -> dict[str, pd.DataFrame]:
-    weighting: list[dict[str, object]] = []
-    margins: list[dict[str, object]] = []
-    audits: list[pd.DataFrame] = []
-    for ws in result.surveys:
-        cw = ws.survey.crosswalk
-        audits.append(ws.survey.audit)
-        d = ws.diagnostics
-        if d is None:
-            continue
-        weighting.append({
-            "crosswalk": cw.ref, "method": d.method, "margins": " ".join(ws.raking_margins),
-            "targets_file": d.targets_file, "illustrative_targets": d.illustrative_targets,
-            "iterations": d.iterations, "converged": d.converged, "max_gap": d.max_gap,
-            "n": d.n, "total": d.total, "min_weight": d.min_weight,
-            "max_weight": d.max_weight, "cv": d.cv, "kish_deff": d.kish_deff,
-            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct,
-        })
-        margins.extend(
-            {"crosswalk": cw.ref, "margin": m.margin, "category": m.category,
-             "target": m.target, "achieved": m.achieved, "sample_n": m.sample_n,
-             "unweighted_share": m.unweighted_share}
-            for m in d.margins
-        )
-    return {
-        "estimates.csv": result.estimates.rows,
-        "estimates_unweighted.csv": result.unweighted.rows,
-        "comparisons.csv": result.comparisons.rows,
-        "weighting.csv": pd.DataFrame(weighting),
-        "margins.csv": pd.DataFrame(margins),
-        "audit.csv": pd.concat(audits, ignore_index=True),
-    }
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV: fixed float format, row order as given, so same inputs, same bytes."""
+    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return text.encode("utf-8")
 
 
-def write_report(result: RunResult, out_dir: Path, *, charts: bool = True) -> list[Path]:
-    """Write every output into ``out_dir`` (created if needed); return the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
+                   run_id: int | None = None) -> dict[str, bytes]:
+    """Every output file's name and content, in memory (nothing is written)."""
+    data = as_report_data(source)
+    files = {"index.html": render_html(data, charts=charts, run_id=run_id).encode("utf-8")}
+    files["tables.xlsx"] = xlsx_bytes(data)
+    for name, frame in data.tables.items():
+        files[f"{name}.csv"] = csv_bytes(frame)
+    files["provenance.json"] = (
+        json.dumps(dict(data.provenance), indent=2, sort_keys=True) + "\n"
+    ).encode("utf-8")
+    return files
+
+
+def _move(src: Path, dst: Path) -> None:
+    """Rename within one file system (atomic per file). A seam for failure tests."""
+    src.replace(dst)
+
+
+def _swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Move the staged set into ``out_dir``; on failure restore the previous set."""
+    backup = Path(tempfile.mkdtemp(prefix=".previous-", dir=out_dir))
+    moved_aside: list[str] = []
+    placed: list[str] = []
     try:
-        (staging / "index.html").write_text(render_html(result, charts=charts),
-                                            encoding="utf-8")
-        for name, frame in tables(result).items():
-            _csv(frame, staging / name)
-        (staging / "provenance.json").write_text(
-            json.dumps(result.provenance, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        written = []
-        for name in OUTPUTS:
-            target = out_dir / name
-            (staging / name).replace(target)
-            written.append(target)
-        return written
+        for name in (*OUTPUTS, *OPTIONAL_OUTPUTS):
+            if (out_dir / name).exists():
+                _move(out_dir / name, backup / name)
+                moved_aside.append(name)
+        for name in names:
+            _move(staging / name, out_dir / name)
+            placed.append(name)
+    except OSError:
+        for name in placed:
+            (out_dir / name).unlink(missing_ok=True)
+        for name in moved_aside:
+            (backup / name).replace(out_dir / name)
+        raise
+    finally:
+        if len(placed) == len(names):
+            shutil.rmtree(backup, ignore_errors=True)
+        elif not any(backup.iterdir()):
+            backup.rmdir()
+
+
+def write_files(files: Mapping[str, bytes], out_dir: Path) -> list[Path]:
+    """Write ``files`` into ``out_dir`` as one consistent set (see module docstring)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     except OSError as exc:
-        raise ReportError(f"cannot write outputs to {out_dir}: {exc}") from exc
+        raise ReportError(f"cannot create the output folder {out_dir}: {exc}; "
+                          "check the path and its permissions") from exc
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        _swap_in(staging, out_dir, list(files))
+    except OSError as exc:
+        raise ReportError(f"cannot write outputs to {out_dir}: {exc}; the previous "
+                          "outputs there were left as they were") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in files]
+
+
+def write_report(source: RunResult | ReportData, out_dir: Path, *, charts: bool = True,
+                 run_id: int | None = None) -> list[Path]:
+    """Render and write every output into ``out_dir``; return the paths written."""
+    return write_files(render_outputs(source, charts=charts, run_id=run_id), out_dir)

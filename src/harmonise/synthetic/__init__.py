@@ -2,8 +2,9 @@
 
 ``generate_all(root)`` writes, under the repository root ``root``:
 
-- four exports as the CSPs would hand them over (``surveys/bedford/…sav``,
-  ``surveys/central-beds/…xlsx``, ``surveys/luton/…dta``, ``surveys/luton/…csv``);
+- five exports as the CSPs would hand them over (``surveys/bedford/…sav``,
+  ``surveys/central-beds/…xlsx``, ``surveys/luton/…dta``, ``surveys/luton/…csv``), the
+  last for two waves of the Luton residents' survey (2024 and 2025);
 - their weighting targets (``surveys/targets/*.csv``, every row ``status=illustrative``);
 - the true population value of every indicator (``surveys/truth/<crosswalk-id>.csv``).
 
@@ -18,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harmonise.synthetic import bedford, central_beds, luton_pupils, luton_residents
+from harmonise.synthetic import (
+    bedford,
+    central_beds,
+    luton_pupils,
+    luton_residents,
+    luton_residents_2025,
+)
 from harmonise.synthetic.common import SYNTHETIC_NOTICE, SurveyBuild
 
 __all__ = [
@@ -54,7 +61,7 @@ SURVEYS: tuple[SyntheticSurvey, ...] = tuple(
         write=m.write,
         expected_recodes=m.expected_recodes,
     )
-    for m in (bedford, central_beds, luton_pupils, luton_residents)
+    for m in (bedford, central_beds, luton_pupils, luton_residents, luton_residents_2025)
 )
 
 
@@ -65,5 +72,7 @@ def generate_all(root: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     """
     written: list[Path] = []
     for survey in SURVEYS:
-        written.extend(survey.write(survey.build(seed), Path(root)))
+        for path in survey.write(survey.build(seed), Path(root)):
+            if path not in written:  # waves of one survey share their targets file
+                written.append(path)
     return written

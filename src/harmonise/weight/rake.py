@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harmonise.errors import WeightingError
+from harmonise.weight.adjustments import Adjustment, RakingAdjustment
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -48,13 +49,19 @@ class RakeResult:
 
     ``iterations`` counts full sweeps over the margins (0 when the base weights already
     met every margin); ``max_gap`` is the largest ``|achieved − target| / total`` over all
-    margins and categories at the end.
+    margins and categories at the end. Every weighting method returns this type:
+    ``method`` names it, ``adjustment`` is what the variance needs to account for the
+    calibration (pass it to ``Design(calibration=...)``) and ``history`` holds the
+    weights after each step (``("base", …), ("calibrated", …), ("trimmed", …)``).
     """
 
     weights: np.ndarray
     iterations: int
     converged: bool
     max_gap: float
+    method: str = "rake"
+    adjustment: Adjustment | None = None
+    history: tuple[tuple[str, np.ndarray], ...] = ()
 
 
 def _rows(mask: NDArray[np.bool_], limit: int = 10) -> str:
@@ -215,7 +222,15 @@ def rake(
             "collapse sparse categories, or check for a combination of small cells that "
             "no weights can fit"
         )
-    return RakeResult(weights=w, iterations=iterations, converged=converged, max_gap=gap / total)
+    return RakeResult(
+        weights=w,
+        iterations=iterations,
+        converged=converged,
+        max_gap=gap / total,
+        method="rake",
+        adjustment=RakingAdjustment(codes=tuple(c for c, _ in coded), weights=w),
+        history=(("base", np.array(base_weights, dtype=np.float64)), ("calibrated", w)),
+    )
 
 
-__all__ = ["Margin", "RakeResult", "rake"]
+__all__ = ["TOTAL_TOLERANCE", "Margin", "RakeResult", "rake"]

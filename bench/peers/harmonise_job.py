@@ -1,0 +1,213 @@
+"""harmonise on the peer benchmark's job, in the peer-bench format (one JSON record per run).
+
+Run by ``bench/bench_peers.py`` (through the peer-bench's ``runner.py``), or by hand::
+
+    HARMONISE_PEER_BENCH=/tmp/peer-bench .venv/bin/python bench/peers/harmonise_job.py --n 10000
+
+It takes the same arguments as the peers' ``bench_*.py`` (``--n --rep --out --dump --tight
+--weights-from``) and imports the peer-bench's ``common.py`` (timing, per-job peak RSS,
+dumps), found from ``$HARMONISE_PEER_BENCH``, the working directory, or
+``../shared/peer-bench`` beside the repository.
+
+Jobs (seconds and peak RSS each):
+  load                 pandas.read_csv, the four rake variables as categoricals (as R's load
+                       makes factors); the 20 indicators as one float64 matrix (NaN =
+                       missing) are prepared untimed, as in bench_numpy_floor.py
+  A_rake               the library: ``harmonise.weight.rake`` on the respondents, one call
+                       with area-crossed margins (area|sex, area|age band, area|ethnicity),
+                       epsilon = tolerance on R's scale (× total), category codes and
+                       targets built inside the job
+  A_rake_cells         the same public ``rake`` on the 180 area × sex × age × ethnicity cells
+                       (weights summed per cell), respondent weight = base × cell ratio:
+                       identical fixed point, a prototype of what ``rake`` could do inside
+  B_est                the library: ``Design(weights, strata, clusters)`` and one
+                       ``proportion(...)`` per indicator × domain (20 × 9 = 180 calls)
+  C_est_raked_design   the same with ``Design(raking=...)`` (SEs credit the raking)
+  B_est_vec, C_est_vec the prototype in ``domains.py``: all indicators × domains per call
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def _peer_bench() -> Path:
+    env = os.environ.get("HARMONISE_PEER_BENCH")
+    candidates = ([Path(env)] if env else []) + [Path.cwd(), REPO.parent / "shared" / "peer-bench"]
+    for c in candidates:
+        if (c / "common.py").is_file() and (c / "gen.py").is_file():
+            return c.resolve()
+    raise SystemExit(
+        "peer benchmark not found: looked for common.py in "
+        + ", ".join(str(c) for c in candidates)
+        + ". It lives in ../shared/peer-bench beside the repository; copy it somewhere "
+        "writable (cp -r ../shared/peer-bench /tmp/peer-bench) and set "
+        "HARMONISE_PEER_BENCH=/tmp/peer-bench, or run bench/bench_peers.py, which does both"
+    )
+
+
+PEER = _peer_bench()
+sys.path.insert(0, str(PEER))
+sys.path.insert(0, str(HERE))
+
+from common import (  # noqa: E402  (found at run time in the peer bench)
+    INDICATORS,
+    RAKE_VARS,
+    Recorder,
+    dump,
+    load_margins,
+    margin_error,
+    parse_args,
+    read_weights,
+    versions,
+)
+from domains import design_tables, proportions  # noqa: E402
+
+from harmonise.estimate import Design, proportion  # noqa: E402
+from harmonise.weight import Margin, rake  # noqa: E402
+
+args = parse_args("harmonise")
+R = Recorder("harmonise", args, versions("harmonise", "numpy", "pandas", "scipy"))
+
+CATS = ["csp", *RAKE_VARS]
+with R.job("load"):
+    df = pd.read_csv(f"{args.data}/resp_{args.n}.csv", dtype=dict.fromkeys(CATS, "category"))
+mg = load_margins(args.data)
+Y = np.asfortranarray(df[INDICATORS].to_numpy(dtype=np.float64))  # NaN = missing (untimed)
+w0 = df["base_weight"].to_numpy()
+R.info(data_mib=float(df.memory_usage(deep=True).sum()) / 2**20, y_matrix_mib=Y.nbytes / 2**20)
+
+
+def area_margins() -> tuple[np.ndarray, list[Margin]]:
+    """Area code per respondent and the three area-crossed margins."""
+    area = df["csp"].cat.codes.to_numpy().astype(np.int64)
+    areas = list(df["csp"].cat.categories)
+    out = []
+    for var in RAKE_VARS:
+        levels = list(df[var].cat.categories)
+        k = len(levels)
+        sub = mg[mg["variable"] == var]
+        targets = np.zeros(len(areas) * k)
+        idx = [
+            areas.index(c) * k + levels.index(lev)
+            for c, lev in zip(sub["csp"], sub["level"], strict=True)
+        ]
+        targets[idx] = sub["total"].to_numpy(dtype=float)
+        codes = area * k + df[var].cat.codes.to_numpy().astype(np.int64)
+        labels = tuple(f"{a}|{lev}" for a in areas for lev in levels)
+        out.append(Margin(f"csp|{var}", codes, targets, labels))
+    return area, out
+
+
+with R.job("A_rake"):
+    area, margins = area_margins()
+    res = rake(w0, margins, epsilon=args.tol, max_iterations=args.maxit)
+    w_rk = res.weights
+R.info(
+    margin_rel_err=margin_error(w_rk, df, mg),
+    iterations=res.iterations,
+    max_gap_over_total=res.max_gap,
+)
+
+with R.job("A_rake_cells"):
+    area_c, margins_c = area_margins()
+    sizes = [len(df[v].cat.categories) for v in RAKE_VARS]
+    cell = area_c
+    for v, k in zip(RAKE_VARS, sizes, strict=True):
+        cell = cell * k + df[v].cat.codes.to_numpy().astype(np.int64)
+    n_cells = 3 * int(np.prod(sizes))
+    tab0 = np.bincount(cell, weights=w0, minlength=n_cells)
+    occupied = np.flatnonzero(tab0 > 0)
+    first = np.zeros(n_cells, dtype=np.int64)
+    first[cell[::-1]] = np.arange(cell.size)[::-1]  # one respondent of each cell
+    cell_margins = [
+        Margin(m.name, m.codes[first[occupied]], m.targets, m.labels) for m in margins_c
+    ]
+    res_c = rake(tab0[occupied], cell_margins, epsilon=args.tol, max_iterations=args.maxit)
+    ratio = np.ones(n_cells)
+    ratio[occupied] = res_c.weights / tab0[occupied]
+    w_cells = w0 * ratio[cell]
+R.info(
+    cells_rel_diff_to_rake=float(np.max(np.abs(w_cells / w_rk - 1))),
+    cells_iterations=res_c.iterations,
+)
+
+w = read_weights(args.weights_from) if args.weights_from else w_rk
+areas = list(df["csp"].cat.categories)
+sex_levels = list(df["sex"].cat.categories)
+sex = df["sex"].cat.codes.to_numpy().astype(np.int64)
+strata = df["stratum"].to_numpy()
+clusters = df["psu"].to_numpy()
+LABELS = {"csp": [(a, "") for a in areas], "csp_sex": [(a, s) for a in areas for s in sex_levels]}
+
+
+def library(design: Design, job: str) -> list[dict[str, object]]:
+    """One proportion() per indicator × domain, as an analyst would call it."""
+    rows: list[dict[str, object]] = []
+    doms = {"csp": area, "csp_sex": area * len(sex_levels) + sex}
+    for k, y in enumerate(INDICATORS):
+        col = Y[:, k]
+        answered = ~np.isnan(col)
+        success = col == 1
+        for name, dom in doms.items():
+            for g, (c, s) in enumerate(LABELS[name]):
+                e = proportion(design, success, (dom == g) & answered, deff=False)
+                rows.append(
+                    dict(job=job, indicator=y, domain=name, csp=c, sex=s, est=e.estimate, se=e.se)
+                )
+    return rows
+
+
+def vectorised(raking: tuple[np.ndarray, ...], job: str) -> list[dict[str, object]]:
+    tables = design_tables(w, strata, clusters, raking)
+    fine = area * len(sex_levels) + sex
+    to_area = np.repeat(np.arange(len(areas)), len(sex_levels))
+    by_sex, by_area = proportions(tables, Y, fine, len(areas) * len(sex_levels), (None, to_area))
+    rows: list[dict[str, object]] = []
+    for name, tab in (("csp", by_area), ("csp_sex", by_sex)):
+        for k, y in enumerate(INDICATORS):
+            for g, (c, s) in enumerate(LABELS[name]):
+                rows.append(
+                    dict(
+                        job=job,
+                        indicator=y,
+                        domain=name,
+                        csp=c,
+                        sex=s,
+                        est=tab.estimate[k, g],
+                        se=tab.se[k, g],
+                    )
+                )
+    return rows
+
+
+raking_codes = tuple(m.codes for m in margins)
+skip_library = os.environ.get("HARMONISE_BENCH_SKIP_LIBRARY") == "1"
+rows_lib: list[dict[str, object]] = []
+if not skip_library:
+    with R.job("B_est"):
+        rows_lib += library(Design(weights=w, strata=strata, clusters=clusters), "B")
+    if not args.weights_from:
+        with R.job("C_est_raked_design"):
+            design_c = Design(weights=w, strata=strata, clusters=clusters, raking=raking_codes)
+            rows_lib += library(design_c, "C")
+rows_vec: list[dict[str, object]] = []
+with R.job("B_est_vec"):
+    rows_vec += vectorised((), "B")
+if not args.weights_from:
+    with R.job("C_est_vec"):
+        rows_vec += vectorised(raking_codes, "C")
+
+sfx = ("_tight" if args.tight else "") + ("_rw" if args.weights_from else "")
+resp_id = df["resp_id"].to_numpy()
+dump(args, "harmonise", resp_id, w_rk, rows_lib, sfx)
+dump(args, "harmonise_vec", resp_id, w_cells, rows_vec, sfx)
+R.finish()

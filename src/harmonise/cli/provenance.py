@@ -1,0 +1,55 @@
+"""harmonise provenance: what produced an output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the provenance record as JSON.")
+@click.option("--verify", is_flag=True,
+              help="Also re-hash the schema, crosswalks, inputs and targets under --root and "
+                   "say whether each still matches; exit 1 when any changed or is missing.")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path(),
+              show_default=True, help="Project root the recorded paths are relative to.")
+def provenance(output: Path, as_json: bool, verify: bool, root: Path) -> None:
+    """Print what produced OUTPUT: schema version, crosswalks (id, version, sha256), input
+    file hashes, targets, tool version and run time.
+
+    OUTPUT is a report file (index.html, estimates.csv, audit.csv …), its folder, or
+    provenance.json itself; the record is read from the provenance.json beside it (or
+    from the page, when the HTML embeds it).
+
+    Example:
+
+        harmonise provenance reports/estimates.csv --verify
+    """
+    from harmonise.crosswalk.provenance import (
+        find_provenance,
+        format_provenance,
+        verify_provenance,
+    )
+
+    record, source = find_provenance(output)
+    checks = verify_provenance(record, root) if verify else []
+    if as_json:
+        payload = dict(record)
+        if verify:
+            payload["verify"] = [{"path": p, "status": s} for p, s in checks]
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        click.echo(f"{output} (provenance from {source})")
+        click.echo(format_provenance(record), nl=False)
+        if verify:
+            click.echo("verify (current files against recorded hashes):")
+            for path, status in checks:
+                click.echo(f"  {status.upper():<8} {path}")
+    if any(status != "ok" for _, status in checks):
+        click.get_current_context().exit(1)
+
+
+COMMANDS = [provenance]

@@ -1,0 +1,271 @@
+"""Validate crosswalks: every problem at once, as a :class:`~harmonise.models.report.Report`.
+
+    parse_crosswalk(text, file)            structure (the pydantic model) -> Parsed
+    lock_issues(...)                       immutability of releases (crosswalks/lock.json)
+    check_crosswalk(text, file, ...)       structure + lock + schema (+ data) -> Report  (pure)
+    validate_paths(paths, ...)             the I/O edge used by ``harmonise crosswalk validate``
+
+Checks against the schema and the data are :func:`harmonise.recode.schema_issues` and
+:func:`harmonise.recode.data_issues`, the same ones ``apply_crosswalk`` runs before it
+harmonises, so a crosswalk that validates against an export also harmonises it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harmonise.crosswalk.io import load_schema, parse_yaml
+from harmonise.crosswalk.lock import LOCK_NAME, Lock, read_lock, relative_key
+from harmonise.errors import CrosswalkError
+from harmonise.models.crosswalk import Crosswalk
+from harmonise.models.report import ISSUE_CODES, Issue, Report
+from harmonise.models.schema import Schema
+from harmonise.models.survey import SurveyFile
+from harmonise.recode import data_issues, schema_issues
+
+_VERSION_IN_NAME = re.compile(r"\.v(\d+)\.ya?ml$")
+_PYDANTIC_CODES = {"missing": "field-missing", "extra_forbidden": "field-unknown"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A crosswalk file read as far as it goes: the model (if valid) and the problems."""
+
+    crosswalk: Crosswalk | None
+    raw: Any
+    issues: tuple[Issue, ...]
+
+    @property
+    def released(self) -> bool:
+        return isinstance(self.raw, dict) and self.raw.get("status") == "released"
+
+
+def _item_id(raw: Any, index: object) -> str:
+    items = raw.get("items") if isinstance(raw, dict) else None
+    if isinstance(index, int) and isinstance(items, list) and 0 <= index < len(items):
+        entry = items[index]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str | int):
+            return str(entry["id"])
+    return f"#{index}"
+
+
+def _structure_issues(exc: ValidationError, raw: Any, file: str) -> list[Issue]:
+    issues: list[Issue] = []
+    errors = exc.errors()
+    item_errors = any(len(e["loc"]) >= 2 and e["loc"][0] == "items" for e in errors)
+    for err in errors:
+        loc = list(err["loc"])
+        if err["type"] == "too_short" and loc == ["items"] and item_errors:
+            continue  # pydantic's echo of an invalid item ("at least 1 item after validation")
+        item = ""
+        if len(loc) >= 2 and loc[0] == "items":
+            item = _item_id(raw, loc[1])
+        code = str(err["type"])
+        if code not in ISSUE_CODES:
+            code = _PYDANTIC_CODES.get(code, "field-invalid")
+        if code == "field-missing" and loc and loc[-1] == "comparability":
+            code = "grade-missing"
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        if item and not item.startswith("#"):
+            rest = ".".join(str(p) for p in loc[2:])
+            where = f"item {item!r}" + (f" {rest}" if rest else "")
+        hint = ""
+        if code == "field-unknown":
+            hint = " (check the spelling; see crosswalks/crosswalk.schema.json for the fields)"
+        elif code == "grade-missing":
+            hint = (" (grade it: identical, equivalent, close, proxy or not comparable; "
+                    "see docs/comparability.md)")
+        issues.append(Issue(code=code, file=file, item=item,
+                            value="" if code != "field-unknown" else str(loc[-1]),
+                            message=f"{where}: {err['msg']}{hint}"))
+    return issues
+
+
+def parse_crosswalk(text: str, file: str) -> Parsed:
+    """Parse and validate the structure; a released file lacking grades is read as a draft
+    so that the per-item ``concept-missing`` / ``grade-missing`` rows can be reported."""
+    try:
+        raw = parse_yaml(text, file)
+    except CrosswalkError as exc:
+        return Parsed(None, None, (Issue(code="file-unreadable", file=file, message=str(exc)),))
+    if not isinstance(raw, dict):
+        return Parsed(None, raw, (Issue(code="file-unreadable", file=file,
+                                        message=f"{file}: expected a YAML mapping at the top "
+                                                "level (crosswalk: …, items: …)"),))
+    try:
+        return Parsed(Crosswalk.model_validate(raw), raw, ())
+    except ValidationError as exc:
+        if any(e["type"] == "release-incomplete" for e in exc.errors()):
+            try:
+                return Parsed(Crosswalk.model_validate({**raw, "status": "draft"}), raw, ())
+            except ValidationError:  # pragma: no cover - release check runs last
+                pass
+        return Parsed(None, raw, tuple(_structure_issues(exc, raw, file)))
+
+
+def lock_issues(parsed: Parsed, *, sha256: str, key: str, lock: Lock, file: str) -> list[Issue]:
+    """Released files must match their lock entry byte for byte; releases must be locked."""
+    issues: list[Issue] = []
+    entry = lock.at_path(key)
+    cw = parsed.crosswalk
+    if entry is not None and entry.sha256 != sha256:
+        nxt = entry.version + 1
+        issues.append(Issue(
+            code="release-edited", file=file, value=entry.key,
+            message=(
+                f"{file} was released as {entry.key} (sha256 {entry.sha256[:12]}…) and has "
+                f"been edited since (now {sha256[:12]}…). A release never changes: undo the "
+                f"edit (e.g. git checkout -- {file}) and make the change in a new version: "
+                f"copy it to a .v{nxt}.yaml file, set version: {nxt} and status: draft, add "
+                f"a 'v{nxt}: …' changelog entry, then run harmonise crosswalk release."
+            ),
+        ))
+    elif cw is not None and parsed.released:
+        by_id = lock.get(cw.crosswalk, cw.version)
+        if by_id is None:
+            issues.append(Issue(
+                code="release-not-locked", file=file, value=cw.ref,
+                message=(
+                    f"{file} says status: released but the lock file has no entry for "
+                    f"{cw.ref}. Set status: draft and run harmonise crosswalk release {file}, "
+                    "which checks it is complete and records its hash."
+                ),
+            ))
+        elif by_id.path != key and by_id.sha256 != sha256:
+            issues.append(Issue(
+                code="release-edited", file=file, value=cw.ref,
+                message=(
+                    f"{file} claims to be {cw.ref}, which was released from {by_id.path} with "
+                    f"different content. Give this file a new version number (status: draft) "
+                    "and release it."
+                ),
+            ))
+    return issues
+
+
+def _name_issues(cw: Crosswalk, file: str) -> list[Issue]:
+    m = _VERSION_IN_NAME.search(file)
+    if m and int(m.group(1)) != cw.version:
+        return [Issue(code="version-filename-mismatch", file=file, value=str(cw.version),
+                      message=(f"{file}: the file name says v{m.group(1)} but version is "
+                               f"{cw.version}; name the file <instrument>.v{cw.version}.yaml"))]
+    return []
+
+
+def check_crosswalk(
+    text: str,
+    file: str,
+    *,
+    schema: Schema | None,
+    lock: Lock | None = None,
+    lock_key: str | None = None,
+    survey: SurveyFile | None = None,
+) -> Report:
+    """Every problem with one crosswalk file's text (pure: no file is read here).
+
+    ``schema`` None means the schema the crosswalk names could not be found (reported by
+    the caller). ``lock_key`` is the file's path as the lock names it (default ``file``).
+    """
+    parsed = parse_crosswalk(text, file)
+    issues = list(parsed.issues)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if lock is not None:
+        issues += lock_issues(parsed, sha256=sha, key=lock_key or file, lock=lock, file=file)
+    cw = parsed.crosswalk
+    if cw is not None:
+        issues += _name_issues(cw, file)
+        if schema is not None:
+            issues += schema_issues(cw, schema, file)
+        if survey is not None:
+            issues += data_issues(survey, cw, file)
+    return Report(tuple(issues), (file,))
+
+
+def crosswalk_files(paths: Sequence[Path]) -> list[Path]:
+    """The crosswalk files named: files as given, folders searched for ``*.v*.yaml``."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*.v*.yaml") if "schema" not in f.parts)
+        else:
+            found.append(p)
+    return found
+
+
+def _schema_for(raw: Any, cw_path: Path, schema_path: Path | None,
+                cache: dict[Path, Schema]) -> tuple[Schema | None, Issue | None]:
+    if schema_path is None:
+        ref = raw.get("schema") if isinstance(raw, dict) else None
+        if not isinstance(ref, str):
+            return None, None  # reported as a structure problem
+        schema_path = cw_path.parent.parent / "schema" / f"{ref}.yaml"
+        if not schema_path.exists():
+            return None, Issue(
+                code="schema-version-mismatch", file=str(cw_path), value=ref,
+                message=(f"{cw_path}: targets schema {ref!r} but there is no {schema_path}; "
+                         "name an existing schema version or pass --schema"),
+            )
+    if schema_path not in cache:
+        cache[schema_path] = load_schema(schema_path)
+    return cache[schema_path], None
+
+
+def validate_paths(
+    paths: Sequence[Path],
+    *,
+    schema_path: Path | None = None,
+    lock_path: Path | None = None,
+    data: Path | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> Report:
+    """Validate crosswalk files (folders are searched) and return one report for all.
+
+    The schema defaults to ``<crosswalks>/schema/<schema>.yaml`` and the lock to
+    ``<crosswalks>/lock.json``, where ``<crosswalks>`` is the folder above the file's CSP
+    folder. ``data`` (one export) is read as the main job reads it (with the crosswalk's
+    ``privacy.keep``) and checked against every crosswalk named.
+    """
+    from harmonise.ingest import read_survey  # the ingest stage is only needed with data
+
+    files = crosswalk_files(paths)
+    if not files:
+        raise CrosswalkError(f"no crosswalk files (*.vN.yaml) found in {list(map(str, paths))}")
+    report = Report()
+    schemas: dict[Path, Schema] = {}
+    for path in files:
+        file = str(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            report += Report((Issue(code="file-not-found", file=file,
+                                    message=f"{file}: file not found; check the path"),), (file,))
+            continue
+        except UnicodeDecodeError as exc:
+            report += Report((Issue(code="file-unreadable", file=file,
+                                    message=f"{file}: not UTF-8 text (byte {exc.start}); save "
+                                            "the file as UTF-8"),), (file,))
+            continue
+        lp = lock_path or path.parent.parent / LOCK_NAME
+        lock = read_lock(lp)
+        parsed = parse_crosswalk(text, file)
+        schema, problem = _schema_for(parsed.raw, path, schema_path, schemas)
+        survey = None
+        if data is not None and parsed.crosswalk is not None:
+            privacy = parsed.crosswalk.privacy
+            survey = read_survey(data, encoding=encoding, sheet=sheet,
+                                 keep=privacy.keep or None,
+                                 postcode_district=privacy.postcode_district or None)
+        one = check_crosswalk(text, file, schema=schema, lock=lock,
+                              lock_key=relative_key(path, lp.parent), survey=survey)
+        if problem is not None:
+            one = Report((problem, *one.issues), one.files)
+        report += one
+    return report

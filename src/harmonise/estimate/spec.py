@@ -1,0 +1,329 @@
+"""A design file (``DESIGN.yaml``) for any survey, and a tidy table of estimates from it.
+
+``DesignSpec`` is what an analyst writes, R's ``svydesign`` arguments by name::
+
+    ids: [dnum]            # cluster column per stage; [] or omitted: each row is a unit
+    strata: null           # stratum column (stage 1)
+    weights: pw            # weight column (omit to use fpc population sizes / sample sizes)
+    fpc: [fpc]             # population size (or sampling fraction) column per stage
+    nest: true             # cluster ids repeat across strata
+    lonely_psu: fail       # fail | remove | adjust | average | certainty
+    calibrate:             # optional
+      method: rake         # rake | poststratify | linear | raking
+      margins: {stype: {E: 4421, H: 755, M: 1018}, sch.wide: {"No": 1072, "Yes": 5122}}
+      totals: {api99: 3914069}        # numeric totals (linear / raking)
+      bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
+      trim: {upper: 40}               # trimWeights, then calibrate again
+
+:func:`build_design` turns it and a data frame into a :class:`Design`;
+:func:`estimate_table` computes tidy rows. Both are pure (the CLI reads the files).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from harmonise.errors import EstimationError
+from harmonise.estimate.design import Design, LonelyPSU
+from harmonise.estimate.statistics import total
+from harmonise.estimate.taylor import CIMethod, mean, proportion
+from harmonise.weight import METHODS, Adjustment, Margin, NumericTotal, RakeResult, trim_weights
+from harmonise.weight.calibrate import cross_classify
+
+TABLE_COLUMNS = (
+    "statistic", "variable", "category", "group", "estimate", "se", "ci_low", "ci_high",
+    "df", "deff", "n",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrimSpec(_Strict):
+    """R's ``trimWeights(upper, lower, strict)``; calibration is run again afterwards."""
+
+    upper: float = math.inf
+    lower: float = -math.inf
+    strict: bool = False
+    rounds: int = Field(default=1, ge=1, le=20)
+
+
+class CalibrateSpec(_Strict):
+    """Weighting of the design: method, population margins / totals, bounds, trimming.
+
+    ``cells`` (poststratify over several variables): one mapping per population cell,
+    e.g. ``{stype: E, sch.wide: "Yes", count: 3949}``.
+    """
+
+    method: Literal["rake", "poststratify", "linear", "raking"]
+    margins: dict[str, dict[str, float]] = Field(default_factory=dict)
+    cells: list[dict[str, str | float]] = Field(default_factory=list)
+    totals: dict[str, float] = Field(default_factory=dict)
+    bounds: tuple[float, float] | None = None
+    epsilon: float = Field(default=1e-10, gt=0)
+    max_iterations: int = Field(default=1000, ge=1)
+    trim: TrimSpec | None = None
+
+
+class DesignSpec(_Strict):
+    """A survey design by column names (see the module docstring)."""
+
+    ids: list[str] = Field(default_factory=list)
+    strata: str | None = None
+    weights: str | None = None
+    fpc: list[str] = Field(default_factory=list)
+    nest: bool = True
+    lonely_psu: LonelyPSU = "fail"
+    calibrate: CalibrateSpec | None = None
+
+
+def label(value: object) -> str:
+    """A category's text: integral numbers without ``.0`` (1.0 → ``"1"``)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if name not in data.columns:
+        raise EstimationError(
+            f"design {role} column {name!r} is not in the data; columns are: "
+            f"{', '.join(map(str, data.columns))}"
+        )
+    column = data[name]
+    missing = column.isna().to_numpy()
+    if missing.any():
+        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(missing)[:10])
+        raise EstimationError(
+            f"design {role} column {name!r} is missing for {int(missing.sum())} row(s) "
+            f"(data rows {rows}); every respondent needs a value — fill or drop them first"
+        )
+    return column
+
+
+def _numeric(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    column = _column(data, name, role)
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise EstimationError(
+            f"design {role} column {name!r} must be numeric; data row {first + 1} has "
+            f"{column.iloc[first]!r}"
+        )
+    return values
+
+
+def _codes(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
+    text = _column(data, name, role).map(label)
+    return np.asarray(pd.factorize(text, sort=True)[0], dtype=np.int64)
+
+
+def _margin(data: pd.DataFrame, name: str, targets: Mapping[str, float]) -> Margin:
+    values = _column(data, name, "calibration margin").map(label)
+    categories = list(targets)
+    unknown = sorted(set(values) - set(categories))
+    if unknown:
+        raise EstimationError(
+            f"calibration margin {name!r}: categories {unknown} occur in the data but have no "
+            f"population count in the design file (it lists {categories}); add them"
+        )
+    codes = pd.Categorical(values, categories=categories).codes.astype(np.int64)
+    return Margin(name, codes, np.array([float(targets[c]) for c in categories]), tuple(categories))
+
+
+def _poststrata(data: pd.DataFrame, cal: CalibrateSpec) -> list[Margin]:
+    if cal.margins and not cal.cells:
+        if len(cal.margins) != 1:
+            raise EstimationError(
+                "poststratify with several variables needs the cross-classified table as "
+                "'cells' (one entry per combination with a 'count'), not separate margins"
+            )
+        name, targets = next(iter(cal.margins.items()))
+        return [_margin(data, name, targets)]
+    if not cal.cells:
+        raise EstimationError("calibrate: poststratify needs 'margins' (one variable) or 'cells'")
+    names = [k for k in cal.cells[0] if k != "count"]
+    levels = {v: sorted({label(c[v]) for c in cal.cells}) for v in names}
+    table = np.zeros(tuple(len(levels[v]) for v in names))
+    for cell in cal.cells:
+        if set(cell) != {*names, "count"}:
+            raise EstimationError(
+                f"calibrate cells: every cell needs {names} and 'count', got {sorted(cell)}"
+            )
+        index = tuple(levels[v].index(label(cell[v])) for v in names)
+        table[index] = float(cell["count"])
+    margins = [_margin(data, v, dict.fromkeys(levels[v], 0.0)) for v in names]
+    return [cross_classify(margins, table)]
+
+
+def calibrate_weights(
+    data: pd.DataFrame, w0: np.ndarray, cal: CalibrateSpec
+) -> tuple[RakeResult, tuple[Adjustment, ...]]:
+    """Run the design file's weighting; returns the result and every adjustment."""
+    if cal.method == "poststratify":
+        margins = _poststrata(data, cal)
+        options: dict[str, object] = {}
+    else:
+        margins = [_margin(data, name, t) for name, t in cal.margins.items()]
+        if cal.method == "rake":
+            options = {"epsilon": cal.epsilon, "max_iterations": cal.max_iterations}
+        else:
+            options = {
+                "numeric": [
+                    NumericTotal(v, _numeric(data, v, "calibration total"), t)
+                    for v, t in cal.totals.items()
+                ],
+                "bounds": cal.bounds or (-math.inf, math.inf),
+                "epsilon": cal.epsilon,
+                "max_iterations": min(cal.max_iterations, 1000),
+            }
+    if cal.method in ("rake", "poststratify") and (cal.totals or cal.bounds):
+        raise EstimationError(
+            f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use 'linear' "
+            "or 'raking' for numeric totals and bounds"
+        )
+    fit = METHODS[cal.method]
+    result = fit(w0, margins, **options)
+    adjustments = [result.adjustment]
+    history = list(result.history)
+    for k in range(1, (cal.trim.rounds if cal.trim else 0) + 1):
+        assert cal.trim is not None
+        trimmed = trim_weights(
+            result.weights, upper=cal.trim.upper, lower=cal.trim.lower, strict=cal.trim.strict
+        )
+        result = fit(trimmed, margins, **options)
+        adjustments.append(result.adjustment)
+        history += [(f"trimmed_{k}", trimmed), (f"recalibrated_{k}", result.weights)]
+    final = RakeResult(
+        weights=result.weights,
+        iterations=result.iterations,
+        converged=result.converged,
+        max_gap=result.max_gap,
+        method=result.method,
+        adjustment=result.adjustment,
+        history=tuple(history),
+    )
+    return final, tuple(a for a in adjustments if a is not None)
+
+
+def build_design(spec: DesignSpec, data: pd.DataFrame) -> tuple[Design, RakeResult | None]:
+    """The :class:`Design` the spec describes on ``data`` (weighted if it says so)."""
+    fpc = [_numeric(data, f, "fpc") for f in spec.fpc]
+    if spec.weights is not None:
+        w0 = _numeric(data, spec.weights, "weights")
+    elif fpc:
+        w0 = _weights_from_fpc(spec, data, fpc)
+    else:
+        w0 = np.ones(len(data))
+    result = None
+    adjustments: tuple[Adjustment, ...] = ()
+    if spec.calibrate is not None:
+        result, adjustments = calibrate_weights(data, w0, spec.calibrate)
+        w0 = result.weights
+    design = Design(
+        weights=w0,
+        strata=_codes(data, spec.strata, "strata") if spec.strata else None,
+        clusters=tuple(_codes(data, c, "ids") for c in spec.ids) or None,
+        fpc=tuple(fpc) or None,
+        lonely_psu=spec.lonely_psu,
+        calibration=adjustments,
+        nest=spec.nest,
+    )
+    return design, result
+
+
+def _weights_from_fpc(spec: DesignSpec, data: pd.DataFrame, fpc: list[np.ndarray]) -> np.ndarray:
+    """R without weights: the product over stages of population / sample size."""
+    probe = Design(
+        weights=np.ones(len(data)),
+        strata=_codes(data, spec.strata, "strata") if spec.strata else None,
+        clusters=tuple(_codes(data, c, "ids") for c in spec.ids) or None,
+        fpc=tuple(fpc),
+        nest=spec.nest,
+    )
+    w = np.ones(len(data))
+    for stage in probe.stages:
+        w = w / stage.fraction[stage.group[stage.unit]]
+    return w
+
+
+def _row(stat: str, var: str, cat: str, group: str, est: object) -> dict[str, object]:
+    deff = getattr(est, "deff", None)
+    return {
+        "statistic": stat, "variable": var, "category": cat, "group": group,
+        "estimate": getattr(est, "estimate"), "se": getattr(est, "se"),  # noqa: B009
+        "ci_low": getattr(est, "ci_low"), "ci_high": getattr(est, "ci_high"),  # noqa: B009
+        "df": getattr(est, "df"), "deff": np.nan if deff is None else deff,  # noqa: B009
+        "n": getattr(est, "n"),  # noqa: B009
+    }  # fmt: skip
+
+
+def estimate_table(
+    design: Design,
+    data: pd.DataFrame,
+    *,
+    means: Sequence[str] = (),
+    proportions: Sequence[str] = (),
+    totals: Sequence[str] = (),
+    by: str | None = None,
+    ci: CIMethod = "logit",
+    level: float = 0.95,
+    deff: bool = True,
+) -> pd.DataFrame:
+    """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
+
+    Rows with a missing value of a variable are outside that variable's domain (R's
+    ``na.rm=TRUE``); the design always keeps every row.
+    """
+    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), dtype=bool))]
+    if by is not None:
+        values = _column(data, by, "--by").map(label)
+        groups += [(f"{by}={g}", (values == g).to_numpy()) for g in sorted(set(values))]
+    rows: list[dict[str, object]] = []
+    for var in [*means, *totals, *proportions]:
+        if var not in data.columns:
+            raise EstimationError(
+                f"variable {var!r} is not in the data; columns are: "
+                f"{', '.join(map(str, data.columns))}"
+            )
+    for group, g in groups:
+        for var in means:
+            y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
+            dom = g & np.isfinite(y)
+            if dom.any():
+                rows.append(_row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff)))
+        for var in totals:
+            y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
+            dom = g & np.isfinite(y)
+            if dom.any():
+                rows.append(_row("total", var, "", group, total(design, y, dom, level=level, deff=deff)))
+        for var in proportions:
+            present = data[var].notna().to_numpy()
+            text = data[var].map(label).to_numpy()
+            dom = g & present
+            if not dom.any():
+                continue
+            for cat in sorted(set(text[present])):
+                est = proportion(design, text == cat, dom, level=level, ci=ci, deff=deff)
+                rows.append(_row("proportion", var, cat, group, est))
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "CalibrateSpec",
+    "DesignSpec",
+    "TrimSpec",
+    "build_design",
+    "calibrate_weights",
+    "estimate_table",
+    "label",
+]

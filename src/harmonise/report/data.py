@@ -1,0 +1,180 @@
+"""What a report is made from: a run's published tables and metadata, no respondent data.
+
+:class:`ReportData` is the boundary between the pipeline and its outputs. It holds the
+disclosure-controlled estimate tables, comparisons, weighting diagnostics, the recode
+audit, provenance and the survey/crosswalk/schema metadata the report shows — and nothing
+at respondent level, so it can be stored in the workspace (``harmonise.store``) and a
+report regenerated from it without re-reading a raw export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from harmonise.disclosure import DisclosureRules
+from harmonise.models.schema import Schema
+
+if TYPE_CHECKING:
+    from harmonise.pipeline import RunResult
+
+#: Tidy tables of a run, in the order they are written (CSV file stem = key).
+TABLE_NAMES = (
+    "estimates",
+    "estimates_unweighted",
+    "comparisons",
+    "weighting",
+    "margins",
+    "audit",
+)
+
+
+@dataclass(frozen=True)
+class ItemMeta:
+    """One crosswalk item as the report shows it: which concept, how comparable, why."""
+
+    id: str
+    concept: str
+    option: str
+    comparability: str
+    note: str
+
+
+@dataclass(frozen=True)
+class SurveyMeta:
+    """One harmonised survey as the report describes it (crosswalk header + sample size)."""
+
+    ref: str
+    crosswalk: str
+    version: int
+    csp: str
+    csp_name: str
+    instrument: str
+    wave: str
+    population: str
+    mode: str
+    sampling: str
+    fieldwork_start: str  # ISO date
+    fieldwork_end: str  # ISO date
+    n: int
+    synthetic: bool
+    raking_margins: tuple[str, ...]
+    flagged: tuple[tuple[str, str], ...]  # (column name, kind) removed at the door
+    items: tuple[ItemMeta, ...]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report needs, without respondent-level data (see module docstring)."""
+
+    schema: Schema
+    surveys: tuple[SurveyMeta, ...]
+    tables: Mapping[str, pd.DataFrame]  # TABLE_NAMES (+ "trends" when present)
+    provenance: Mapping[str, Any]
+    rules: DisclosureRules = field(default_factory=DisclosureRules)
+    comparison_level: float = 0.95
+    correction: str = "holm"
+
+    def __post_init__(self) -> None:
+        missing = [t for t in TABLE_NAMES if t not in self.tables]
+        if missing:
+            raise ValueError(f"ReportData lacks tables {missing}")
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        return self.tables["estimates"]
+
+    @property
+    def unweighted(self) -> pd.DataFrame:
+        return self.tables["estimates_unweighted"]
+
+    @property
+    def comparisons(self) -> pd.DataFrame:
+        return self.tables["comparisons"]
+
+    @property
+    def trends(self) -> pd.DataFrame | None:
+        return self.tables.get("trends")
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.provenance.get("synthetic"))
+
+
+def _weighting_tables(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    weighting: list[dict[str, object]] = []
+    margins: list[dict[str, object]] = []
+    for ws in result.surveys:
+        d = ws.diagnostics
+        if d is None:
+            continue
+        ref = ws.survey.crosswalk.ref
+        weighting.append({
+            "crosswalk": ref, "method": d.method, "margins": " ".join(ws.raking_margins),
+            "targets_file": d.targets_file, "illustrative_targets": d.illustrative_targets,
+            "iterations": d.iterations, "converged": d.converged, "max_gap": d.max_gap,
+            "n": d.n, "total": d.total, "min_weight": d.min_weight,
+            "max_weight": d.max_weight, "cv": d.cv, "kish_deff": d.kish_deff,
+            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct,
+        })
+        margins.extend(
+            {"crosswalk": ref, "margin": m.margin, "category": m.category,
+             "target": m.target, "achieved": m.achieved, "sample_n": m.sample_n,
+             "unweighted_share": m.unweighted_share}
+            for m in d.margins
+        )
+    return pd.DataFrame(weighting), pd.DataFrame(margins)
+
+
+def _survey_meta(result: RunResult) -> tuple[SurveyMeta, ...]:
+    out = []
+    for ws in result.surveys:
+        cw = ws.survey.crosswalk
+        out.append(SurveyMeta(
+            ref=cw.ref, crosswalk=cw.crosswalk, version=cw.version, csp=cw.csp,
+            csp_name=cw.csp_name, instrument=cw.instrument, wave=cw.wave,
+            population=cw.population, mode=cw.mode, sampling=cw.sampling,
+            fieldwork_start=cw.fieldwork_start.isoformat(),
+            fieldwork_end=cw.fieldwork_end.isoformat(),
+            n=len(ws.data), synthetic=cw.synthetic,
+            raking_margins=tuple(ws.raking_margins),
+            flagged=tuple((f.name, f.kind) for f in ws.survey.flagged),
+            items=tuple(
+                ItemMeta(id=i.id, concept=i.concept or "", option=i.option or "",
+                         comparability=i.comparability, note=i.note)
+                for i in cw.items
+            ),
+        ))
+    return tuple(out)
+
+
+def report_data(result: RunResult) -> ReportData:
+    """The publishable part of a run: tables, metadata, provenance (no respondents)."""
+    weighting, margins = _weighting_tables(result)
+    tables: dict[str, pd.DataFrame] = {
+        "estimates": result.estimates.rows,
+        "estimates_unweighted": result.unweighted.rows,
+        "comparisons": result.comparisons.rows,
+        "weighting": weighting,
+        "margins": margins,
+        "audit": pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True),
+    }
+    if result.trends is not None:
+        tables["trends"] = result.trends
+    return ReportData(
+        schema=result.schema,
+        surveys=_survey_meta(result),
+        tables=tables,
+        provenance=dict(result.provenance),
+        rules=result.rules,
+        comparison_level=result.comparisons.level,
+        correction=result.comparisons.correction,
+    )
+
+
+def as_report_data(source: RunResult | ReportData) -> ReportData:
+    """Accept either a fresh run or stored report data."""
+    return source if isinstance(source, ReportData) else report_data(source)

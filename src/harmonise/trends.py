@@ -1,0 +1,232 @@
+"""Change between waves of one survey, flagged where the crosswalk changed in between.
+
+A **series** is one instrument over time: the crosswalk id with its wave suffix removed
+(``luton-residents-2024`` and ``luton-residents-2025`` are the series ``luton-residents``);
+a crosswalk id without the suffix is its own series. For each series, indicator (and
+option) and pair of consecutive waves, :func:`trends` gives the change (later minus
+earlier) of the weighted overall estimates. Waves are independent samples, so
+se² = se₁² + se₂², with a normal-theory CI and p-value, and p-values adjusted across the
+family of all changes in the table (Holm by default; same options as :mod:`harmonise.compare`).
+
+The same gate as between surveys applies (both items graded at least ``close``, the same
+population, neither estimate suppressed). A change is **flagged** when the crosswalk
+version changed between the waves: ``item_changed`` says whether this item's mapping
+(source wording, scale, recode table, missing codes or grade) is different, and
+``changelog`` carries the later crosswalk's changelog lines for the versions in between.
+A flagged change may be partly a change of question, not of opinion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from harmonise.compare import CORRECTIONS, adjust_pvalues
+from harmonise.models.crosswalk import Crosswalk, Item
+from harmonise.models.harmonised import EstimateTable
+from harmonise.models.schema import grade_at_least
+
+TREND_COLUMNS = (
+    "series",
+    "indicator",
+    "option",
+    "label",
+    "csp",
+    "csp_name",
+    "from_wave",
+    "to_wave",
+    "from_crosswalk",
+    "to_crosswalk",
+    "from_estimate",
+    "to_estimate",
+    "from_grade",
+    "to_grade",
+    "computed",
+    "reason",
+    "change",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "correction",
+    "crosswalk_changed",
+    "item_changed",
+    "flag",
+    "changelog",
+)
+
+
+@dataclass(frozen=True)
+class TrendTable:
+    rows: pd.DataFrame
+    level: float
+    correction: str
+
+
+def series_id(crosswalk_id: str, wave: str) -> str:
+    """``luton-residents-2024`` (wave 2024) -> ``luton-residents``; otherwise the id itself."""
+    base = crosswalk_id.split("@")[0]
+    suffix = f"-{wave}"
+    return base[: -len(suffix)] if wave and base.endswith(suffix) else base
+
+
+def _version(ref: str) -> int | None:
+    match = re.search(r"@v(\d+)$", ref)
+    return int(match.group(1)) if match else None
+
+
+def item_differences(before: Item | None, after: Item | None) -> list[str]:
+    """What changed in one item's mapping between two crosswalks (empty if nothing did)."""
+    if before is None or after is None:
+        return [] if before is after else ["item added or removed"]
+    out: list[str] = []
+    if before.source != after.source or before.question != after.question:
+        out.append("source question changed")
+    if before.scale != after.scale:
+        old, new = before.scale or "(concept scale)", after.scale or "(concept scale)"
+        out.append(f"scale {old} → {new}")
+    if dict(before.recode) != dict(after.recode):
+        out.append("recode table changed")
+    if dict(before.missing) != dict(after.missing):
+        out.append("missing codes changed")
+    if before.comparability != after.comparability:
+        out.append(f"grade {before.comparability} → {after.comparability}")
+    return out
+
+
+def changelog_between(after: Crosswalk, from_version: int | None) -> list[str]:
+    """The later crosswalk's changelog lines for versions after ``from_version``."""
+    lines: list[str] = []
+    for line in after.changelog:
+        match = re.match(r"\s*v(\d+)\b", line)
+        if match is None:
+            continue
+        v = int(match.group(1))
+        if (from_version is None or v > from_version) and v <= after.version:
+            lines.append(" ".join(line.split()))
+    return lines
+
+
+def _find_item(cw: Crosswalk | None, concept: str, option: str) -> Item | None:
+    if cw is None:
+        return None
+    for item in cw.items:
+        if item.concept == concept and (item.option or "") == option:
+            return item
+    return None
+
+
+def _flags(
+    a: pd.Series, b: pd.Series, by_ref: dict[str, Crosswalk]
+) -> dict[str, object]:
+    va, vb = _version(str(a["crosswalk"])), _version(str(b["crosswalk"]))
+    changed = va != vb
+    cw_a, cw_b = by_ref.get(str(a["crosswalk"])), by_ref.get(str(b["crosswalk"]))
+    concept, option = str(a["concept"]), str(a["option"])
+    if cw_a is not None and cw_b is not None:
+        diffs = item_differences(_find_item(cw_a, concept, option),
+                                 _find_item(cw_b, concept, option))
+        log = changelog_between(cw_b, va)
+    else:
+        diffs = [] if a["comparability"] == b["comparability"] else [
+            f"grade {a['comparability']} → {b['comparability']}"]
+        log = []
+    flag = ""
+    if changed:
+        head = f"crosswalk changed between waves ({a['crosswalk']} → {b['crosswalk']})"
+        if diffs:
+            flag = f"{head}: this item's {'; '.join(diffs)}"
+        else:
+            flag = f"{head}; this item's mapping is unchanged"
+    elif diffs:
+        flag = f"item mapping differs between waves: {'; '.join(diffs)}"
+    return {
+        "crosswalk_changed": changed,
+        "item_changed": bool(diffs),
+        "flag": flag,
+        "changelog": " | ".join(log),
+    }
+
+
+def _reasons(a: pd.Series, b: pd.Series, floor: str) -> list[str]:
+    out: list[str] = []
+    for side in (a, b):
+        if not grade_at_least(str(side["comparability"]), floor):
+            out.append(f"wave {side['wave']} ({side['crosswalk']}) item is graded "
+                       f"'{side['comparability']}', below '{floor}'")
+    if a["population"] != b["population"]:
+        out.append(f"different populations ({a['population']} vs {b['population']})")
+    for side in (a, b):
+        if bool(side["suppressed"]):
+            out.append(f"wave {side['wave']} estimate suppressed ({side['suppression_reason']})")
+    return out
+
+
+def trends(
+    table: EstimateTable,
+    *,
+    crosswalks: Sequence[Crosswalk] = (),
+    floor: str = "close",
+    level: float = 0.95,
+    correction: str = "holm",
+) -> TrendTable:
+    """Change between consecutive waves of each series, per indicator (and option).
+
+    ``crosswalks`` (optional, those of the run) let the flag say what changed in the item
+    and quote the changelog; without them only a version or grade change is detected.
+    """
+    if correction not in CORRECTIONS:
+        adjust_pvalues(np.array([]), correction, 1 - level)  # raises the explanatory error
+    rows = table.rows
+    overall = rows[(rows["group_var"] == "all") & rows["weighted"].astype(bool)].copy()
+    overall["series"] = [
+        series_id(str(c), str(w)) for c, w in zip(overall["crosswalk"], overall["wave"],
+                                                  strict=True)
+    ]
+    by_ref = {cw.ref: cw for cw in crosswalks}
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    out: list[dict[str, object]] = []
+    for (series, indicator, option), grp in overall.groupby(
+        ["series", "indicator", "option"], sort=True
+    ):
+        waves = [r for _, r in grp.sort_values(["wave", "crosswalk"]).iterrows()]
+        for a, b in pairwise(waves):
+            if a["wave"] == b["wave"]:
+                continue
+            reasons = _reasons(a, b, floor)
+            rec: dict[str, object] = {
+                "series": series, "indicator": indicator, "option": option,
+                "label": b["label"], "csp": b["csp"], "csp_name": b["csp_name"],
+                "from_wave": a["wave"], "to_wave": b["wave"],
+                "from_crosswalk": a["crosswalk"], "to_crosswalk": b["crosswalk"],
+                "from_estimate": a["estimate"], "to_estimate": b["estimate"],
+                "from_grade": a["comparability"], "to_grade": b["comparability"],
+                "computed": not reasons, "reason": "; ".join(reasons),
+                "correction": correction,
+            } | _flags(a, b, by_ref)
+            if not reasons:
+                change = float(b["estimate"]) - float(a["estimate"])
+                se = float(np.hypot(float(a["se"]), float(b["se"])))
+                p = float(2 * stats.norm.sf(abs(change) / se)) if se > 0 else float("nan")
+                rec |= {"change": change, "se": se, "ci_low": change - z * se,
+                        "ci_high": change + z * se, "p_value": p}
+            out.append(rec)
+    frame = pd.DataFrame(out, columns=list(TREND_COLUMNS))
+    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
+    for col in ("change", "se", "ci_low", "ci_high", "p_value", "p_adjusted"):
+        frame[col] = frame[col].astype(float)
+    tested = frame["computed"].astype(bool) & frame["p_value"].notna()
+    if tested.any():
+        adjusted = adjust_pvalues(frame.loc[tested, "p_value"].to_numpy(dtype=float),
+                                  correction, 1 - level)
+        frame.loc[tested, "p_adjusted"] = adjusted
+        frame.loc[tested, "significant"] = adjusted < (1 - level)
+    return TrendTable(rows=frame, level=level, correction=correction)
