@@ -24,6 +24,8 @@ Jobs (seconds and peak RSS each):
                        ``proportion(...)`` per indicator × domain (20 × 9 = 180 calls)
   C_est_raked_design   the same with ``Design(raking=...)`` (SEs credit the raking)
   B_est_vec, C_est_vec the prototype in ``domains.py``: all indicators × domains per call
+
+``HARMONISE_BENCH_JOBS=prototype`` (or ``library``) runs only one kind of B/C job.
 """
 
 from __future__ import annotations
@@ -190,7 +192,12 @@ def vectorised(raking: tuple[np.ndarray, ...], job: str) -> list[dict[str, objec
 
 
 raking_codes = tuple(m.codes for m in margins)
-skip_library = os.environ.get("HARMONISE_BENCH_SKIP_LIBRARY") == "1"
+#: HARMONISE_BENCH_JOBS=prototype skips the library's B/C (minutes at 1M rows under load),
+#: =library skips the prototypes' B/C; default: both.
+which = os.environ.get("HARMONISE_BENCH_JOBS", "all")
+if which not in ("all", "library", "prototype"):
+    raise SystemExit(f"HARMONISE_BENCH_JOBS={which!r}: use all, library or prototype")
+skip_library = which == "prototype"
 rows_lib: list[dict[str, object]] = []
 if not skip_library:
     with R.job("B_est"):
@@ -200,11 +207,12 @@ if not skip_library:
             design_c = Design(weights=w, strata=strata, clusters=clusters, raking=raking_codes)
             rows_lib += library(design_c, "C")
 rows_vec: list[dict[str, object]] = []
-with R.job("B_est_vec"):
-    rows_vec += vectorised((), "B")
-if not args.weights_from:
-    with R.job("C_est_vec"):
-        rows_vec += vectorised(raking_codes, "C")
+if which != "library":
+    with R.job("B_est_vec"):
+        rows_vec += vectorised((), "B")
+    if not args.weights_from:
+        with R.job("C_est_vec"):
+            rows_vec += vectorised(raking_codes, "C")
 
 sfx = ("_tight" if args.tight else "") + ("_rw" if args.weights_from else "")
 resp_id = df["resp_id"].to_numpy()

@@ -15,13 +15,13 @@ from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
-from helpers import crosswalk, ref
 
 from harmonise import errors
 from harmonise.cli import main
 from harmonise.errors import HarmoniseError, IngestError
 from harmonise.ingest import read_survey
 from harmonise.recode import apply_crosswalk
+from helpers import crosswalk, ref
 
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
 

@@ -28,7 +28,10 @@ AWKWARD = pd.DataFrame({
 })
 
 
-@pytest.mark.parametrize("frame", [AWKWARD, AWKWARD.iloc[:0], AWKWARD[["f"]].iloc[::-1].reset_index(drop=True)],
+REVERSED = AWKWARD[["f"]].iloc[::-1].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("frame", [AWKWARD, AWKWARD.iloc[:0], REVERSED],
                          ids=["awkward", "empty", "reversed"])
 def test_a_table_reads_back_exactly(frame: pd.DataFrame) -> None:
     back = read_table(table_columns(frame), list(table_rows(frame)))
@@ -93,7 +96,7 @@ def test_choosing_a_run_that_is_not_there_says_which_are(
 
 
 def test_an_empty_or_missing_store_says_run_first(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="no workspace store at .*run 'harmonise run' first"):
+    with pytest.raises(StoreError, match=r"no workspace store at .*run 'harmonise run' first"):
         Store(tmp_path / "missing.sqlite", create=False)
     assert not (tmp_path / "missing.sqlite").exists()
     with Store(tmp_path / "empty.sqlite") as store, \

@@ -43,6 +43,9 @@ HEADLINE = {
     "luton-residents-2025": "safe_area_dark_safe",
 }
 IDS = [s.crosswalk_id for s in SURVEYS]
+#: Crosswalks still drafts until `harmonise crosswalk release` records them in lock.json;
+#: empty this set once they are released.
+AWAITING_RELEASE = {"luton-residents-2025"}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -212,7 +215,8 @@ def test_truth_has_a_row_per_indicator(
 def test_crosswalk_loads_and_fits_the_schema(crosswalk_id: str) -> None:
     cw = crosswalk(crosswalk_id)
     assert cw.crosswalk == crosswalk_id
-    assert (cw.status, cw.schema_ref) == ("released", "perception-v1")
+    status = "draft" if crosswalk_id in AWAITING_RELEASE else "released"
+    assert (cw.status, cw.schema_ref) == (status, "perception-v1")
     assert CROSSWALKS[crosswalk_id].endswith(f".v{cw.version}.yaml")
     assert cw.synthetic
     assert cw.weighting is not None

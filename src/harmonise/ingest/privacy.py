@@ -25,7 +25,9 @@ school code is not flagged). A free-text header does not fire on a numeric colum
 your age? | Open-Ended Response"). A postcode header does not fire when every value is a
 partial postcode (district or sector: area-level, not a person). When the answers are long
 distinct texts, other header rules give way to free_text ("What happened on your mobile?").
-An empty column whose header fires is flagged: nothing is lost by dropping it.
+An empty column whose header fires is flagged: nothing is lost by dropping it. A column of
+ticked options joined in one cell (Microsoft/Google Forms, see
+:mod:`harmonise.ingest.multiselect`) is coded answers, not free text, by content.
 Respondent ids, ages, sex, ward/area codes and coded answers match none of these.
 
 Reasons say which rule fired and counts, never values.
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harmonise.errors import IngestError
+from harmonise.ingest.multiselect import detect_split
 from harmonise.models.survey import FlaggedColumn, VariableInfo
 
 SAMPLE = 5000
@@ -275,6 +278,8 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
             if pattern.search(text) and _header_fires(kind, p):
                 return kind, f"{kind}: {where} {what}"
         reason = _content_rule(kind, p, all_words)
+        if reason is not None and kind == "free_text" and detect_split(name, series):
+            reason = None  # ticked options joined in one cell (Forms): coded answers
         if reason is not None:
             return kind, f"{kind}: content: {reason}"
     return None

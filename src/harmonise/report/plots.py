@@ -58,6 +58,8 @@ def indicator_chart(rows: pd.DataFrame, title: str) -> ggplot:
         hi=rows["ci_high"] * 100,
         panel=rows["label"].map(lambda s: _wrap(str(s), 45)),
     )
+    # panels share one height (free scales), so size them for the most crowded one
+    panel_height = max(1.1, 0.5 + 0.4 * int(df.groupby("panel")["survey"].nunique().max()))
     return (
         ggplot(df, aes(x="survey", y="pct", ymin="lo", ymax="hi", color="comparability"))
         + geom_pointrange(size=0.6)
@@ -68,7 +70,7 @@ def indicator_chart(rows: pd.DataFrame, title: str) -> ggplot:
                              name="Comparability grade")
         + labs(x="", y="% (weighted, 95% CI)", title=title)
         + theme_bw()
-        + theme(figure_size=(8, 1.6 + 1.5 * df["panel"].nunique()),
+        + theme(figure_size=(8, 1.6 + df["panel"].nunique() * panel_height),
                 text=element_text(family=FONT),
                 strip_text=element_text(size=8, family=FONT), legend_position="bottom")
     )

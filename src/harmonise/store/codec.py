@@ -103,8 +103,9 @@ def _survey(raw: Mapping[str, Any]) -> SurveyMeta:
 
 def _rules(raw: Mapping[str, Any]) -> DisclosureRules:
     known = {f.name for f in dataclasses.fields(DisclosureRules)}
-    return DisclosureRules(**{k: tuple(v) if isinstance(v, list) else v
-                              for k, v in raw.items() if k in known})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in raw.items() if k in known}
+    return DisclosureRules(**values)
 
 
 def report_data_from(meta: str, tables: Mapping[str, pd.DataFrame]) -> ReportData:
