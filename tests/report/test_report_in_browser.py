@@ -75,6 +75,7 @@ def test_report_renders_with_charts_and_banner(report: Path, shots: Path) -> Non
             browser.close()
 
 
+@pytest.mark.slow  # a second Chromium start and a 20-page print: ~15 s
 def test_report_prints_to_a4_pages(report: Path, shots: Path, tmp_path: Path) -> None:
     pdf = shots / "report.pdf"
     subprocess.run(
