@@ -31,7 +31,7 @@ from scipy import stats
 from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.errors import EstimationError
 from harmonise.estimate import difference
-from harmonise.estimate.indicators import _design, concat_tables, estimate_indicators
+from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
@@ -329,7 +329,7 @@ def compare_domains(
             f"subgroup variable {group_var!r} is not a column of {ws.survey.crosswalk.ref}"
         )
     cw = ws.survey.crosswalk
-    design = _design(ws, True)
+    design = survey_design(ws)
     groups = ws.data[group_var].astype("object")
     levels = sorted(set(groups) - set(MISSING_TYPES))
     out: list[dict[str, object]] = []

@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import harmonise
-from harmonise.compare import ComparisonTable, compare
+from harmonise.compare import ComparisonTable, compare, restricted_estimates
 from harmonise.crosswalk.io import content_hash, load_crosswalk, load_schema, read_yaml
 from harmonise.disclosure import DisclosureRules, apply_disclosure
 from harmonise.errors import CrosswalkError, HarmoniseError
@@ -28,6 +28,7 @@ from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.schema import Schema
 from harmonise.recode import apply_crosswalk
+from harmonise.trends import trends
 from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import Targets, read_targets_table, select_targets
 
@@ -95,6 +96,7 @@ def run(
     root: Path | None = None,
     rules: DisclosureRules | None = None,
     progress: Progress | None = None,
+    correction: str = "holm",
 ) -> RunResult:
     """Run every stage on the manifest's surveys; raise HarmoniseError on the first failure."""
     say = progress or (lambda _msg: None)
@@ -140,10 +142,13 @@ def run(
         if targets is not None:
             targets_used.append({"file": targets.file, "sha256": targets.sha256,
                                  "illustrative": targets.illustrative})
-    say("disclosure control and comparisons")
+    say("disclosure control, comparisons and trends")
+    cws = [ws.survey.crosswalk for ws in weighted_surveys]
+    tables.append(restricted_estimates(weighted_surveys, schema))
     estimates = apply_disclosure(concat_tables(tables), rules)
     unweighted = apply_disclosure(concat_tables(raw_tables), rules)
-    comparisons = compare(estimates)
+    comparisons = compare(estimates, crosswalks=cws, correction=correction)
+    trend_table = trends(estimates, crosswalks=cws, correction=correction)
     provenance: dict[str, object] = {
         "tool": "harmonise",
         "tool_version": harmonise.__version__,
@@ -163,4 +168,5 @@ def run(
         comparisons=comparisons,
         provenance=provenance,
         rules=rules,
+        trends=trend_table.rows,
     )

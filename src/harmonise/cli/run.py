@@ -19,11 +19,14 @@ import click
 @click.option("--min-count", type=click.IntRange(1), default=10, show_default=True,
               help="Suppress estimates resting on fewer respondents than this.")
 @click.option("--no-charts", is_flag=True, help="Skip the charts (faster).")
+@click.option("--correction", type=click.Choice(["holm", "bh", "bonferroni", "none"]),
+              default="holm", show_default=True,
+              help="Multiple-comparison correction across the comparisons and trends.")
 @click.option("--store", default=None, metavar="PATH|URL",
               help="Workspace store the run is saved in: a SQLite file or a database URL "
                    "(postgresql+psycopg://user@host/db) [default: OUT/harmonise.sqlite].")
 def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts: bool,
-        store: str | None) -> None:
+        correction: str, store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
     Writes index.html, tables.xlsx, tidy CSV tables (estimates, comparisons, weighting,
@@ -49,7 +52,7 @@ def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts:
         click.echo(f"[{len(steps):2d}] {message}", err=True)
 
     result = run_pipeline(manifest.resolve(), root=root.resolve() if root else None,
-                          rules=rules, progress=progress)
+                          rules=rules, progress=progress, correction=correction)
     data = report_data(result)
     location = store if store is not None else out / "harmonise.sqlite"
     progress(f"save to store {location}")

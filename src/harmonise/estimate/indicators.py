@@ -19,7 +19,8 @@ from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, Weighte
 from harmonise.models.schema import MISSING_TYPES, Schema
 
 
-def _design(ws: WeightedSurvey, weighted: bool) -> Design:
+def survey_design(ws: WeightedSurvey, weighted: bool = True) -> Design:
+    """The design of a weighted survey (unit weights when ``weighted`` is False)."""
     data = ws.data
     cw = ws.survey.crosswalk
     strata = data["_strata"].to_numpy(dtype=np.int64) if cw.design.strata else None
@@ -62,7 +63,7 @@ def estimate_indicators(
                 f"subgroup variable {g!r} is not a harmonised column of {cw.ref}; "
                 f"choose from {[c for c in hs.scales]}"
             )
-    design = _design(ws, weighted)
+    design = survey_design(ws, weighted)
     illustrative = bool(ws.diagnostics and ws.diagnostics.illustrative_targets)
     rows: list[dict[str, object]] = []
     for ind in schema.indicators:
