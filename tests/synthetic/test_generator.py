@@ -45,7 +45,7 @@ HEADLINE = {
 IDS = [s.crosswalk_id for s in SURVEYS]
 #: Crosswalks still drafts until `harmonise crosswalk release` records them in lock.json;
 #: empty this set once they are released.
-AWAITING_RELEASE = {"luton-residents-2025"}
+AWAITING_RELEASE: set[str] = set()
 
 
 # ----------------------------------------------------------------------------- helpers
