@@ -79,6 +79,16 @@ from harmonise.weight import Margin, rake  # noqa: E402
 args = parse_args("harmonise")
 R = Recorder("harmonise", args, versions("harmonise", "numpy", "pandas", "scipy"))
 
+
+def rss_mib() -> float:
+    """Resident set size of this process now (VmRSS), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+R.info(rss_before_load_mib=rss_mib())  # interpreter + numpy/pandas/scipy/harmonise
 CATS = ["csp", *RAKE_VARS]
 with R.job("load"):
     df = pd.read_csv(f"{args.data}/resp_{args.n}.csv", dtype=dict.fromkeys(CATS, "category"))

@@ -36,8 +36,13 @@ def run(tmp_path: Path, design: str, *args: str) -> tuple[int, str]:
 
 def test_apiclus1_with_fpc_matches_r(tmp_path: Path) -> None:
     code, out = run(
-        tmp_path, "ids: [dnum]\nweights: pw\nfpc: [fpc]\n", "--mean", "api00", "--total",
-        "enroll", "--deff",
+        tmp_path,
+        "ids: [dnum]\nweights: pw\nfpc: [fpc]\n",
+        "--mean",
+        "api00",
+        "--total",
+        "enroll",
+        "--deff",
     )
     assert code == 0, out
     table = pd.read_csv(io.StringIO(out))
@@ -51,16 +56,20 @@ def test_apiclus1_with_fpc_matches_r(tmp_path: Path) -> None:
 
 
 def test_raked_design_file_matches_r(tmp_path: Path) -> None:
-    code, out = run(tmp_path, RAKE_YAML, "--mean", "api00", "--by", "stype", "--out",
-                    str(tmp_path / "t.csv"))
+    code, out = run(
+        tmp_path, RAKE_YAML, "--mean", "api00", "--by", "stype", "--out", str(tmp_path / "t.csv")
+    )
     assert code == 0, out
     table = pd.read_csv(tmp_path / "t.csv")
     assert list(table["group"]) == ["all", "stype=E", "stype=H", "stype=M"]
     ref = read_reference(REF_DIR / "reference.csv")
     # apiclus1_rake in the cache has an fpc; the SE here differs, the estimate does not.
-    assert relative_difference(
-        float(table.loc[0, "estimate"]), ref[("apiclus1_rake", "mean", "api00", "", "estimate")]
-    ) <= 1e-9
+    assert (
+        relative_difference(
+            float(table.loc[0, "estimate"]), ref[("apiclus1_rake", "mean", "api00", "", "estimate")]
+        )
+        <= 1e-9
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,11 +84,20 @@ def test_raked_design_file_matches_r(tmp_path: Path) -> None:
             ["--mean", "api00"],
             "categories ['M'] occur in the data",
         ),
-        ("strata: stype\nids: [dnum]\nweights: pw\nnest: false\n", ["--mean", "api00"],
-         "not nested in strata"),
+        (
+            "strata: stype\nids: [dnum]\nweights: pw\nnest: false\n",
+            ["--mean", "api00"],
+            "not nested in strata",
+        ),
     ],
-    ids=["extra-key", "unknown-id", "unknown-variable", "no-statistic", "margin-category",
-         "not-nested"],
+    ids=[
+        "extra-key",
+        "unknown-id",
+        "unknown-variable",
+        "no-statistic",
+        "margin-category",
+        "not-nested",
+    ],
 )
 def test_errors_say_what_and_where(
     tmp_path: Path, design: str, args: list[str], message: str

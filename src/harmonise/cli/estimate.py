@@ -9,26 +9,58 @@ import click
 
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--design", "design_file", required=True,
-              type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="DESIGN.yaml: ids, strata, weights, fpc, nest, lonely_psu, calibrate.")
+@click.option(
+    "--design",
+    "design_file",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="DESIGN.yaml: ids, strata, weights, fpc, nest, lonely_psu, calibrate.",
+)
 @click.option("--mean", "means", multiple=True, metavar="VAR", help="Mean of a numeric column.")
-@click.option("--proportion", "proportions", multiple=True, metavar="VAR",
-              help="Proportion of each category of a column.")
+@click.option(
+    "--proportion",
+    "proportions",
+    multiple=True,
+    metavar="VAR",
+    help="Proportion of each category of a column.",
+)
 @click.option("--total", "totals", multiple=True, metavar="VAR", help="Total of a numeric column.")
 @click.option("--by", default=None, metavar="VAR", help="Also estimate within each group of VAR.")
-@click.option("--ci", type=click.Choice(["logit", "beta", "wald"]), default="logit",
-              show_default=True, help="Interval for proportions (means and totals: Wald).")
-@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.95, show_default=True, help="Confidence level.")
+@click.option(
+    "--ci",
+    type=click.Choice(["logit", "beta", "wald"]),
+    default="logit",
+    show_default=True,
+    help="Interval for proportions (means and totals: Wald).",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level.",
+)
 @click.option("--deff", is_flag=True, help="Fill the deff column (R's deff=TRUE).")
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the table to this CSV instead of printing it.")
-def estimate(data: Path, design_file: Path, means: tuple[str, ...],
-             proportions: tuple[str, ...], totals: tuple[str, ...], by: str | None,
-             ci: str, level: float, deff: bool, encoding: str | None,
-             out: Path | None) -> None:
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the table to this CSV instead of printing it.",
+)
+def estimate(
+    data: Path,
+    design_file: Path,
+    means: tuple[str, ...],
+    proportions: tuple[str, ...],
+    totals: tuple[str, ...],
+    by: str | None,
+    ci: str,
+    level: float,
+    deff: bool,
+    encoding: str | None,
+    out: Path | None,
+) -> None:
     """Estimate means, proportions and totals with design-based SEs (R survey's numbers).
 
     DATA is any file harmonise can read (.sav .zsav .por .dta .csv .xlsx); columns are
@@ -61,8 +93,15 @@ def estimate(data: Path, design_file: Path, means: tuple[str, ...],
     survey = read_survey(data, encoding=encoding)
     design, _ = build_design(spec, survey.data)
     table = estimate_table(
-        design, survey.data, means=means, proportions=proportions, totals=totals, by=by,
-        ci=ci, level=level, deff=deff,  # type: ignore[arg-type]
+        design,
+        survey.data,
+        means=means,
+        proportions=proportions,
+        totals=totals,
+        by=by,
+        ci=ci,  # type: ignore[arg-type]
+        level=level,
+        deff=deff,
     )
     if out is not None:
         table.to_csv(out, index=False)

@@ -299,12 +299,16 @@ def estimate_table(
             y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(_row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff)))
+                rows.append(
+                    _row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff))
+                )
         for var in totals:
             y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(_row("total", var, "", group, total(design, y, dom, level=level, deff=deff)))
+                rows.append(
+                    _row("total", var, "", group, total(design, y, dom, level=level, deff=deff))
+                )
         for var in proportions:
             present = data[var].notna().to_numpy()
             text = data[var].map(label).to_numpy()

@@ -130,7 +130,22 @@ class _Profile:
         return hits, (hits / self.n if self.n else 0.0)
 
 
+def _numeric_profile(series: pd.Series, info: VariableInfo | None) -> _Profile:
+    """The same profile, vectorised, for a numeric column (no text, no dates)."""
+    sample = series.dropna().head(SAMPLE)
+    distinct = sample.unique()
+    labels = info.value_labels if info is not None else {}
+    missing = set(info.user_missing) if info is not None else set()
+    known = set(labels) | missing
+    labelled = bool(labels) and all(v in known for v in distinct.tolist())
+    return _Profile(n=len(sample), texts=(), values=tuple(distinct.tolist()),
+                    numeric=len(sample) > 0, distinct=len(distinct), labelled=labelled)
+
+
 def _profile(series: pd.Series, info: VariableInfo | None) -> _Profile:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype):
+        return _numeric_profile(series, info)
     values = tuple(v for v in series.dropna().head(SAMPLE * 2).tolist()
                    if not (isinstance(v, str) and v.strip() == ""))[:SAMPLE]
     texts = tuple(v.strip() for v in values if isinstance(v, str))
