@@ -27,6 +27,13 @@ def survey_design(ws: WeightedSurvey, weighted: bool = True) -> Design:
     clusters = data["_cluster"].to_numpy(dtype=np.int64) if cw.design.cluster else None
     if not weighted:
         return Design(weights=np.ones(len(data)), strata=strata, clusters=clusters)
+    if ws.adjustments:  # what each calibration step needs for calibration-aware SEs
+        return Design(
+            weights=data["_weight"].to_numpy(dtype=float),
+            strata=strata,
+            clusters=clusters,
+            calibration=ws.adjustments,
+        )
     raking = tuple(
         pd.factorize(data[m].astype("object"), sort=True)[0].astype(np.int64)
         for m in ws.raking_margins

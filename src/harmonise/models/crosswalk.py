@@ -12,6 +12,7 @@ Validators raise errors whose pydantic ``type`` is a stable issue code (see
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -43,20 +44,53 @@ class DesignSpec(_Strict):
     base_weight: str | None = None
 
 
-class WeightingSpec(_Strict):
-    """How to weight this instrument: a targets file and the margins to rake to.
+class TrimSpec(_Strict):
+    """Weight trimming after calibration, then re-calibration (R ``trimWeights`` + re-rake).
 
-    ``margins`` name harmonised concepts (e.g. ``sex``, ``age_band``, ``ward``); their
-    categories must match the targets file's categories one for one.
+    Bounds are multiples of the mean calibrated weight (so a crosswalk need not know the
+    population's scale): ``upper: 5`` caps weights at five times the mean.
     """
 
-    method: Literal["rake"] = "rake"
+    upper: float = Field(default=math.inf, gt=1)
+    lower: float = Field(default=0.0, ge=0, lt=1)
+    strict: bool = False
+    rounds: int = Field(default=1, ge=1, le=20)
+
+
+class WeightingSpec(_Strict):
+    """How to weight this instrument: a targets file and the margins to calibrate to.
+
+    ``margins`` name harmonised concepts (e.g. ``sex``, ``age_band``, ``area``); their
+    categories must match the targets file's categories one for one. ``method`` is a name
+    in ``harmonise.weight.METHODS``: ``rake`` (iterative proportional fitting),
+    ``poststratify`` (one margin), ``linear`` (GREG) or ``raking`` calibration, the last two
+    optionally with ``bounds`` on the weight adjustment ratios.
+    """
+
+    method: Literal["rake", "poststratify", "linear", "raking"] = "rake"
     targets: str
     area_code: str
     population: str
     margins: tuple[str, ...] = Field(min_length=1)
     epsilon: float = Field(default=1e-10, gt=0)
     max_iterations: int = Field(default=1000, ge=1)
+    bounds: tuple[float, float] | None = None
+    trim: TrimSpec | None = None
+
+    @model_validator(mode="after")
+    def _method_options(self) -> WeightingSpec:
+        if self.method == "poststratify" and len(self.margins) != 1:
+            raise ValueError(
+                "poststratify takes one margin (a cross-classified variable); use 'rake' or "
+                "a calibration method for several margins"
+            )
+        if self.bounds is not None:
+            if self.method not in ("linear", "raking"):
+                raise ValueError("bounds apply to 'linear' and 'raking' calibration only")
+            low, high = self.bounds
+            if not low < 1 < high:
+                raise ValueError(f"bounds {self.bounds} must satisfy lower < 1 < upper")
+        return self
 
 
 class PrivacySpec(_Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -93,6 +94,11 @@ class WeightedSurvey:
     data: pd.DataFrame
     raking_margins: tuple[str, ...]
     diagnostics: WeightingDiagnostics | None
+    #: What the variance must account for, one per calibration step, in order (passed to
+    #: ``Design(calibration=...)``); empty when weights were not calibrated.
+    adjustments: tuple[Any, ...] = ()
+    #: Weight history per respondent: (step name, weights) from base to final.
+    history: tuple[tuple[str, Any], ...] = ()
 
 
 #: Columns of an EstimateTable, in order.

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from harmonise.errors import WeightingError
+from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import (
     HarmonisedSurvey,
     MarginCheck,
@@ -13,8 +14,9 @@ from harmonise.models.harmonised import (
     WeightingDiagnostics,
 )
 from harmonise.models.schema import MISSING_TYPES
+from harmonise.weight import METHODS, Adjustment, cross_classify, trim_and_recalibrate
 from harmonise.weight.diagnostics import summarise_weights
-from harmonise.weight.rake import Margin, rake
+from harmonise.weight.rake import Margin, RakeResult
 from harmonise.weight.targets import Targets
 
 
@@ -48,7 +50,7 @@ def _margin(hs: HarmonisedSurvey, variable: str, targets: Targets) -> Margin:
 
 
 def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurvey:
-    """Rake base weights to the crosswalk's margins; without weighting, keep base weights."""
+    """Calibrate base weights to the crosswalk's margins; without weighting, keep base weights."""
     spec = hs.crosswalk.weighting
     base = hs.data["_base_weight"].to_numpy(dtype=float)
     if spec is None or targets is None:
@@ -59,9 +61,11 @@ def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurv
             diagnostics=None,
         )
     margins = [_margin(hs, v, targets) for v in spec.margins]
-    # Start from base weights scaled to the population total, as a design weight would be.
+    # Start from base weights scaled to the population total, as design weights would be
+    # (calibrated weights do not depend on the scale; bounds on g = w / d then mean what
+    # an analyst expects).
     start = base * (targets.total / base.sum())
-    result = rake(start, margins, epsilon=spec.epsilon, max_iterations=spec.max_iterations)
+    result, adjustments = _calibrate(spec, start, margins)
     w = result.weights
     summary = summarise_weights(w)
     checks = []
@@ -102,4 +106,33 @@ def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurv
         data=hs.data.assign(_weight=w),
         raking_margins=tuple(spec.margins),
         diagnostics=diagnostics,
+        adjustments=adjustments,
+        history=result.history,
+    )
+
+
+def _calibrate(
+    spec: WeightingSpec, start: np.ndarray, margins: list[Margin]
+) -> tuple[RakeResult, tuple[Adjustment, ...]]:
+    """Run the crosswalk's weighting method (and trimming), returning every adjustment."""
+    options: dict[str, object] = {}
+    if spec.method in ("rake", "linear", "raking"):
+        options |= {"epsilon": spec.epsilon, "max_iterations": spec.max_iterations}
+    if spec.method == "poststratify":
+        margins = [cross_classify(margins, margins[0].targets)]
+    if spec.bounds is not None:
+        options["bounds"] = spec.bounds
+    if spec.trim is None:
+        result = METHODS[spec.method](start, margins, **options)
+        return result, (() if result.adjustment is None else (result.adjustment,))
+    mean = float(start.sum() / len(start))
+    return trim_and_recalibrate(
+        start,
+        margins,
+        method=spec.method,
+        upper=spec.trim.upper * mean,
+        lower=spec.trim.lower * mean,
+        strict=spec.trim.strict,
+        rounds=spec.trim.rounds,
+        **options,
     )
