@@ -52,12 +52,17 @@ class ReportError(HarmoniseError):
     """Outputs cannot be written."""
 
 
+class StoreError(HarmoniseError):
+    """The workspace store cannot be opened, read or written."""
+
+
 __all__ = [
     "CrosswalkError",
     "EstimationError",
     "HarmoniseError",
     "IngestError",
     "ReportError",
+    "StoreError",
     "TargetsError",
     "UnmappedValueError",
     "WeightingError",

@@ -26,7 +26,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
-from harmonise.errors import HarmoniseError
+from harmonise.errors import StoreError
 from harmonise.report.data import ReportData
 from harmonise.store.codec import (
     FORMAT_VERSION,
@@ -39,10 +39,6 @@ from harmonise.store.codec import (
 
 #: Where ``harmonise run`` and ``harmonise report`` keep the workspace by default.
 DEFAULT_STORE = Path("reports/harmonise.sqlite")
-
-
-class StoreError(HarmoniseError):
-    """The workspace store cannot be opened, read or written."""
 
 
 METADATA = sa.MetaData()
