@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps r-reference samples bench clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -38,16 +38,35 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# PostgreSQL for the shared-deployment store test: Debian's server on 127.0.0.1:5432.
+PG_URL ?= postgresql+psycopg://postgres:harmonise@127.0.0.1:5432/postgres
+postgres-deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	if ! command -v pg_ctlcluster >/dev/null 2>&1; then \
+	  echo "Installing Debian postgresql (needed by the PostgreSQL store test)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi; \
+	cluster=$$(pg_lsclusters -h | awk 'NR==1 {print $$1" "$$2}'); \
+	if [ -z "$$cluster" ]; then echo "no PostgreSQL cluster found (pg_lsclusters)"; exit 1; fi; \
+	$$SUDO pg_ctlcluster $$cluster start 2>/dev/null || true; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do pg_lsclusters -h | grep -q online && break; sleep 1; done; \
+	$$SUDO su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'harmonise'\"" >/dev/null
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps browser-deps
-	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+pytest: $(STAMP) r-deps browser-deps postgres-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 \
+	HARMONISE_TEST_POSTGRES_URL='$(PG_URL)' $(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Regenerate the cached R survey reference values the fast tests compare against.
+r-reference: $(STAMP) r-deps
+	$(BIN)/python tests/rreference.py
 
 samples: $(STAMP)
 	$(BIN)/harmonise samples --root .
