@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import hashlib
 import json
 from pathlib import Path
 
@@ -71,6 +72,9 @@ def test_report_says_synthetic_and_shows_provenance(outputs: Path, result: RunRe
         assert i["sha256"] in html
     prov = json.loads((outputs / "provenance.json").read_text(encoding="utf-8"))
     assert prov["schema"]["ref"] == "perception-v1"
+    for name, digest in prov["outputs"].items():  # the record names the bytes it belongs to
+        assert hashlib.sha256((outputs / name).read_bytes()).hexdigest() == digest, name
+    assert '<script type="application/json" id="harmonise-provenance">' in html
     assert prov["synthetic"] is True
 
 
@@ -134,8 +138,13 @@ def test_harmonise_report_regenerates_the_run_byte_for_byte(
     html = (again / "index.html").read_text(encoding="utf-8")
     assert "workspace run 1" in html
     for name in OUTPUTS:
-        if name != "index.html":
+        if name not in ("index.html", "provenance.json"):
             assert (again / name).read_bytes() == (outputs / name).read_bytes(), name
+    # provenance is the same but for the hash of index.html, which names the stored run
+    prov_again = json.loads((again / "provenance.json").read_text(encoding="utf-8"))
+    prov_run = json.loads((outputs / "provenance.json").read_text(encoding="utf-8"))
+    assert prov_again["outputs"].pop("index.html") != prov_run["outputs"].pop("index.html")
+    assert prov_again == prov_run
     assert html.replace("; workspace run 1", "").replace(" (workspace run 1)", "") == \
         (outputs / "index.html").read_text(encoding="utf-8")
 

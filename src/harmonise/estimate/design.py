@@ -21,13 +21,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
 from harmonise.weight.adjustments import Adjustment, GregAdjustment, RakingAdjustment
+
+if TYPE_CHECKING:
+    from harmonise.estimate.domains import DomainTables
 
 LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
 LONELY_PSU_OPTIONS: tuple[str, ...] = ("fail", "remove", "adjust", "average", "certainty")
@@ -250,6 +253,18 @@ class Design:
     def psus_per_stratum(self) -> IntArray:
         """Number of PSUs in each stratum, over the whole sample."""
         return self.stages[0].n
+
+    @cached_property
+    def psu_count(self) -> int:
+        """Number of PSUs in the whole sample."""
+        return int(self.psu_stratum.size)
+
+    @cached_property
+    def domain_tables(self) -> DomainTables:
+        """Per-design tables of the vectorised estimator (built at first use)."""
+        from harmonise.estimate.domains import DomainTables
+
+        return DomainTables(self)
 
     @cached_property
     def raking_codes(self) -> tuple[IntArray, ...]:

@@ -62,8 +62,7 @@ def _stage_variance(
 ) -> FloatArray:
     size_g = st.n.size
     totals = _column_sums(st.unit, x, st.group.size)
-    here = np.zeros(size_g, dtype=bool)
-    here[st.group[np.unique(st.unit[present])]] = True
+    here = np.bincount(st.group[st.unit[present]], minlength=size_g) > 0
     f = 1.0 - st.fraction
     certain = f < CERTAINTY
     single = st.n == 1
@@ -129,8 +128,12 @@ def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> F
 def degrees_of_freedom(design: Design, domain: np.ndarray) -> int:
     """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows."""
     d = np.asarray(domain, dtype=bool)
-    psus = np.unique(design.psu_index[d]).size
-    strata = np.unique(design.stratum_index[d]).size
+    stratum = design.stratum_index[d]
+    if design.psu_count == design.n:  # every respondent is its own PSU
+        psus = stratum.size
+    else:
+        psus = int(np.count_nonzero(np.bincount(design.psu_index[d], minlength=1)))
+    strata = int(np.count_nonzero(np.bincount(stratum, minlength=1)))
     return int(psus - strata)
 
 

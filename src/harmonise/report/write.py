@@ -10,6 +10,7 @@ screenshots) are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -53,9 +54,12 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
     files["tables.xlsx"] = xlsx_bytes(data)
     for name, frame in data.tables.items():
         files[f"{name}.csv"] = csv_bytes(frame)
-    files["provenance.json"] = (
-        json.dumps(dict(data.provenance), indent=2, sort_keys=True) + "\n"
-    ).encode("utf-8")
+    # provenance.json also proves which output bytes this record belongs to
+    outputs = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+    record = dict(data.provenance) | {"outputs": outputs}
+    files["provenance.json"] = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(
+        "utf-8"
+    )
     return files
 
 

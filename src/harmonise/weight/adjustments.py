@@ -18,6 +18,7 @@ Pure numpy; the objects are frozen and never alias caller arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +57,81 @@ def _category_means(codes: IntArray, x: FloatArray, denominator: np.ndarray) -> 
     return out
 
 
+def _sum_rows(index: IntArray, x: FloatArray, size: int) -> FloatArray:
+    """Column sums of ``x`` (rows × columns) by ``index`` (``size`` × columns)."""
+    k = x.shape[1]
+    key = (index[:, None] * k + np.arange(k)).ravel()
+    return np.bincount(key, weights=x.ravel(), minlength=size * k).reshape(size, k)
+
+
+@dataclass(frozen=True, eq=False)
+class RakingCells:
+    """Respondents collapsed to the occupied cells of the raking margins' cross.
+
+    ``cell``: each row's cell ``0..C-1``; ``cell_code[m]``: margin ``m``'s category of each
+    cell; ``count``: respondents per cell; ``counts[m]``: respondents per category of
+    margin ``m``; ``cross[m][m']``: respondents by (category of ``m``, category of ``m'``).
+    """
+
+    cell: IntArray
+    cell_code: tuple[IntArray, ...]
+    count: FloatArray
+    counts: tuple[FloatArray, ...]
+    cross: tuple[tuple[FloatArray, ...], ...]
+
+    @cached_property
+    def inverse_counts(self) -> tuple[FloatArray, ...]:
+        """``1 / counts[m]``, 0 for a category no respondent has (its mean is 0)."""
+        return tuple(
+            np.divide(1.0, n, out=np.zeros_like(n), where=n > 0) for n in self.counts
+        )
+
+
+def occupied_cells(codes: tuple[IntArray, ...]) -> tuple[IntArray, tuple[IntArray, ...]]:
+    """Each row's occupied cell of the cross of ``codes`` (non-negative integers) and each
+    cell's code per margin. Cells are numbered in sorted order of the code tuples."""
+    n = codes[0].size
+    sizes = [int(c.max()) + 1 if c.size else 1 for c in codes]
+    cell = np.zeros(n, dtype=np.int64)
+    size = 1
+    for c, k in zip(codes, sizes, strict=True):
+        if size * k > 4 * n + 64:  # keep keys small: renumber the occupied cells so far
+            cell = _dense_small(cell)
+            size = int(cell.max()) + 1 if n else 1
+        cell = cell * k + c
+        size *= k
+    cell = _dense_small(cell)
+    first = np.zeros(int(cell.max()) + 1 if n else 0, dtype=np.int64)
+    first[cell[::-1]] = np.arange(n - 1, -1, -1)
+    return cell, tuple(c[first] for c in codes)
+
+
+def _dense_small(key: IntArray) -> IntArray:
+    """``key`` (non-negative, at most ~4N + 64) as ``0..k-1`` in sorted order, by bincount."""
+    present = np.bincount(key) > 0
+    remap = np.cumsum(present) - 1
+    out: IntArray = remap[key].astype(np.int64)
+    return out
+
+
+def raking_cells(codes: tuple[IntArray, ...]) -> RakingCells:
+    """The :class:`RakingCells` of margins' category codes (dense per margin)."""
+    cell, cell_code = occupied_cells(codes)
+    count = np.bincount(cell).astype(np.float64)
+    sizes = [int(c.max()) + 1 for c in codes]
+    counts = tuple(
+        np.bincount(c, weights=count, minlength=k) for c, k in zip(cell_code, sizes, strict=True)
+    )
+    cross = tuple(
+        tuple(
+            np.bincount(a * kb + b, weights=count, minlength=ka * kb).reshape(ka, kb)
+            for b, kb in zip(cell_code, sizes, strict=True)
+        )
+        for a, ka in zip(cell_code, sizes, strict=True)
+    )
+    return RakingCells(cell, cell_code, count, counts, cross)
+
+
 @dataclass(frozen=True, eq=False)
 class RakingAdjustment:
     """Margins a ``rake()`` met (category codes per margin) and the raked weights."""
@@ -67,13 +143,45 @@ class RakingAdjustment:
         object.__setattr__(self, "codes", tuple(_frozen(_dense(c), np.int64) for c in self.codes))
         object.__setattr__(self, "weights", _frozen(self.weights, np.float64))
 
+    @cached_property
+    def cells(self) -> RakingCells:
+        """The occupied cells of the margins' cross and their small tables."""
+        return raking_cells(self.codes)
+
+    def backfit(self, s0: FloatArray) -> tuple[FloatArray, ...]:
+        """Coefficient tables ``α_m`` (categories × columns) of R's backfitting sweeps.
+
+        ``s0`` holds per occupied cell (rows) the sums of ``x / w`` of each column. After
+        the sweeps the adjusted scores are ``x − w · Σ_m α_m[code_m]``: every sweep
+        subtracts ``w`` times a per-category constant, so the category means it needs are
+        ``(S₀_m − Σ_m' C_mm' α_m') / count_m`` — tables, not passes over the rows.
+        """
+        t = self.cells
+        s0_m = [_sum_rows(c, s0, n.size) for c, n in zip(t.cell_code, t.counts, strict=True)]
+        alpha = [np.zeros_like(s) for s in s0_m]
+        for _ in range(RAKING_SWEEPS):
+            for m in range(len(alpha)):
+                resid = s0_m[m].copy()
+                for j, a in enumerate(alpha):
+                    resid -= t.cross[m][j] @ a
+                alpha[m] = alpha[m] + resid * t.inverse_counts[m][:, None]
+        return tuple(alpha)
+
+    def cell_shift(self, s0: FloatArray) -> FloatArray:
+        """``Σ_m α_m[code_m]`` per occupied cell (cells × columns) for the sums ``s0``."""
+        t = self.cells
+        alpha = self.backfit(s0)
+        shift = np.zeros((t.cell_code[0].size, s0.shape[1]))
+        for c, a in zip(t.cell_code, alpha, strict=True):
+            shift += a[c]
+        return shift
+
     def apply(self, x: FloatArray) -> FloatArray:
         w = self.weights[:, None]
-        counts = [np.bincount(c).astype(np.float64) for c in self.codes]
-        for _ in range(RAKING_SWEEPS):
-            for codes, n_c in zip(self.codes, counts, strict=True):
-                x = x - w * _category_means(codes, x / w, n_c)[codes]
-        return x
+        t = self.cells
+        s0 = _sum_rows(t.cell, x / w, t.cell_code[0].size)
+        out: FloatArray = x - w * self.cell_shift(s0)[t.cell]
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,8 +249,11 @@ Adjustment = RakingAdjustment | PostStratAdjustment | GregAdjustment
 __all__ = [
     "RAKING_SWEEPS",
     "Adjustment",
+    "RakingCells",
     "GregAdjustment",
     "PostStratAdjustment",
     "RakingAdjustment",
     "greg_adjustment",
+    "occupied_cells",
+    "raking_cells",
 ]

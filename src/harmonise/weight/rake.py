@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harmonise.errors import WeightingError
-from harmonise.weight.adjustments import Adjustment, RakingAdjustment
+from harmonise.weight.adjustments import Adjustment, RakingAdjustment, occupied_cells
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -203,15 +203,25 @@ def rake(
     total = _check_totals(margins, [t for _, t in coded])
     tolerance = epsilon * total
 
-    gap = _gap(w, coded)
+    # Every sweep multiplies all respondents of one cell of the margins' cross by the
+    # same factors, so rake the (at most N) occupied cells' weight totals and map the
+    # cells' cumulative factor back to the respondents: the same fixed point, 3 passes
+    # over the rows in all instead of ~6 per sweep.
+    cell, cell_codes = occupied_cells(tuple(c for c, _ in coded))
+    base_cells = np.bincount(cell, weights=w)
+    on_cells = [(c, t) for c, (_, t) in zip(cell_codes, coded, strict=True)]
+    ratio = np.ones(base_cells.size)
+    gap = _gap(base_cells, on_cells)
     iterations = 0
     while gap > tolerance and iterations < max_iterations:
-        for codes, targets in coded:
-            sums = np.bincount(codes, weights=w, minlength=targets.size)
+        for codes, targets in on_cells:
+            sums = np.bincount(codes, weights=base_cells * ratio, minlength=targets.size)
             factor = np.divide(targets, sums, out=np.ones_like(targets), where=sums > 0)
-            w = w * factor[codes]
+            ratio = ratio * factor[codes]
         iterations += 1
-        gap = _gap(w, coded)
+        gap = _gap(base_cells * ratio, on_cells)
+    if iterations:
+        w = w * ratio[cell]
     converged = gap <= tolerance
     if not converged and fail_on_no_convergence:
         names = ", ".join(m.name for m in margins)
