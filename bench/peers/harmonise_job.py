@@ -20,12 +20,16 @@ Jobs (seconds and peak RSS each):
   A_rake_cells         the same public ``rake`` on the 180 area × sex × age × ethnicity cells
                        (weights summed per cell), respondent weight = base × cell ratio:
                        identical fixed point, a prototype of what ``rake`` could do inside
-  B_est                the library: ``Design(weights, strata, clusters)`` and one
-                       ``proportion(...)`` per indicator × domain (20 × 9 = 180 calls)
+  B_est                the library: ``Design(weights, strata, clusters)`` and
+                       ``proportions_by(design, Y, domains)`` once per partition (by area,
+                       by area × sex): 20 indicators × 9 domains in 2 calls
+                       (``HARMONISE_BENCH_JOBS=scalar``: one ``proportion()`` per
+                       indicator × domain, 180 calls, as before the vectorised path)
   C_est_raked_design   the same with ``Design(raking=...)`` (SEs credit the raking)
   B_est_vec, C_est_vec the prototype in ``domains.py``: all indicators × domains per call
 
 ``HARMONISE_BENCH_JOBS=prototype`` (or ``library``) runs only one kind of B/C job.
+``rake`` itself now rakes the occupied cells (what ``A_rake_cells`` prototyped).
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ from common import (  # noqa: E402  (found at run time in the peer bench)
 )
 from domains import design_tables, proportions  # noqa: E402
 
-from harmonise.estimate import Design, proportion  # noqa: E402
+from harmonise.estimate import Design, proportion, proportions_by  # noqa: E402
 from harmonise.weight import Margin, rake  # noqa: E402
 
 args = parse_args("harmonise")
@@ -93,7 +97,19 @@ CATS = ["csp", *RAKE_VARS]
 with R.job("load"):
     df = pd.read_csv(f"{args.data}/resp_{args.n}.csv", dtype=dict.fromkeys(CATS, "category"))
 mg = load_margins(args.data)
-Y = np.asfortranarray(df[INDICATORS].to_numpy(dtype=np.float64))  # NaN = missing (untimed)
+#: HARMONISE_BENCH_JOBS=prototype skips the library's B/C, =library the prototypes' B/C,
+#: =scalar runs the library's B/C as 180 proportion() calls (minutes at 1M rows) and skips
+#: the prototypes'; default: library and prototype.
+which = os.environ.get("HARMONISE_BENCH_JOBS", "all")
+if which not in ("all", "library", "prototype", "scalar"):
+    raise SystemExit(f"HARMONISE_BENCH_JOBS={which!r}: use all, library, prototype or scalar")
+# The library reads the frame's indicator columns in place (NaN = missing); the prototype
+# and the scalar path need the N × K float64 matrix, built untimed as bench_numpy_floor.py
+# does, and only when they run (it is 150 MiB at 1M rows).
+COLS = [df[c].to_numpy() for c in INDICATORS]
+Y = np.empty((0, 0))
+if which != "library":
+    Y = np.asfortranarray(df[INDICATORS].to_numpy(dtype=np.float64))
 w0 = df["base_weight"].to_numpy()
 R.info(data_mib=float(df.memory_usage(deep=True).sum()) / 2**20, y_matrix_mib=Y.nbytes / 2**20)
 
@@ -119,6 +135,9 @@ def area_margins() -> tuple[np.ndarray, list[Margin]]:
     return area, out
 
 
+R.info(**{"rss_before_A_rake_mib": rss_mib()})  # live + retained heap
+
+
 with R.job("A_rake"):
     area, margins = area_margins()
     res = rake(w0, margins, epsilon=args.tol, max_iterations=args.maxit)
@@ -128,6 +147,8 @@ R.info(
     iterations=res.iterations,
     max_gap_over_total=res.max_gap,
 )
+
+R.info(**{"rss_before_A_rake_cells_mib": rss_mib()})  # live + retained heap
 
 with R.job("A_rake_cells"):
     area_c, margins_c = area_margins()
@@ -162,7 +183,30 @@ LABELS = {"csp": [(a, "") for a in areas], "csp_sex": [(a, s) for a in areas for
 
 
 def library(design: Design, job: str) -> list[dict[str, object]]:
-    """One proportion() per indicator × domain, as an analyst would call it."""
+    """The library's vectorised estimator: every indicator × domain of a partition per
+    call (NaN in ``Y`` = not in the indicator's base), one call per partition."""
+    rows: list[dict[str, object]] = []
+    doms = {"csp": area, "csp_sex": area * len(sex_levels) + sex}
+    for name, dom in doms.items():
+        tab = proportions_by(design, COLS, dom, n_domains=len(LABELS[name]))
+        for k, y in enumerate(INDICATORS):
+            for g, (c, s) in enumerate(LABELS[name]):
+                rows.append(
+                    dict(
+                        job=job,
+                        indicator=y,
+                        domain=name,
+                        csp=c,
+                        sex=s,
+                        est=tab.estimate[k, g],
+                        se=tab.se[k, g],
+                    )
+                )
+    return rows
+
+
+def scalar(design: Design, job: str) -> list[dict[str, object]]:
+    """One proportion() per indicator × domain, as an analyst would call it (180 calls)."""
     rows: list[dict[str, object]] = []
     doms = {"csp": area, "csp_sex": area * len(sex_levels) + sex}
     for k, y in enumerate(INDICATORS):
@@ -202,25 +246,25 @@ def vectorised(raking: tuple[np.ndarray, ...], job: str) -> list[dict[str, objec
 
 
 raking_codes = tuple(m.codes for m in margins)
-#: HARMONISE_BENCH_JOBS=prototype skips the library's B/C (minutes at 1M rows under load),
-#: =library skips the prototypes' B/C; default: both.
-which = os.environ.get("HARMONISE_BENCH_JOBS", "all")
-if which not in ("all", "library", "prototype"):
-    raise SystemExit(f"HARMONISE_BENCH_JOBS={which!r}: use all, library or prototype")
 skip_library = which == "prototype"
 rows_lib: list[dict[str, object]] = []
+estimator = scalar if which == "scalar" else library
 if not skip_library:
+    R.info(**{"rss_before_B_est_mib": rss_mib()})  # live + retained heap
     with R.job("B_est"):
-        rows_lib += library(Design(weights=w, strata=strata, clusters=clusters), "B")
+        rows_lib += estimator(Design(weights=w, strata=strata, clusters=clusters), "B")
     if not args.weights_from:
+        R.info(**{"rss_before_C_est_raked_design_mib": rss_mib()})  # live + retained heap
         with R.job("C_est_raked_design"):
             design_c = Design(weights=w, strata=strata, clusters=clusters, raking=raking_codes)
-            rows_lib += library(design_c, "C")
+            rows_lib += estimator(design_c, "C")
 rows_vec: list[dict[str, object]] = []
-if which != "library":
+if which in ("all", "prototype"):
+    R.info(**{"rss_before_B_est_vec_mib": rss_mib()})  # live + retained heap
     with R.job("B_est_vec"):
         rows_vec += vectorised((), "B")
     if not args.weights_from:
+        R.info(**{"rss_before_C_est_vec_mib": rss_mib()})  # live + retained heap
         with R.job("C_est_vec"):
             rows_vec += vectorised(raking_codes, "C")
 

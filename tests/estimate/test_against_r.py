@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from harmonise.errors import EstimationError
-from harmonise.estimate import Design, mean, proportion
+from harmonise.estimate import Design, mean, proportion, proportions_by
 from harmonise.weight import Margin, rake
 from rsurvey import RSCRIPT, SKIP_REASON, RCase, Reference, relative_difference, run_reference
 
@@ -201,6 +201,30 @@ def test_proportion_matches_r(case: RCase, reference: Reference) -> None:
 
 
 @pytest.mark.parametrize("case", OK_CASES, ids=[c.id for c in OK_CASES])
+def test_vectorised_proportions_match_r(case: RCase, reference: Reference) -> None:
+    """proportions_by: the domain as code 0 and its complement as code 1 (-1 where the
+    complement would meet a lonely PSU with 'fail')."""
+    r = reference.values[case.id]
+    df = _frame(reference, case)
+    design, domain = _design(case, df), _domain(case, df)
+    success = (df["succ"].to_numpy() == 1)[:, None]
+    codes = np.where(domain, 0, 1 if case.domain and case.lonely != "fail" else -1)
+    methods = {"logit": "logit", "wald": "mean", "beta": "beta"}
+    for ours_name, r_name in methods.items():
+        table = proportions_by(design, success, codes, ci=ours_name, level=case.level)  # type: ignore[arg-type]
+        est = table.cell(0, 0)
+        assert est is not None and est.n == int(domain.sum())
+        _check(f"{case.id}:vec_{ours_name}:estimate", est.estimate, r["estimate"])
+        _check(f"{case.id}:vec_{ours_name}:se", est.se, r["se"])
+        _check(f"{case.id}:vec_{ours_name}:df", est.df, r["df"])
+        _check(f"{case.id}:vec_{ours_name}:deff", est.deff, r["deff"])
+        if case.id in BOUNDARY and ours_name != "wald":
+            continue
+        _check(f"{case.id}:vec_{ours_name}:ci_low", est.ci_low, r[f"{r_name}_low"])
+        _check(f"{case.id}:vec_{ours_name}:ci_high", est.ci_high, r[f"{r_name}_high"])
+
+
+@pytest.mark.parametrize("case", OK_CASES, ids=[c.id for c in OK_CASES])
 def test_mean_matches_r(case: RCase, reference: Reference) -> None:
     r = reference.values[case.id]
     df = _frame(reference, case)
@@ -235,6 +259,9 @@ def test_lonely_psu_fail_matches_r(case_id: str, reference: Reference) -> None:
     design = _design(case, df)
     with pytest.raises(EstimationError, match=r"stratum 3 has only one PSU"):
         proportion(design, df["succ"].to_numpy() == 1, _domain(case, df))
+    codes = np.where(_domain(case, df), 0, -1)
+    with pytest.raises(EstimationError, match=r"stratum 3 has only one PSU"):
+        proportions_by(design, df["succ"].to_numpy() == 1, codes)
 
 
 def test_max_relative_difference() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.estimate import Design, difference, mean, proportion, total
+from harmonise.estimate import Design, difference, mean, proportion, proportions_by, total
 from harmonise.weight import (
     Adjustment,
     Margin,
@@ -141,6 +141,23 @@ def test_statistics_match_r(case: Case) -> None:
             check(case.id, "proportion", case.proportion, cat, "logit_high", logit.ci_high)
             check(case.id, "proportion", case.proportion, cat, "beta_low", beta.ci_low)
             check(case.id, "proportion", case.proportion, cat, "beta_high", beta.ci_high)
+    # the vectorised path: every category at once, on the same reference numbers
+    categories = sorted(set(values.tolist()))
+    matrix = np.column_stack([values == c for c in categories])
+    codes = np.where(dom, 0, -1)
+    vec_logit = proportions_by(design, matrix, codes, ci="logit")
+    vec_beta = proportions_by(design, matrix, codes, ci="beta")
+    for k, level in enumerate(categories):
+        cat = str(level)
+        est, beta_cell = vec_logit.cell(k, 0), vec_beta.cell(k, 0)
+        assert est is not None and beta_cell is not None
+        for key in ("estimate", "se", "deff"):
+            check(case.id, "proportion", case.proportion, cat, key, getattr(est, key))
+        if 0 < est.estimate < 1:
+            check(case.id, "proportion", case.proportion, cat, "logit_low", est.ci_low)
+            check(case.id, "proportion", case.proportion, cat, "logit_high", est.ci_high)
+            check(case.id, "proportion", case.proportion, cat, "beta_low", beta_cell.ci_low)
+            check(case.id, "proportion", case.proportion, cat, "beta_high", beta_cell.ci_high)
     g = df[case.by].to_numpy()
     levels = sorted(set(g.tolist()))
     y = df[case.means[0]].to_numpy(dtype=float)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
+from harmonise.estimate.domains import DomainProportions, proportions_by
 from harmonise.estimate.statistics import (
     DifferenceEstimate,
     TotalEstimate,
@@ -29,6 +30,7 @@ __all__ = [
     "CIMethod",
     "Design",
     "DifferenceEstimate",
+    "DomainProportions",
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
@@ -40,6 +42,7 @@ __all__ = [
     "mean",
     "proportion",
     "proportions",
+    "proportions_by",
     "total",
     "variance_matrix",
 ]

@@ -66,7 +66,17 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def _dense(key: np.ndarray) -> IntArray:
-    _, inverse = np.unique(key, return_inverse=True)
+    """``key`` as ``0..k-1`` in sorted order of its values: a bincount remap (no sort)
+    when the values are non-negative integers below ~4N, else ``np.unique``."""
+    raw = np.asarray(key)
+    if raw.size and np.issubdtype(raw.dtype, np.integer):
+        lo, hi = int(raw.min()), int(raw.max())
+        if lo >= 0 and hi <= 4 * raw.size + 64:
+            present = np.bincount(raw, minlength=hi + 1) > 0
+            remap = np.cumsum(present) - 1
+            out: IntArray = remap[raw].astype(np.int64)
+            return out
+    _, inverse = np.unique(raw, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64)
 
 

@@ -7,14 +7,15 @@ full design (rows are never dropped before the design is built).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import proportion
+from harmonise.estimate.domains import proportions_by
+from harmonise.estimate.taylor import ProportionEstimate, proportion
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.models.schema import MISSING_TYPES, Schema
 
@@ -72,7 +73,8 @@ def estimate_indicators(
             )
     design = survey_design(ws, weighted)
     illustrative = bool(ws.diagnostics and ws.diagnostics.illustrative_targets)
-    rows: list[dict[str, object]] = []
+    comparability: dict[int, object] = {}
+    columns: list[tuple[str, str, str, str, np.ndarray, np.ndarray]] = []
     for ind in schema.indicators:
         concept = schema.concept(ind.concept)
         for item in (i for i in cw.items if i.concept == ind.concept):
@@ -84,16 +86,25 @@ def estimate_indicators(
             if item.option:
                 option_label = next(o.label for o in concept.options if o.code == item.option)
             label = f"{ind.label}: {option_label}" if option_label else ind.label
-            splits: list[tuple[str, str, np.ndarray]] = [("all", "all", valid)]
-            for g in groups:
-                gv = data[g].astype("object")
-                for level_value in sorted(set(gv) - set(MISSING_TYPES)):
-                    splits.append((g, str(level_value), valid & (gv == level_value).to_numpy()))
-            for group_var, group, domain in splits:
+            columns.append((ind.id, ind.concept, item.option or "", label, success, valid))
+            comparability[len(columns) - 1] = item.comparability
+    partitions: list[tuple[str, list[str], np.ndarray]] = [
+        ("all", ["all"], np.zeros(len(data), dtype=np.int64))
+    ]
+    for g in groups:
+        gv = data[g].astype("object")
+        levels = sorted(set(gv) - set(MISSING_TYPES))
+        codes = pd.Index(levels, dtype=object).get_indexer(gv).astype(np.int64)
+        partitions.append((g, [str(v) for v in levels], codes))
+    cell = _cells(design, columns, partitions, level, ci)
+    rows: list[dict[str, object]] = []
+    for k, (ind_id, concept_id, option, label, _, _) in enumerate(columns):
+        for p, (group_var, names, _) in enumerate(partitions):
+            for j, group in enumerate(names):
                 base = {
-                    "indicator": ind.id,
-                    "concept": ind.concept,
-                    "option": item.option or "",
+                    "indicator": ind_id,
+                    "concept": concept_id,
+                    "option": option,
                     "label": label,
                     "csp": cw.csp,
                     "csp_name": cw.csp_name,
@@ -103,16 +114,16 @@ def estimate_indicators(
                     "group_var": group_var,
                     "group": group,
                     "weighted": weighted,
-                    "comparability": item.comparability,
+                    "comparability": comparability[k],
                     "synthetic": cw.synthetic,
                     "illustrative_targets": illustrative and weighted,
                     "suppressed": False,
                     "suppression_reason": "",
                 }
-                if not domain.any():
-                    rows.append(base | _empty(int(success[domain].sum())))
+                est = cell(k, p, j)
+                if est is None:
+                    rows.append(base | _empty(0))
                     continue
-                est = proportion(design, success, domain, level=level, ci=ci)  # type: ignore[arg-type]
                 rows.append(
                     base
                     | {
@@ -131,6 +142,48 @@ def estimate_indicators(
     return EstimateTable(rows=frame, meta={"crosswalk": cw.ref, "level": level})
 
 
+Cell = Callable[[int, int, int], ProportionEstimate | None]
+
+
+def _cells(
+    design: Design,
+    columns: Sequence[tuple[str, str, str, str, np.ndarray, np.ndarray]],
+    partitions: Sequence[tuple[str, list[str], np.ndarray]],
+    level: float,
+    ci: str,
+) -> Cell:
+    """``cell(column, partition, domain)``: every partition's domains in one vectorised call
+    per partition; if that raises, ``proportion()`` cell by cell in row order, so the
+    error is the one for the first failing row."""
+    if not columns:
+        return lambda k, p, j: None
+    success = np.column_stack([c[4] for c in columns])
+    valid = np.column_stack([c[5] for c in columns])
+    try:
+        tables = [
+            proportions_by(
+                design,
+                success,
+                codes,
+                answered=valid,
+                n_domains=len(names),
+                level=level,
+                ci=ci,  # type: ignore[arg-type]
+            )
+            for _, names, codes in partitions
+        ]
+    except EstimationError:
+
+        def scalar(k: int, p: int, j: int) -> ProportionEstimate | None:
+            domain = valid[:, k] & (partitions[p][2] == j)
+            if not domain.any():
+                return None
+            return proportion(design, success[:, k], domain, level=level, ci=ci)  # type: ignore[arg-type]
+
+        return scalar
+    return lambda k, p, j: tables[p].cell(k, j)
+
+
 def _empty(n_success: int) -> dict[str, object]:
     return {
         "n": 0,
@@ -147,7 +200,9 @@ def _empty(n_success: int) -> dict[str, object]:
 
 def concat_tables(tables: Sequence[EstimateTable]) -> EstimateTable:
     frames = [t.rows for t in tables if not t.rows.empty]
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=list(ESTIMATE_COLUMNS)
+    rows = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=list(ESTIMATE_COLUMNS))
     )
     return EstimateTable(rows=rows)

@@ -32,6 +32,8 @@ RAKING_SWEEPS = 10
 
 
 def _frozen(a: np.ndarray, dtype: type) -> np.ndarray:
+    if isinstance(a, np.ndarray) and a.dtype == dtype and not a.flags.writeable and a.base is None:
+        return a  # already a frozen array of its own (e.g. a Design's): share it
     frozen: np.ndarray = np.array(a, dtype=dtype, copy=True)
     frozen.flags.writeable = False
     return frozen
@@ -41,7 +43,7 @@ def _dense(codes: np.ndarray) -> IntArray:
     """Codes as non-negative integers (kept as given when they already are)."""
     raw = np.asarray(codes)
     if np.issubdtype(raw.dtype, np.integer) and raw.size and int(raw.min()) >= 0:
-        return raw.astype(np.int64)
+        return raw.astype(np.int64, copy=False)  # the callers freeze a copy
     _, inverse = np.unique(raw, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64)
 
@@ -61,7 +63,13 @@ def _sum_rows(index: IntArray, x: FloatArray, size: int) -> FloatArray:
     """Column sums of ``x`` (rows × columns) by ``index`` (``size`` × columns)."""
     k = x.shape[1]
     key = (index[:, None] * k + np.arange(k)).ravel()
-    return np.bincount(key, weights=x.ravel(), minlength=size * k).reshape(size, k)
+    sums: FloatArray = np.bincount(key, weights=x.ravel(), minlength=size * k).astype(np.float64)
+    return sums.reshape(size, k)
+
+
+def _counts(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    out: FloatArray = np.bincount(index, weights=weights, minlength=size).astype(np.float64)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,9 +90,7 @@ class RakingCells:
     @cached_property
     def inverse_counts(self) -> tuple[FloatArray, ...]:
         """``1 / counts[m]``, 0 for a category no respondent has (its mean is 0)."""
-        return tuple(
-            np.divide(1.0, n, out=np.zeros_like(n), where=n > 0) for n in self.counts
-        )
+        return tuple(np.divide(1.0, n, out=np.zeros_like(n), where=n > 0) for n in self.counts)
 
 
 def occupied_cells(codes: tuple[IntArray, ...]) -> tuple[IntArray, tuple[IntArray, ...]]:
@@ -119,12 +125,10 @@ def raking_cells(codes: tuple[IntArray, ...]) -> RakingCells:
     cell, cell_code = occupied_cells(codes)
     count = np.bincount(cell).astype(np.float64)
     sizes = [int(c.max()) + 1 for c in codes]
-    counts = tuple(
-        np.bincount(c, weights=count, minlength=k) for c, k in zip(cell_code, sizes, strict=True)
-    )
+    counts = tuple(_counts(c, count, k) for c, k in zip(cell_code, sizes, strict=True))
     cross = tuple(
         tuple(
-            np.bincount(a * kb + b, weights=count, minlength=ka * kb).reshape(ka, kb)
+            _counts(a * kb + b, count, ka * kb).reshape(ka, kb)
             for b, kb in zip(cell_code, sizes, strict=True)
         )
         for a, ka in zip(cell_code, sizes, strict=True)
@@ -249,10 +253,10 @@ Adjustment = RakingAdjustment | PostStratAdjustment | GregAdjustment
 __all__ = [
     "RAKING_SWEEPS",
     "Adjustment",
-    "RakingCells",
     "GregAdjustment",
     "PostStratAdjustment",
     "RakingAdjustment",
+    "RakingCells",
     "greg_adjustment",
     "occupied_cells",
     "raking_cells",

@@ -113,7 +113,7 @@ def _check_margin(m: Margin, n: int) -> tuple[IntArray, FloatArray]:
             f"margin {m.name!r}: category codes must be integers 0..{k - 1}, got dtype "
             f"{raw.dtype}; encode the categories first (e.g. pandas.Categorical(...).codes)"
         )
-    codes = raw.astype(np.int64)
+    codes = raw.astype(np.int64, copy=False)  # never written to
     out = (codes < 0) | (codes >= k)
     if out.any():
         raise WeightingError(
@@ -208,7 +208,7 @@ def rake(
     # cells' cumulative factor back to the respondents: the same fixed point, 3 passes
     # over the rows in all instead of ~6 per sweep.
     cell, cell_codes = occupied_cells(tuple(c for c, _ in coded))
-    base_cells = np.bincount(cell, weights=w)
+    base_cells: FloatArray = np.bincount(cell, weights=w).astype(np.float64)
     on_cells = [(c, t) for c, (_, t) in zip(cell_codes, coded, strict=True)]
     ratio = np.ones(base_cells.size)
     gap = _gap(base_cells, on_cells)
