@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 from pathlib import Path
 
 import pandas as pd
@@ -140,8 +141,12 @@ def run(
         crosswalks.append({"crosswalk": cw.crosswalk, "version": cw.version,
                            "status": cw.status, "sha256": ref.sha256, "path": ref.path})
         if targets is not None:
-            targets_used.append({"file": targets.file, "sha256": targets.sha256,
-                                 "illustrative": targets.illustrative})
+            used = next((t for t in targets_used if t["file"] == targets.file), None)
+            if used is None:  # one entry per file, naming every survey weighted to it
+                used = {"file": targets.file, "sha256": targets.sha256,
+                        "illustrative": targets.illustrative, "used_by": []}
+                targets_used.append(used)
+            cast(list[str], used["used_by"]).append(cw.ref)
     say("disclosure control, comparisons and trends")
     cws = [ws.survey.crosswalk for ws in weighted_surveys]
     tables.append(restricted_estimates(weighted_surveys, schema))
