@@ -155,7 +155,10 @@ def apply_disclosure(table: EstimateTable, rules: DisclosureRules | None = None)
         rows[col] = rows[col].astype(float)
         rows.loc[hide, col] = np.nan
     rows["n"] = rows["n"].astype(float)
-    rows.loc[rows["n"] < rules.min_base, "n"] = np.nan  # no unweighted count under the threshold
+    # No unweighted base under the threshold, and none on a suppressed row: with secondary
+    # suppression at least two cells of a family are hidden, so a total minus the
+    # published bases gives only their sum, never one small base.
+    rows.loc[(rows["n"] < rules.min_base) | hide, "n"] = np.nan
     present = [c for c in rules.weighted_count_columns if c in rows.columns]
     if present:
         rows = round_weighted_counts(rows, present, rules.round_to)

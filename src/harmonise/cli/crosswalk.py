@@ -15,6 +15,7 @@ def crosswalk() -> None:
 
     Example:
 
+    \b
         harmonise crosswalk validate crosswalks/
     """
 
@@ -42,6 +43,7 @@ def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
 
     Example:
 
+    \b
         harmonise crosswalk validate crosswalks/luton/residents-2024.v1.yaml \\
             --data surveys/luton/residents-2024.csv
     """
@@ -66,6 +68,7 @@ def diff(a: Path, b: Path, as_json: bool) -> None:
 
     Example:
 
+    \b
         harmonise crosswalk diff crosswalks/luton/residents-2024.v1.yaml \\
             crosswalks/luton/residents-2025.v2.yaml
     """
@@ -95,6 +98,7 @@ def release(path: Path, schema_path: Path | None, lock_path: Path | None,
 
     Example:
 
+    \b
         harmonise crosswalk release crosswalks/bedford/residents-2025.v2.yaml
     """
     from harmonise.crosswalk.lock import LOCK_NAME
@@ -119,6 +123,7 @@ def schema_cmd() -> None:
 
     Example:
 
+    \b
         harmonise crosswalk schema > crosswalks/crosswalk.schema.json
     """
     from harmonise.crosswalk.jsonschema import render_json_schema

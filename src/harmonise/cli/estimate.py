@@ -71,25 +71,23 @@ def estimate(
 
     Example:
 
-        harmonise estimate tests/data/api/apiclus1.csv --design apiclus1.yaml \\
-            --mean api00 --proportion stype --total enroll --by sch.wide --deff
+    \b
+        harmonise estimate tests/data/api/apiclus1.csv \\
+            --design tests/data/api/apiclus1.design.yaml \\
+            --mean api00 --total enroll --proportion stype --by sch.wide --deff
     """
-    import yaml
-    from pydantic import ValidationError
-
     from harmonise.errors import EstimationError
-    from harmonise.estimate.spec import DesignSpec, build_design, estimate_table
+    from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
+    from harmonise.yamlio import load_yaml_model
 
     if not (means or proportions or totals):
         raise EstimationError(
             "nothing to estimate: give at least one --mean, --proportion or --total VAR"
         )
-    try:
-        raw = yaml.safe_load(design_file.read_text(encoding="utf-8"))
-        spec = DesignSpec.model_validate(raw or {})
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise EstimationError(f"{design_file}: not a valid design file:\n{exc}") from exc
+    spec = load_yaml_model(
+        design_file, DesignFileSpec, error=EstimationError, what="design file"
+    )
     survey = read_survey(data, encoding=encoding)
     design, _ = build_design(spec, survey.data)
     table = estimate_table(

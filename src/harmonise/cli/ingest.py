@@ -1,4 +1,4 @@
-"""harmonise inspect (alias: ingest): read one export, show its codebook, draft a crosswalk."""
+"""harmonise inspect (hidden alias: ingest): read one export, show its codebook, draft a crosswalk."""
 
 from __future__ import annotations
 
@@ -63,9 +63,11 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
     """Read one export and show its codebook: every variable with its type, question text,
     value labels, user-missing codes and counts per value, the multi-select groups, and the
     columns flagged as identifying (with why; their values are never shown).
+    'harmonise ingest' is an older name for this command and still works.
 
     Example:
 
+    \b
         harmonise inspect surveys/bedford/bedford-residents-2024.sav --out codebook/
         harmonise inspect export.csv --draft-crosswalk crosswalks/luton/new-survey.v1.yaml
     """
@@ -110,21 +112,16 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
                    "person must complete it before it can be released.", err=True)
 
 
-@click.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
-@click.option("--sheet", default=None, help="Excel sheet name (default: the first).")
-@click.option("--json", "as_json", is_flag=True, help="Print the codebook as JSON.")
-@click.pass_context
-def ingest(ctx: click.Context, file: Path, encoding: str | None, sheet: str | None,
-           as_json: bool) -> None:
-    """Read one export and print its codebook (the same as `harmonise inspect FILE`).
-
-    Example:
-
-        harmonise ingest surveys/bedford/bedford-residents-2024.sav
-    """
-    ctx.invoke(inspect, file=file, encoding=encoding, sheet=sheet, as_json=as_json)
+#: ``harmonise ingest``: the earlier name of ``inspect``, kept (hidden from --help and the
+#: CLI reference) so scripts that use it keep working; same options, same output.
+ingest = click.Command(
+    "ingest",
+    callback=inspect.callback,
+    params=inspect.params,
+    help="Alias of 'harmonise inspect' (same options).\n\nExample:\n\n\b\n"
+    "    harmonise ingest surveys/bedford/bedford-residents-2024.sav",
+    hidden=True,
+)
 
 
 COMMANDS = [inspect, ingest]

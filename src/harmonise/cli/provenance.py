@@ -26,6 +26,7 @@ def provenance(output: Path, as_json: bool, verify: bool, root: Path) -> None:
 
     Example:
 
+    \b
         harmonise provenance reports/estimates.csv --verify
     """
     from harmonise.crosswalk.provenance import (

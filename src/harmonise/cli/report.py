@@ -32,6 +32,7 @@ def report(store: str, run_ref: str, out: Path, no_charts: bool, list_runs: bool
 
     Example:
 
+    \b
         harmonise report --list
         harmonise report --run latest --out reports
         harmonise report --store reports/harmonise.sqlite --run 3 --out /tmp/run3

@@ -36,6 +36,7 @@ def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts:
 
     Example:
 
+    \b
         harmonise run --manifest surveys/manifest.yaml --out reports
         harmonise run --store postgresql+psycopg://analyst@db.example/harmonise
     """
@@ -63,12 +64,15 @@ def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts:
     comp = result.comparisons.rows
     click.echo(f"Wrote {len(paths)} files to {out}/ (open {out / 'index.html'})")
     click.echo(f"Saved as run {run_id} in {location}")
-    click.echo(
-        f"{int(comp['compared'].astype(bool).sum())} comparisons made, "
-        f"{int((~comp['compared'].astype(bool)).sum())} refused with reasons."
-    )
+    made = int(comp["compared"].astype(bool).sum())
+    click.echo(f"{plural(made, 'comparison')} made, {len(comp) - made} refused with reasons.")
     if result.provenance.get("synthetic"):
         click.echo("Note: the inputs are SYNTHETIC sample data; the figures are not real findings.")
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 comparison``, ``2 comparisons``, ``0 comparisons``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 COMMANDS = [run]

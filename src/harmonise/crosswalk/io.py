@@ -1,59 +1,29 @@
 """Read schema and crosswalk YAML files into validated models (the only file I/O here).
 
-YAML 1.1 turns bare ``Yes``/``No``/``On``/``Off`` into booleans, which would silently break
-recode tables keyed by labels; the loader here only treats ``true``/``false`` as booleans
-(YAML 1.2 behaviour).
+Parsing is :mod:`harmonise.yamlio` (YAML 1.2 booleans, so bare ``Yes``/``No`` recode keys
+stay text); here every problem is a :class:`~harmonise.errors.CrosswalkError`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
+from harmonise import yamlio
 from harmonise.errors import CrosswalkError
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose booleans are only true/false (any case)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, turning syntax errors into a CrosswalkError naming file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CrosswalkError(f"{path}: file not found; check the path") from exc
-    except UnicodeDecodeError as exc:
-        raise CrosswalkError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from exc
-    return parse_yaml(text, str(path))
+    return yamlio.read_yaml(path, error=CrosswalkError)
 
 
 def parse_yaml(text: str, where: str) -> Any:
     """Parse YAML text with YAML 1.2 booleans; a syntax error names ``where`` and the line."""
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise CrosswalkError(f"{where}: not valid YAML: {exc}") from exc
+    return yamlio.parse_yaml(text, where, error=CrosswalkError)
 
 
 def content_hash(path: Path) -> str:
@@ -61,25 +31,9 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _explain(path: Path, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {where}: {err['msg']}")
-    return f"{path}: does not match the expected structure:\n" + "\n".join(lines)
-
-
 def load_schema(path: Path) -> Schema:
-    raw = read_yaml(path)
-    try:
-        return Schema.model_validate(raw)
-    except ValidationError as exc:
-        raise CrosswalkError(_explain(path, exc)) from exc
+    return yamlio.validate_yaml(read_yaml(path), Schema, path, error=CrosswalkError)
 
 
 def load_crosswalk(path: Path) -> Crosswalk:
-    raw = read_yaml(path)
-    try:
-        return Crosswalk.model_validate(raw)
-    except ValidationError as exc:
-        raise CrosswalkError(_explain(path, exc)) from exc
+    return yamlio.validate_yaml(read_yaml(path), Crosswalk, path, error=CrosswalkError)

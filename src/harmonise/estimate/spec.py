@@ -1,6 +1,6 @@
 """A design file (``DESIGN.yaml``) for any survey, and a tidy table of estimates from it.
 
-``DesignSpec`` is what an analyst writes, R's ``svydesign`` arguments by name::
+``DesignFileSpec`` is what an analyst writes, R's ``svydesign`` arguments by name::
 
     ids: [dnum]            # cluster column per stage; [] or omitted: each row is a unit
     strata: null           # stratum column (stage 1)
@@ -9,11 +9,11 @@
     nest: true             # cluster ids repeat across strata
     lonely_psu: fail       # fail | remove | adjust | average | certainty
     calibrate:             # optional
-      method: rake         # rake | poststratify | linear | raking
+      method: rake         # a name in harmonise.weight.METHODS: rake | poststratify | linear | raking
       margins: {stype: {E: 4421, H: 755, M: 1018}, sch.wide: {"No": 1072, "Yes": 5122}}
       totals: {api99: 3914069}        # numeric totals (linear / raking)
       bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
-      trim: {upper: 40}               # trimWeights, then calibrate again
+      trim: {upper: 40}               # trimWeights (absolute weights), then calibrate again
 
 :func:`build_design` turns it and a data frame into a :class:`Design`;
 :func:`estimate_table` computes tidy rows. Both are pure (the CLI reads the files).
@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
-
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
 from harmonise.estimate.statistics import total
 from harmonise.estimate.taylor import CIMethod, mean, proportion
-from harmonise.weight import METHODS, Adjustment, Margin, NumericTotal, RakeResult, trim_weights
+from harmonise.weight import (
+    METHODS,
+    Adjustment,
+    Margin,
+    NumericTotal,
+    RakeResult,
+    trim_and_recalibrate,
+)
 from harmonise.weight.calibrate import cross_classify
 
 TABLE_COLUMNS = (
@@ -46,8 +51,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TrimSpec(_Strict):
-    """R's ``trimWeights(upper, lower, strict)``; calibration is run again afterwards."""
+class DesignTrimSpec(_Strict):
+    """R's ``trimWeights(upper, lower, strict)`` on the calibrated weights, then calibration
+    again (``rounds`` times). ``upper``/``lower`` are absolute weights, as in R (a crosswalk's
+    ``weighting.trim`` is relative to the mean weight instead)."""
 
     upper: float = math.inf
     lower: float = -math.inf
@@ -55,25 +62,47 @@ class TrimSpec(_Strict):
     rounds: int = Field(default=1, ge=1, le=20)
 
 
-class CalibrateSpec(_Strict):
+def _text_keys(value: object) -> object:
+    """``{1: 40, 2.0: 60}`` -> ``{"1": 40, "2": 60}``: category keys as the data's labels."""
+    if isinstance(value, Mapping):
+        return {label(k): v for k, v in value.items()}
+    return value
+
+
+class DesignCalibrateSpec(_Strict):
     """Weighting of the design: method, population margins / totals, bounds, trimming.
 
-    ``cells`` (poststratify over several variables): one mapping per population cell,
-    e.g. ``{stype: E, sch.wide: "Yes", count: 3949}``.
+    ``method`` is a name in :data:`harmonise.weight.METHODS`. ``cells`` (poststratify over
+    several variables): one mapping per population cell, e.g. ``{stype: E, sch.wide: "Yes",
+    count: 3949}``.
     """
 
-    method: Literal["rake", "poststratify", "linear", "raking"]
+    method: str
     margins: dict[str, dict[str, float]] = Field(default_factory=dict)
     cells: list[dict[str, str | float]] = Field(default_factory=list)
     totals: dict[str, float] = Field(default_factory=dict)
     bounds: tuple[float, float] | None = None
     epsilon: float = Field(default=1e-10, gt=0)
     max_iterations: int = Field(default=1000, ge=1)
-    trim: TrimSpec | None = None
+    trim: DesignTrimSpec | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, method: str) -> str:
+        if method not in METHODS:
+            raise ValueError(f"unknown weighting method {method!r}; use one of {sorted(METHODS)}")
+        return method
+
+    @field_validator("margins", mode="before")
+    @classmethod
+    def _margin_keys(cls, margins: object) -> object:
+        if isinstance(margins, Mapping):
+            return {k: _text_keys(v) for k, v in margins.items()}
+        return margins
 
 
-class DesignSpec(_Strict):
-    """A survey design by column names (see the module docstring)."""
+class DesignFileSpec(_Strict):
+    """A survey design by column names, as a design file gives it (see the module docstring)."""
 
     ids: list[str] = Field(default_factory=list)
     strata: str | None = None
@@ -81,7 +110,7 @@ class DesignSpec(_Strict):
     fpc: list[str] = Field(default_factory=list)
     nest: bool = True
     lonely_psu: LonelyPSU = "fail"
-    calibrate: CalibrateSpec | None = None
+    calibrate: DesignCalibrateSpec | None = None
 
 
 def label(value: object) -> str:
@@ -139,7 +168,7 @@ def _margin(data: pd.DataFrame, name: str, targets: Mapping[str, float]) -> Marg
     return Margin(name, codes, np.array([float(targets[c]) for c in categories]), tuple(categories))
 
 
-def _poststrata(data: pd.DataFrame, cal: CalibrateSpec) -> list[Margin]:
+def _poststrata(data: pd.DataFrame, cal: DesignCalibrateSpec) -> list[Margin]:
     if cal.margins and not cal.cells:
         if len(cal.margins) != 1:
             raise EstimationError(
@@ -165,9 +194,13 @@ def _poststrata(data: pd.DataFrame, cal: CalibrateSpec) -> list[Margin]:
 
 
 def calibrate_weights(
-    data: pd.DataFrame, w0: np.ndarray, cal: CalibrateSpec
+    data: pd.DataFrame, w0: np.ndarray, cal: DesignCalibrateSpec
 ) -> tuple[RakeResult, tuple[Adjustment, ...]]:
-    """Run the design file's weighting; returns the result and every adjustment."""
+    """Run the design file's weighting; returns the result and every adjustment.
+
+    With ``trim``: :func:`harmonise.weight.trim_and_recalibrate` (its result's ``history``
+    is ``base → calibrated → trimmed_1 → recalibrated_1 → …``, ``method`` ``"<name>+trim"``).
+    """
     if cal.method == "poststratify":
         margins = _poststrata(data, cal)
         options: dict[str, object] = {}
@@ -190,31 +223,22 @@ def calibrate_weights(
             f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use 'linear' "
             "or 'raking' for numeric totals and bounds"
         )
-    fit = METHODS[cal.method]
-    result = fit(w0, margins, **options)
-    adjustments = [result.adjustment]
-    history = list(result.history)
-    for k in range(1, (cal.trim.rounds if cal.trim else 0) + 1):
-        assert cal.trim is not None
-        trimmed = trim_weights(
-            result.weights, upper=cal.trim.upper, lower=cal.trim.lower, strict=cal.trim.strict
-        )
-        result = fit(trimmed, margins, **options)
-        adjustments.append(result.adjustment)
-        history += [(f"trimmed_{k}", trimmed), (f"recalibrated_{k}", result.weights)]
-    final = RakeResult(
-        weights=result.weights,
-        iterations=result.iterations,
-        converged=result.converged,
-        max_gap=result.max_gap,
-        method=result.method,
-        adjustment=result.adjustment,
-        history=tuple(history),
+    if cal.trim is None:
+        result = METHODS[cal.method](w0, margins, **options)
+        return result, (() if result.adjustment is None else (result.adjustment,))
+    return trim_and_recalibrate(
+        w0,
+        margins,
+        method=cal.method,
+        upper=cal.trim.upper,
+        lower=cal.trim.lower,
+        strict=cal.trim.strict,
+        rounds=cal.trim.rounds,
+        **options,
     )
-    return final, tuple(a for a in adjustments if a is not None)
 
 
-def build_design(spec: DesignSpec, data: pd.DataFrame) -> tuple[Design, RakeResult | None]:
+def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, RakeResult | None]:
     """The :class:`Design` the spec describes on ``data`` (weighted if it says so)."""
     fpc = [_numeric(data, f, "fpc") for f in spec.fpc]
     if spec.weights is not None:
@@ -240,7 +264,7 @@ def build_design(spec: DesignSpec, data: pd.DataFrame) -> tuple[Design, RakeResu
     return design, result
 
 
-def _weights_from_fpc(spec: DesignSpec, data: pd.DataFrame, fpc: list[np.ndarray]) -> np.ndarray:
+def _weights_from_fpc(spec: DesignFileSpec, data: pd.DataFrame, fpc: list[np.ndarray]) -> np.ndarray:
     """R without weights: the product over stages of population / sample size."""
     probe = Design(
         weights=np.ones(len(data)),
@@ -323,9 +347,9 @@ def estimate_table(
 
 __all__ = [
     "TABLE_COLUMNS",
-    "CalibrateSpec",
-    "DesignSpec",
-    "TrimSpec",
+    "DesignCalibrateSpec",
+    "DesignFileSpec",
+    "DesignTrimSpec",
     "build_design",
     "calibrate_weights",
     "estimate_table",

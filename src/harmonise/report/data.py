@@ -151,19 +151,54 @@ def _survey_meta(result: RunResult) -> tuple[SurveyMeta, ...]:
     return tuple(out)
 
 
+def _small_counts(frame: pd.DataFrame, column: str, threshold: int) -> pd.DataFrame:
+    """Blank unweighted counts in 1..threshold-1 (they could undo suppression elsewhere)."""
+    if frame.empty or column not in frame.columns:
+        return frame
+    counts = pd.to_numeric(frame[column], errors="coerce")
+    small = (counts > 0) & (counts < threshold)
+    out = frame.copy()
+    out[column] = counts.where(~small)
+    out[f"{column}_suppressed"] = small.to_numpy()
+    return out
+
+
+def _marked(frame: pd.DataFrame, synthetic: bool, illustrative: bool | None) -> pd.DataFrame:
+    """Every published table says whether its figures are synthetic / rest on illustrative
+    targets, so a table read on its own cannot pass for a finding."""
+    if frame.empty:
+        return frame
+    out = frame
+    if "synthetic" not in out.columns:
+        out = out.assign(synthetic=synthetic)
+    if illustrative is not None and "illustrative_targets" not in out.columns:
+        out = out.assign(illustrative_targets=illustrative)
+    return out
+
+
 def report_data(result: RunResult) -> ReportData:
-    """The publishable part of a run: tables, metadata, provenance (no respondents)."""
+    """The publishable part of a run: tables, metadata, provenance (no respondents).
+
+    Unweighted counts under the disclosure threshold in the audit and the weighting
+    margins are blanked (a count of 3 'Yes' answers there would undo the suppression of
+    that estimate).
+    """
     weighting, margins = _weighting_tables(result)
+    threshold = result.rules.min_count
+    synthetic = bool(result.provenance.get("synthetic"))
+    illustrative = any(ws.diagnostics is not None and ws.diagnostics.illustrative_targets
+                       for ws in result.surveys)
+    audit = pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {
         "estimates": result.estimates.rows,
         "estimates_unweighted": result.unweighted.rows,
-        "comparisons": result.comparisons.rows,
-        "weighting": weighting,
-        "margins": margins,
-        "audit": pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True),
+        "comparisons": _marked(result.comparisons.rows, synthetic, illustrative),
+        "weighting": _marked(weighting, synthetic, None),
+        "margins": _marked(_small_counts(margins, "sample_n", threshold), synthetic, None),
+        "audit": _marked(_small_counts(audit, "count", threshold), synthetic, None),
     }
     if result.trends is not None:
-        tables["trends"] = result.trends
+        tables["trends"] = _marked(result.trends, synthetic, illustrative)
     return ReportData(
         schema=result.schema,
         surveys=_survey_meta(result),

@@ -1,0 +1,112 @@
+"""Read the YAML files people write (schemas, crosswalks, design files, manifests).
+
+YAML 1.1 turns bare ``Yes``/``No``/``On``/``Off`` into booleans, which silently breaks
+tables keyed by labels (a recode table, a calibration margin ``{No: 1072, Yes: 5122}``);
+the loader here only treats ``true``/``false`` as booleans (YAML 1.2 behaviour).
+
+Every reader takes the :class:`~harmonise.errors.HarmoniseError` subclass to raise, so a
+crosswalk problem is a ``CrosswalkError`` and a design-file problem an ``EstimationError``;
+each message names the file, and for a structure problem every field that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harmonise.errors import HarmoniseError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose booleans are only true/false (any case)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
+    """Parse YAML text with YAML 1.2 booleans; a syntax error names ``where`` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise error(f"{where}: not valid YAML: {exc}") from exc
+
+
+def read_yaml(path: Path, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
+    """Parse a YAML file; a missing file, bad encoding or syntax error raises ``error``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise error(f"{path}: file not found; check the path") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    return parse_yaml(text, str(path), error=error)
+
+
+def explain(where: Path | str, exc: ValidationError, what: str = "") -> str:
+    """A validation error as one line per wrong field: ``  calibrate.method: Input should…``.
+
+    ``what`` names the kind of file (``"design file"``) in the first line.
+    """
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        value = "" if err["type"] == "missing" else f" (got {_short(err.get('input'))})"
+        lines.append(f"  {field}: {err['msg']}{value}")
+    head = f"not a valid {what}" if what else "does not match the expected structure"
+    return f"{where}: {head}:\n" + "\n".join(lines)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validate_yaml(
+    raw: Any,
+    model: type[M],
+    where: Path | str,
+    *,
+    error: type[HarmoniseError] = HarmoniseError,
+    what: str = "",
+) -> M:
+    """``model`` from parsed YAML; a structure problem raises ``error`` naming every field."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(explain(where, exc, what)) from exc
+
+
+def load_yaml_model(
+    path: Path,
+    model: type[M],
+    *,
+    error: type[HarmoniseError] = HarmoniseError,
+    what: str = "",
+) -> M:
+    """Read ``path`` (YAML 1.2 booleans) and validate it as ``model``; an empty file is ``{}``.
+
+    ``error`` is the exception raised for any problem (missing file, syntax, structure),
+    ``what`` the kind of file named in the message (``"manifest"``, ``"design file"``).
+    """
+    raw = read_yaml(path, error=error)
+    return validate_yaml({} if raw is None else raw, model, path, error=error, what=what)
+
+
+__all__ = ["explain", "load_yaml_model", "parse_yaml", "read_yaml", "validate_yaml"]
