@@ -16,7 +16,7 @@ from typing import cast
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import harmonise
 from harmonise.compare import ComparisonTable, compare, restricted_estimates
@@ -47,7 +47,7 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     schema_path: str = ""
-    surveys: tuple[SurveyEntry, ...]
+    surveys: tuple[SurveyEntry, ...] = Field(min_length=1)
 
     @classmethod
     def load(cls, path: Path) -> Manifest:

@@ -67,6 +67,9 @@ def read_targets_table(path: Path) -> tuple[pd.DataFrame, str]:
     except FileNotFoundError as exc:
         raise TargetsError(f"{path}: targets file not found; check the crosswalk's "
                            "weighting.targets path (relative to the project root)") from exc
+    except OSError as exc:
+        raise TargetsError(f"{path}: cannot be read as a targets file ({exc.strerror}); "
+                           "point weighting.targets at a CSV file") from exc
     try:
         import io
 
@@ -94,12 +97,12 @@ def select_targets(
             f"{file}: missing column(s) {missing}; a targets file needs {list(REQUIRED)}"
         )
     counts = pd.to_numeric(table["count"], errors="coerce")
-    bad = np.flatnonzero(~(counts >= 0))
+    bad = np.flatnonzero(~((counts >= 0) & np.isfinite(counts)))
     if len(bad):
         i = int(bad[0])
         raise TargetsError(
             f"{file}: row {i + 2}, column 'count': {table['count'].iloc[i]!r} is not a "
-            "non-negative number; fix the count"
+            "finite non-negative number; fix the count"
         )
     table = table.assign(count=counts)
     rows = table[(table["area_code"] == area_code) & (table["population"] == population)]
