@@ -9,8 +9,10 @@ that fails the gate is listed with **every** reason it fails (grade, population,
 the modes differ, suppression), so the report can show both figures side by side.
 
 A compared pair gets the difference, its SE (independent samples: se² = se_a² + se_b²), a
-normal-theory CI and p-value, and p-values adjusted across the family of all comparisons
-in the table (Holm by default, Benjamini–Hochberg as an option; pingouin.multicomp).
+normal-theory CI and p-value (:func:`difference`), and p-values adjusted across the family
+of all comparisons in the table (:func:`adjust_family`: Holm by default,
+Benjamini–Hochberg or Bonferroni as options; pingouin.multicomp) in ``p_adjusted``, the
+method named in ``correction``. :mod:`harmonise.trends` uses the same two functions.
 Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
 the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
 ``svyby(covmat=TRUE)`` + ``svycontrast``).
@@ -30,7 +32,7 @@ from scipy import stats
 
 from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.errors import EstimationError
-from harmonise.estimate import difference
+from harmonise.estimate import difference as domain_difference
 from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
@@ -57,7 +59,6 @@ COMPARISON_COLUMNS = (
     "ci_low",
     "ci_high",
     "p_value",
-    "p_holm",
     "significant",
     # added with issue 7 (after the skeleton's columns, so readers by name keep working)
     "wave",
@@ -227,14 +228,12 @@ def compare(
     the notes are empty and modes are not checked. ``ages`` maps population ids to age
     ranges (default :data:`harmonise.age_ranges.POPULATION_AGES`).
     """
-    if correction not in CORRECTIONS:
-        adjust_pvalues(np.array([]), correction, 1 - level)  # raises the explanatory error
+    adjust_pvalues(np.array([]), correction, 1 - level)  # an unknown correction fails early
     rows = table.rows[table.rows["weighted"].astype(bool)]
     overall = rows[rows["group_var"] == "all"]
     notes = _item_notes(crosswalks)
     modes = {cw.ref: mode_family(cw.mode) for cw in crosswalks}
     out: list[dict[str, object]] = []
-    z = float(stats.norm.ppf(0.5 + level / 2))
     for (indicator, option, wave), grp in overall.groupby(
         ["indicator", "option", "wave"], sort=True
     ):
@@ -268,36 +267,66 @@ def compare(
                 "correction": correction,
             }
             if not reasons:
-                rec |= _difference(float(a["estimate"]), float(b["estimate"]),
-                                   float(a["se"]), float(b["se"]), z)
+                d = difference(float(a["estimate"]), float(b["estimate"]),
+                               float(a["se"]), float(b["se"]), level=level)
+                rec |= {"difference": d.estimate, "se": d.se, "ci_low": d.ci_low,
+                        "ci_high": d.ci_high, "p_value": d.p_value}
             out.append(rec)
     frame = pd.DataFrame(out, columns=list(COMPARISON_COLUMNS))
     frame["correction"] = correction
-    _adjust_family(frame, correction, level)
+    for col in ("difference", "se", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(float)
+    frame = adjust_family(frame, frame["compared"].astype(bool), correction, level)
     return ComparisonTable(rows=frame, level=level, correction=correction)
 
 
-def _difference(est_a: float, est_b: float, se_a: float, se_b: float, z: float) -> dict[str, float]:
-    """a − b for independent samples: se = sqrt(se_a² + se_b²), normal CI and p-value."""
+@dataclass(frozen=True)
+class IndependentDifference:
+    """``a − b`` of two independent samples' estimates, with a normal-theory CI and p."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def difference(
+    est_a: float, est_b: float, se_a: float, se_b: float, *, level: float = 0.95
+) -> IndependentDifference:
+    """a − b for independent samples: se = sqrt(se_a² + se_b²), normal CI and two-sided p.
+
+    Used between surveys (:func:`compare`) and between waves (:func:`harmonise.trends.trends`).
+    A zero SE gives a NaN p-value (nothing to test).
+    """
     diff = est_a - est_b
     se = float(np.hypot(se_a, se_b))
+    z = float(stats.norm.ppf(0.5 + level / 2))
     p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
-    return {"difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se,
-            "p_value": p}
+    return IndependentDifference(diff, se, diff - z * se, diff + z * se, p)
 
 
-def _adjust_family(frame: pd.DataFrame, correction: str, level: float) -> None:
-    """Fill ``p_holm`` (always Holm), ``p_adjusted`` (``correction``) and ``significant``."""
-    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
-    for col in ("p_holm", "p_adjusted", "p_value", "difference", "se", "ci_low", "ci_high"):
-        frame[col] = frame[col].astype(float)
-    tested = frame["compared"].astype(bool) & frame["p_value"].notna()
-    if tested.any():
-        p = frame.loc[tested, "p_value"].to_numpy(dtype=float)
-        frame.loc[tested, "p_holm"] = adjust_pvalues(p, "holm", 1 - level)
-        adjusted = adjust_pvalues(p, correction, 1 - level)
-        frame.loc[tested, "p_adjusted"] = adjusted
-        frame.loc[tested, "significant"] = adjusted < (1 - level)
+def adjust_family(
+    frame: pd.DataFrame, tested: np.ndarray | pd.Series, correction: str, level: float
+) -> pd.DataFrame:
+    """A copy of ``frame`` with ``p_adjusted`` and ``significant`` filled for one family.
+
+    The family is the rows where ``tested`` is true and ``p_value`` is not missing; their
+    p-values are adjusted together with ``correction`` (:data:`CORRECTIONS`) and
+    ``significant`` is ``p_adjusted < 1 − level``. Other rows get NaN / ``<NA>``. An
+    unknown ``correction`` raises :class:`EstimationError` even when nothing is tested.
+    """
+    out = frame.copy()
+    out["p_value"] = out["p_value"].astype(float)
+    out["p_adjusted"] = np.nan
+    out["significant"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    mask = np.asarray(tested, dtype=bool) & out["p_value"].notna().to_numpy()
+    adjusted = adjust_pvalues(out.loc[mask, "p_value"].to_numpy(dtype=float), correction,
+                              1 - level)
+    if mask.any():
+        out.loc[mask, "p_adjusted"] = adjusted
+        out.loc[mask, "significant"] = adjusted < (1 - level)
+    return out
 
 
 # ----------------------------------------------------------------- within one survey
@@ -343,7 +372,7 @@ def compare_domains(
                 db = valid & (groups == gb).to_numpy()
                 if not da.any() or not db.any():
                     continue
-                d = difference(design, y, da, db, level=level)
+                d = domain_difference(design, y, da, db, level=level)
                 t = d.estimate / d.se if d.se > 0 else float("nan")
                 out.append({
                     "indicator": ind.id, "option": item.option or "", "label": ind.label,
@@ -355,16 +384,7 @@ def compare_domains(
                     "correction": correction,
                 })
     frame = pd.DataFrame(out, columns=list(DOMAIN_COLUMNS))
-    frame["p_value"] = frame["p_value"].astype(float)
-    tested = frame["p_value"].notna()
-    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
-    frame["p_adjusted"] = np.nan
-    if tested.any():
-        adjusted = adjust_pvalues(frame.loc[tested, "p_value"].to_numpy(dtype=float),
-                                  correction, 1 - level)
-        frame.loc[tested, "p_adjusted"] = adjusted
-        frame.loc[tested, "significant"] = adjusted < (1 - level)
-    return frame
+    return adjust_family(frame, np.ones(len(frame), dtype=bool), correction, level)
 
 
 # ----------------------------------------------------------------- age-restricted estimates

@@ -50,7 +50,8 @@ def test_consistent_file_loads_and_rescales_within_tolerance(tmp_path: Path) -> 
          + _row("age_band", "18_34", "700"),
          "do not add up to the same total (sex = 1,000, age_band = 700)"),
         (_row("sex", "female", "-5") + _row("sex", "male", "500"), "row 2, column 'count': '-5'"),
-        (_row("sex", "female", "x") + _row("sex", "male", "500"), "'x' is not a finite non-negative"),
+        (_row("sex", "female", "x") + _row("sex", "male", "500"),
+         "'x' is not a finite non-negative"),
         (_row("sex", "female", "inf") + _row("sex", "male", "500"), "'inf' is not a finite"),
         (_row("sex", "female", "5") + _row("sex", "female", "5"), "listed 2 times"),
         (_row("sex", "female", "500") + _row("sex", "male", "500"),
@@ -58,7 +59,8 @@ def test_consistent_file_loads_and_rescales_within_tolerance(tmp_path: Path) -> 
         (_row("sex", "female", "500", "made-up") + _row("sex", "male", "500", "made-up")
          + _row("age_band", "a", "1000", "made-up"), "use 'official' or 'illustrative'"),
     ],
-    ids=["totals-differ", "negative", "not-a-number", "infinite", "duplicate", "variable-absent", "bad-status"],
+    ids=["totals-differ", "negative", "not-a-number", "infinite", "duplicate", "variable-absent",
+         "bad-status"],
 )
 def test_bad_targets_name_the_problem(tmp_path: Path, body: str, fragment: str) -> None:
     with pytest.raises(TargetsError) as err:
