@@ -159,6 +159,12 @@ def apply_disclosure(table: EstimateTable, rules: DisclosureRules | None = None)
     # suppression at least two cells of a family are hidden, so a total minus the
     # published bases gives only their sum, never one small base.
     rows.loc[(rows["n"] < rules.min_base) | hide, "n"] = np.nan
+    if "n_out_of_base" in rows.columns:  # the out-of-base share follows the count rule too
+        ex = pd.to_numeric(rows["n_out_of_base"], errors="coerce")
+        small = ((ex > 0) & (ex < rules.min_count)) | hide
+        rows["n_out_of_base"] = ex.where(~small)
+        share = pd.to_numeric(rows["out_of_base_share"], errors="coerce")
+        rows["out_of_base_share"] = share.where(~small)
     present = [c for c in rules.weighted_count_columns if c in rows.columns]
     if present:
         rows = round_weighted_counts(rows, present, rules.round_to)

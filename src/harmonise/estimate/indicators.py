@@ -75,6 +75,7 @@ def estimate_indicators(
     illustrative = bool(ws.diagnostics and ws.diagnostics.illustrative_targets)
     comparability: dict[int, object] = {}
     columns: list[tuple[str, str, str, str, np.ndarray, np.ndarray]] = []
+    asked: list[np.ndarray] = []
     for ind in schema.indicators:
         concept = schema.concept(ind.concept)
         for item in (i for i in cw.items if i.concept == ind.concept):
@@ -88,6 +89,7 @@ def estimate_indicators(
             label = f"{ind.label}: {option_label}" if option_label else ind.label
             columns.append((ind.id, ind.concept, item.option or "", label, success, valid))
             comparability[len(columns) - 1] = item.comparability
+            asked.append(~values.isin(("not_asked",)).to_numpy())
     partitions: list[tuple[str, list[str], np.ndarray]] = [
         ("all", ["all"], np.zeros(len(data), dtype=np.int64))
     ]
@@ -97,6 +99,8 @@ def estimate_indicators(
         codes = pd.Index(levels, dtype=object).get_indexer(gv).astype(np.int64)
         partitions.append((g, [str(v) for v in levels], codes))
     cell = _cells(design, columns, partitions, level, ci)
+    out_of_base = [_out_of_base(design.weights, asked[k], columns[k][5], partitions)
+                   for k in range(len(columns))]
     rows: list[dict[str, object]] = []
     for k, (ind_id, concept_id, option, label, _, _) in enumerate(columns):
         for p, (group_var, names, _) in enumerate(partitions):
@@ -119,6 +123,8 @@ def estimate_indicators(
                     "illustrative_targets": illustrative and weighted,
                     "suppressed": False,
                     "suppression_reason": "",
+                    "n_out_of_base": int(out_of_base[k][p][0][j]),
+                    "out_of_base_share": float(out_of_base[k][p][1][j]),
                 }
                 est = cell(k, p, j)
                 if est is None:
@@ -143,6 +149,32 @@ def estimate_indicators(
 
 
 Cell = Callable[[int, int, int], ProportionEstimate | None]
+
+
+def _out_of_base(
+    weights: np.ndarray,
+    asked: np.ndarray,
+    valid: np.ndarray,
+    partitions: Sequence[tuple[str, list[str], np.ndarray]],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per partition: unweighted count and weighted share, among those asked, of answers
+    left out of the base (don't know, refused, not applicable, no answer) — reported as
+    their own share, as the headline rule says, so a rise in 'never walks alone' cannot
+    silently lift '% safe'."""
+    excluded = asked & ~valid
+    out = []
+    for _, names, codes in partitions:
+        inside = codes >= 0
+        size = len(names)
+        n_ex = np.bincount(codes[inside & excluded], minlength=size)
+        w_ex = np.bincount(codes[inside & excluded], weights=weights[inside & excluded],
+                           minlength=size)
+        w_asked = np.bincount(codes[inside & asked], weights=weights[inside & asked],
+                              minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(w_asked > 0, w_ex / np.where(w_asked > 0, w_asked, 1), np.nan)
+        out.append((n_ex, share))
+    return out
 
 
 def _cells(

@@ -129,6 +129,8 @@ ESTIMATE_COLUMNS = (
     "suppression_reason",
     "synthetic",
     "illustrative_targets",
+    "n_out_of_base",
+    "out_of_base_share",
 )
 
 
