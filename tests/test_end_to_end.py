@@ -52,7 +52,7 @@ def test_bedford_and_luton_adults_are_compared_after_dark(result: RunResult) -> 
     dark = comp[comp["indicator"] == "safe_area_dark_safe"]
     adults = dark[dark["a"].str.startswith("bedford") & dark["b"].str.startswith("luton-res")]
     assert len(adults) == 1 and bool(adults["compared"].iloc[0])
-    assert pd.notna(adults["p_holm"].iloc[0])
+    assert pd.notna(adults["p_adjusted"].iloc[0]) and adults["correction"].iloc[0] == "holm"
     refused = dark[~dark["compared"].astype(bool)]
     assert len(refused) == 2
     assert refused["reason"].str.contains("different populations").all()

@@ -6,7 +6,9 @@ a crosswalk id without the suffix is its own series. For each series, indicator 
 option) and pair of consecutive waves, :func:`trends` gives the change (later minus
 earlier) of the weighted overall estimates. Waves are independent samples, so
 se² = se₁² + se₂², with a normal-theory CI and p-value, and p-values adjusted across the
-family of all changes in the table (Holm by default; same options as :mod:`harmonise.compare`).
+family of all changes in the table (Holm by default): the same
+:func:`harmonise.compare.difference` and :func:`harmonise.compare.adjust_family` as
+between surveys.
 
 The same gate as between surveys applies (both items graded at least ``close``, the same
 population, neither estimate suppressed). A change is **flagged** when the crosswalk
@@ -19,18 +21,19 @@ A flagged change may be partly a change of question, not of opinion.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from harmonise.compare import CORRECTIONS, adjust_pvalues
+from harmonise.compare import adjust_family, adjust_pvalues, difference
 from harmonise.models.crosswalk import Crosswalk, Item
 from harmonise.models.harmonised import EstimateTable
 from harmonise.models.schema import grade_at_least
+from harmonise.recode import normalise_value
 
 TREND_COLUMNS = (
     "series",
@@ -93,13 +96,19 @@ def item_differences(before: Item | None, after: Item | None) -> list[str]:
     if before.scale != after.scale:
         old, new = before.scale or "(concept scale)", after.scale or "(concept scale)"
         out.append(f"scale {old} → {new}")
-    if dict(before.recode) != dict(after.recode):
+    if _normalised(before.recode) != _normalised(after.recode):
         out.append("recode table changed")
-    if dict(before.missing) != dict(after.missing):
+    if _normalised(before.missing) != _normalised(after.missing):
         out.append("missing codes changed")
     if before.comparability != after.comparability:
         out.append(f"grade {before.comparability} → {after.comparability}")
     return out
+
+
+def _normalised(table: Mapping[Any, object]) -> dict[str, object]:
+    """A recode or missing table keyed as values are matched (``1``, ``1.0``, ``"1"`` alike;
+    text ignoring case and spacing), as :func:`harmonise.crosswalk.diff.diff_crosswalks`."""
+    return {normalise_value(k): v for k, v in table.items()}
 
 
 def changelog_between(after: Crosswalk, from_version: int | None) -> list[str]:
@@ -183,8 +192,7 @@ def trends(
     ``crosswalks`` (optional, those of the run) let the flag say what changed in the item
     and quote the changelog; without them only a version or grade change is detected.
     """
-    if correction not in CORRECTIONS:
-        adjust_pvalues(np.array([]), correction, 1 - level)  # raises the explanatory error
+    adjust_pvalues(np.array([]), correction, 1 - level)  # an unknown correction fails early
     rows = table.rows
     overall = rows[(rows["group_var"] == "all") & rows["weighted"].astype(bool)].copy()
     overall["series"] = [
@@ -192,7 +200,6 @@ def trends(
                                                   strict=True)
     ]
     by_ref = {cw.ref: cw for cw in crosswalks}
-    z = float(stats.norm.ppf(0.5 + level / 2))
     out: list[dict[str, object]] = []
     for (series, indicator, option), grp in overall.groupby(
         ["series", "indicator", "option"], sort=True
@@ -212,21 +219,14 @@ def trends(
                 "computed": not reasons, "reason": "; ".join(reasons),
                 "correction": correction,
             } | _flags(a, b, by_ref)
-            if not reasons:
-                change = float(b["estimate"]) - float(a["estimate"])
-                se = float(np.hypot(float(a["se"]), float(b["se"])))
-                p = float(2 * stats.norm.sf(abs(change) / se)) if se > 0 else float("nan")
-                rec |= {"change": change, "se": se, "ci_low": change - z * se,
-                        "ci_high": change + z * se, "p_value": p}
+            if not reasons:  # later minus earlier
+                d = difference(float(b["estimate"]), float(a["estimate"]),
+                               float(b["se"]), float(a["se"]), level=level)
+                rec |= {"change": d.estimate, "se": d.se, "ci_low": d.ci_low,
+                        "ci_high": d.ci_high, "p_value": d.p_value}
             out.append(rec)
     frame = pd.DataFrame(out, columns=list(TREND_COLUMNS))
-    frame["significant"] = pd.array([pd.NA] * len(frame), dtype="boolean")
-    for col in ("change", "se", "ci_low", "ci_high", "p_value", "p_adjusted"):
+    for col in ("change", "se", "ci_low", "ci_high"):
         frame[col] = frame[col].astype(float)
-    tested = frame["computed"].astype(bool) & frame["p_value"].notna()
-    if tested.any():
-        adjusted = adjust_pvalues(frame.loc[tested, "p_value"].to_numpy(dtype=float),
-                                  correction, 1 - level)
-        frame.loc[tested, "p_adjusted"] = adjusted
-        frame.loc[tested, "significant"] = adjusted < (1 - level)
+    frame = adjust_family(frame, frame["computed"].astype(bool), correction, level)
     return TrendTable(rows=frame, level=level, correction=correction)

@@ -41,7 +41,7 @@ _Loader.add_implicit_resolver(
 def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
     """Parse YAML text with YAML 1.2 booleans; a syntax error names ``where`` and the line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise error(f"{where}: not valid YAML: {exc}") from exc
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.compare import compare
+from harmonise.compare import adjust_family, compare, difference
+from harmonise.errors import EstimationError
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
 
 
@@ -63,4 +65,26 @@ def test_holm_adjustment_across_the_family() -> None:
     ]
     out = _compare(rows).sort_values("p_value")
     p = out["p_value"].to_numpy()
-    assert out["p_holm"].tolist() == pytest.approx([min(1, 2 * p[0]), max(2 * p[0], p[1])])
+    assert out["p_adjusted"].tolist() == pytest.approx([min(1, 2 * p[0]), max(2 * p[0], p[1])])
+    assert set(out["correction"]) == {"holm"} and "p_holm" not in out.columns
+
+
+def test_independent_difference_at_any_level() -> None:
+    d = difference(0.40, 0.30, 0.03, 0.04, level=0.90)
+    assert (d.estimate, d.se) == (pytest.approx(0.10), pytest.approx(0.05))
+    assert d.ci_high == pytest.approx(0.10 + 1.6448536269514722 * 0.05)
+    assert d.p_value == pytest.approx(0.04550026389635842)  # z = 2
+    flat = difference(0.5, 0.5, 0.0, 0.0)
+    assert flat.estimate == 0.0 and math.isnan(flat.p_value)
+
+
+def test_adjust_family_adjusts_only_the_tested_rows() -> None:
+    frame = pd.DataFrame({"p_value": [0.01, 0.04, 0.03, np.nan], "tag": list("wxyz")})
+    out = adjust_family(frame, np.array([True, True, False, True]), "bonferroni", 0.95)
+    assert "p_adjusted" not in frame.columns  # a copy; the input is left alone
+    assert out["p_adjusted"].iloc[:2].tolist() == pytest.approx([0.02, 0.08])
+    assert out["p_adjusted"].iloc[2:].isna().all()
+    assert out["significant"].tolist()[:2] == [True, False]
+    assert out["significant"].iloc[2:].isna().all() and list(out["tag"]) == list("wxyz")
+    with pytest.raises(EstimationError, match="unknown multiplicity correction 'tukey'"):
+        adjust_family(frame.iloc[:0], np.array([], dtype=bool), "tukey", 0.95)

@@ -95,5 +95,16 @@ def test_item_differences_and_changelog_helpers() -> None:
     v1, v2 = _pair()
     assert item_differences(v1.items[0], v1.items[0]) == []
     assert item_differences(v1.items[0], None) == ["item added or removed"]
+    # keys are compared as values are matched (crosswalk diff does the same): 1 == 1.0,
+    # "Very Safe" == "very  safe"; only a changed target or key set is a change
+    base = safe_item(recode={1: "very_safe", "Fairly safe": "fairly_safe"},
+                     missing={98: "dont_know"})
+    same = safe_item(recode={1.0: "very_safe", "fairly  SAFE": "fairly_safe"},
+                     missing={"98": "dont_know"})
+    moved = safe_item(recode={1: "fairly_safe", "Fairly safe": "fairly_safe"},
+                      missing={99: "dont_know"})
+    a, b, c = (crosswalk([i]).items[0] for i in (base, same, moved))
+    assert item_differences(a, b) == []
+    assert item_differences(a, c) == ["recode table changed", "missing codes changed"]
     assert changelog_between(v2, None) == ["v1: first release.",
                                            "v2: 2025 wave, 99 is now 'refused'."]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from harmonise.cli import main
+from harmonise.pipeline import run
+from harmonise.report import write_report
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "crosswalks"
 
@@ -99,3 +103,49 @@ def test_provenance_reads_a_record_embedded_in_html(tmp_path: Path) -> None:
     assert code == 0 and "perception-v7" in out and "harmonise 1.2" in out
     code, out = _run("provenance", str(tmp_path / "other.csv"))
     assert code == 2 and "no such file" in out
+
+
+@pytest.fixture(scope="module")
+def report_folder(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report written by the main job on the bundled samples (no charts: faster)."""
+    out = tmp_path_factory.mktemp("report")
+    write_report(run(root / "surveys/manifest.yaml", root=root), out, charts=False)
+    return out
+
+
+def test_verify_checks_the_report_files_themselves(
+    report_folder: Path, root: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copied"
+    shutil.copytree(report_folder, copy)
+    recorded = json.loads((copy / "provenance.json").read_text(encoding="utf-8"))["outputs"]
+    assert {"index.html", "estimates.csv", "tables.xlsx"} <= set(recorded)
+    code, out = _run("provenance", str(copy), "--verify", "--root", str(root))
+    assert code == 0, out
+    assert f"OK       {copy / 'estimates.csv'}" in out and f"OK       {copy / 'index.html'}" in out
+
+    with (copy / "estimates.csv").open("a", encoding="utf-8") as f:
+        f.write("tampered\n")
+    (copy / "audit.csv").unlink()
+    # index.html embeds a record without output hashes: those beside it are used
+    code, out = _run("provenance", str(copy / "index.html"), "--verify", "--root", str(root))
+    assert code == 1
+    assert f"CHANGED  {copy / 'estimates.csv'}" in out
+    assert f"MISSING  {copy / 'audit.csv'}" in out
+    assert f"OK       {copy / 'comparisons.csv'}" in out
+    assert "verify failed: 2 file(s) differ from the record" in out
+    assert f"{copy / 'estimates.csv'} (changed)" in out
+    code, out = _run("provenance", str(copy / "provenance.json"), "--json", "--verify",
+                     "--root", str(root))
+    checks = {c["path"]: (c["kind"], c["status"]) for c in json.loads(out)["verify"]}
+    assert code == 1 and checks[str(copy / "estimates.csv")] == ("output", "changed")
+    assert all(s == "ok" for kind, s in checks.values() if kind == "input")
+
+
+def test_verify_says_when_a_report_has_no_output_hashes(tmp_path: Path) -> None:
+    (tmp_path / "provenance.json").write_text('{"tool_version": "0.1"}', encoding="utf-8")
+    code, out = _run("provenance", str(tmp_path), "--verify")
+    assert code == 0 and "none recorded" in out
+    (tmp_path / "provenance.json").write_text('{"outputs": ["a.csv"]}', encoding="utf-8")
+    code, out = _run("provenance", str(tmp_path), "--verify")
+    assert code == 2 and "'outputs' is not a mapping" in out

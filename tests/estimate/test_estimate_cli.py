@@ -78,7 +78,11 @@ def test_raked_design_file_matches_r(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("design", "args", "message"),
     [
-        ("ids: [dnum]\nweight: pw\n", ["--mean", "api00"], "weight: Extra inputs are not permitted"),
+        (
+            "ids: [dnum]\nweight: pw\n",
+            ["--mean", "api00"],
+            "weight: Extra inputs are not permitted",
+        ),
         (
             "weights: pw\ncalibrate: {method: rakes}\n",
             ["--mean", "api00"],

@@ -1,4 +1,4 @@
-"""harmonise inspect (hidden alias: ingest): read one export, show its codebook, draft a crosswalk."""
+"""harmonise inspect (hidden alias ingest): read an export, show its codebook, draft a crosswalk."""
 
 from __future__ import annotations
 

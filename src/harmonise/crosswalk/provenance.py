@@ -5,6 +5,10 @@ crosswalk id + version + hash, input and targets file hashes, tool version, time
 ``index.html`` the record embedded in the page, if present, is preferred:
 ``<script type="application/json" id="harmonise-provenance">…</script>``; otherwise the
 ``provenance.json`` beside the output is read.
+
+``provenance.json`` also lists the report's own files with their SHA-256 (``outputs``,
+written by :mod:`harmonise.report.write`); :func:`verify_outputs` re-hashes them, so a
+table edited after the run is caught.
 """
 
 from __future__ import annotations
@@ -83,8 +87,40 @@ def format_provenance(prov: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _status(path: Path, sha: str) -> str:
+    if not path.is_file():
+        return "missing"
+    return "ok" if hashlib.sha256(path.read_bytes()).hexdigest() == sha else "changed"
+
+
+def recorded_outputs(prov: dict[str, Any], folder: Path) -> dict[str, str]:
+    """The report files and hashes the record lists (``outputs``).
+
+    A record embedded in ``index.html`` cannot hold the page's own hash, so when ``prov``
+    has no ``outputs`` the ``provenance.json`` in ``folder`` (if any) supplies them.
+    """
+    outputs = prov.get("outputs")
+    if outputs is None and (folder / PROVENANCE_NAME).is_file():
+        beside = _parse((folder / PROVENANCE_NAME).read_text(encoding="utf-8"),
+                        folder / PROVENANCE_NAME)
+        outputs = beside.get("outputs")
+    if outputs is None:
+        return {}
+    if not isinstance(outputs, dict):
+        raise ReportError(f"{folder / PROVENANCE_NAME}: 'outputs' is not a mapping of file "
+                          "name to sha256; re-run to regenerate the report")
+    return {str(name): str(sha) for name, sha in outputs.items()}
+
+
+def verify_outputs(prov: dict[str, Any], folder: Path) -> list[tuple[str, str]]:
+    """(path, 'ok' | 'changed' | 'missing') for every report file the record lists,
+    looked for in ``folder`` (the report folder, beside ``provenance.json``)."""
+    return [(str(folder / name), _status(folder / name, sha))
+            for name, sha in sorted(recorded_outputs(prov, folder).items())]
+
+
 def verify_provenance(prov: dict[str, Any], root: Path) -> list[tuple[str, str]]:
-    """(path, 'ok' | 'changed' | 'missing') for every hashed file, paths under ``root``."""
+    """(path, 'ok' | 'changed' | 'missing') for every hashed input, paths under ``root``."""
     recorded: list[tuple[str, str]] = []
     schema = prov.get("schema") or {}
     if schema.get("path"):
@@ -92,12 +128,4 @@ def verify_provenance(prov: dict[str, Any], root: Path) -> list[tuple[str, str]]
     recorded += [(c["path"], c["sha256"]) for c in prov.get("crosswalks", []) if "path" in c]
     recorded += [(i["file"], i["sha256"]) for i in prov.get("inputs", [])]
     recorded += [(t["file"], t["sha256"]) for t in prov.get("targets", [])]
-    out: list[tuple[str, str]] = []
-    for rel, sha in recorded:
-        path = root / rel
-        if not path.exists():
-            out.append((rel, "missing"))
-        else:
-            now = hashlib.sha256(path.read_bytes()).hexdigest()
-            out.append((rel, "ok" if now == sha else "changed"))
-    return out
+    return [(rel, _status(root / rel, sha)) for rel, sha in recorded]

@@ -9,8 +9,8 @@
     nest: true             # cluster ids repeat across strata
     lonely_psu: fail       # fail | remove | adjust | average | certainty
     calibrate:             # optional
-      method: rake         # a name in harmonise.weight.METHODS: rake | poststratify | linear | raking
-      margins: {stype: {E: 4421, H: 755, M: 1018}, sch.wide: {"No": 1072, "Yes": 5122}}
+      method: rake         # harmonise.weight.METHODS: rake | poststratify | linear | raking
+      margins: {stype: {E: 4421, H: 755, M: 1018}, sch.wide: {No: 1072, Yes: 5122}}
       totals: {api99: 3914069}        # numeric totals (linear / raking)
       bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
       trim: {upper: 40}               # trimWeights (absolute weights), then calibrate again
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -264,7 +265,9 @@ def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, Rake
     return design, result
 
 
-def _weights_from_fpc(spec: DesignFileSpec, data: pd.DataFrame, fpc: list[np.ndarray]) -> np.ndarray:
+def _weights_from_fpc(
+    spec: DesignFileSpec, data: pd.DataFrame, fpc: list[np.ndarray]
+) -> np.ndarray:
     """R without weights: the product over stages of population / sample size."""
     probe = Design(
         weights=np.ones(len(data)),

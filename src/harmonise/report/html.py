@@ -115,7 +115,7 @@ def _comparison_rows(data: ReportData) -> tuple[list[dict[str, Any]], list[dict[
                                      (rec["b_name"], c["b_grade"], c["b"]))
             if grade not in ("identical", "equivalent")
         ]
-        p = c["p_adjusted"] if "p_adjusted" in c.index else c["p_holm"]
+        p = c["p_adjusted"]
         rec |= {
             "grades": f"{c['a_grade']} / {c['b_grade']}",
             "caveats": caveats,
