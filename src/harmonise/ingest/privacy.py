@@ -21,7 +21,10 @@ free_text      "comment", "please specify", "Open-Ended Response"    many distin
 A header rule does not fire when the content says the column is a coded answer (every
 value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
 except for school, which is a quasi-identifier even when picked from a list (a numeric
-school code is not flagged). A free-text header does not fire on a numeric column ("What is
+school code is not flagged). For the e-mail, phone, postcode and name headers "coded" is not
+enough: the answers must also be closed, every value labelled or numeric, or given by at
+least two respondents, or an answer word (Yes, No, N/A, Prefer not to say …), so that a
+few typed addresses or names among repeated "no" / "n/a" still flag the column. A free-text header does not fire on a numeric column ("What is
 your age? | Open-Ended Response"). A postcode header does not fire when every value is a
 partial postcode (district or sector: area-level, not a person). When the answers are long
 distinct texts, other header rules give way to free_text ("What happened on your mobile?").
@@ -29,6 +32,13 @@ An empty column whose header fires is flagged: nothing is lost by dropping it. A
 ticked options joined in one cell (Microsoft/Google Forms, see
 :mod:`harmonise.ingest.multiselect`) is coded answers, not free text, by content.
 Respondent ids, ages, sex, ward/area codes and coded answers match none of these.
+
+Last, every text cell of every column not yet flagged is checked with
+:func:`looks_identifying` (an e-mail address, a UK phone number, a full UK postcode or an
+IP address, alone or inside the text): one such cell flags the whole column, its kind the
+pattern most cells matched. A postcode district or sector ("LU1", "LU1 3") is not a full
+postcode. The same predicate keeps such values out of the codebook, draft crosswalks,
+recode error messages and the audit (:func:`placeholder`, :func:`describe`).
 
 Reasons say which rule fired and counts, never values.
 """
@@ -38,6 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -104,6 +115,17 @@ _PERSON = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?(?: [A-Z][a-z]+(?:[-'
 _SCHOOL = re.compile(r"^[A-Z0-9][\w'’.&-]*(?: [\w'’.&-]+)* (School|Academy|College)\b.*$")
 _DATE_TEXT = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<y1>\d{4})|(?P<y2>\d{4})-\d{1,2}-\d{1,2})"
                         r"(?:[ T]00:00(?::00)?)?$")
+_EMAIL_IN = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_POSTCODE_IN = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Z0-9])")
+_PHONE_IN = re.compile(r"(?<![\w+])(?:\+44|0044|0)(?:[ ()-]*\d){9,10}(?![\w])")
+_IPV4_IN = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_ANSWER_WORDS = frozenset({
+    "yes", "no", "y", "n", "true", "false", "none", "n a", "na", "nil", "nothing", "not sure",
+    "unsure", "maybe", "don t know", "dont know", "do not know", "prefer not to say",
+    "rather not say", "not applicable", "no answer", "refused", "other", "x", "0", "1",
+    "checked", "unchecked", "selected", "not selected", "ticked", "not ticked",
+})
+"""Answers, not typed details: a one-off one of these does not make a column open."""
 _PLACE_WORDS = re.compile(r"\b(ward|area|district|borough|town|village|parish|street|road|"
                           r"place|locality|neighbourhood|council|lsoa|msoa|region|county)\b")
 
@@ -124,6 +146,17 @@ class _Profile:
         """An answer picked from a list: labelled codes, or few distinct values repeated."""
         return self.n > 0 and (self.labelled or (self.distinct <= 12
                                                  and self.distinct <= self.n / 2))
+
+    @property
+    def closed(self) -> bool:
+        """Coded and nothing typed: labelled or numeric codes, or every text answer given by
+        at least two respondents or an answer word (a one-off "Prefer not to say" is an
+        answer; a one-off "Amy Patel" is typed)."""
+        if not self.coded:
+            return False
+        if self.labelled or self.numeric:
+            return True
+        return all(n >= 2 or words(t) in _ANSWER_WORDS for t, n in Counter(self.texts).items())
 
     def share(self, test: Callable[[str], bool]) -> tuple[int, float]:
         hits = sum(1 for t in self.texts if test(t))
@@ -186,6 +219,73 @@ def _is_phone(text: str) -> bool:
 
 def _is_postcode(text: str) -> bool:
     return bool(_POSTCODE.match(" ".join(text.upper().split())))
+
+
+_LOOKS: dict[str, str] = {"email": "e-mail", "phone": "phone-number", "postcode": "postcode",
+                         "ip_address": "IP-address"}
+"""The cell patterns, in the order they are tried, and how a value of each is described."""
+
+
+def looks_identifying(value: object) -> str | None:
+    """The kind (``"email"``, ``"phone"``, ``"postcode"``, ``"ip_address"``) when ``value``
+    is text that is, or contains, an e-mail address, a UK phone number, a full UK postcode
+    or an IP address; else None. Numbers, dates and postcode districts ("LU1") are None.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if "@" in text and (_EMAIL.match(text) or _EMAIL_IN.search(text)):
+        return "email"
+    if any(ch.isdigit() for ch in text):
+        if _is_phone(text) or _PHONE_IN.search(text):
+            return "phone"
+        upper = " ".join(text.upper().split())
+        if _POSTCODE.match(upper) or _POSTCODE_IN.search(upper):
+            return "postcode"
+        if _is_ip(text) or any(_is_ip(m.group()) for m in _IPV4_IN.finditer(text)):
+            return "ip_address"
+    elif ":" in text and _is_ip(text):  # IPv6 without digits ("::")
+        return "ip_address"
+    return None
+
+
+def describe(kind: str) -> str:
+    """``"email"`` -> ``"an e-mail-like value"``: how a message names a hidden value."""
+    what = _LOOKS.get(kind, kind.replace("_", " "))
+    return f"{'an' if what[0] in 'aeiouAEIOU' else 'a'} {what}-like value"
+
+
+def placeholder(kind: str, n: int | None = None) -> str:
+    """What is written instead of a hidden value: ``<e-mail-like value>``, or
+    ``<e-mail-like value ×3>`` standing for 3 distinct values."""
+    what = _LOOKS.get(kind, kind.replace("_", " "))
+    return f"<{what}-like value{'' if n is None else f' ×{n}'}>"
+
+
+def scan_cells(series: pd.Series) -> dict[str, int]:
+    """Cells of ``series`` per :func:`looks_identifying` kind (every cell, not a sample)."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
+            series.dtype):
+        return {}
+    found: dict[str, int] = {}
+    for value, count in series.value_counts(dropna=True, sort=False).items():
+        kind = looks_identifying(value)
+        if kind is not None:
+            found[kind] = found.get(kind, 0) + int(count)
+    return found
+
+
+def _cells_reason(found: Mapping[str, int], n: int) -> tuple[str, str]:
+    """(kind, reason) for a column with identifying-looking cells: counts, never values."""
+    order = list(_LOOKS)
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
+    kind = ranked[0][0]
+    parts = [f"{c} look like {_LOOKS[k]}s" if k != "ip_address" else f"{c} are IP addresses"
+             for k, c in ranked]
+    return kind, (f"{kind}: content: of {n} non-blank cells, {', '.join(parts)} "
+                  "(one such cell is enough)")
 
 
 def _birth_year(value: object) -> int | None:
@@ -278,7 +378,13 @@ def _header_fires(kind: str, p: _Profile) -> bool:
     if kind == "postcode" and p.texts and all(
             _PARTIAL_POSTCODE.match(" ".join(t.upper().split())) for t in p.texts):
         return False
+    if kind in _OPEN_KINDS:
+        return not p.closed
     return not p.coded
+
+
+_OPEN_KINDS = frozenset({"email", "phone", "postcode", "name"})
+"""Header rules that need closed answers, not merely coded ones, to be held back."""
 
 
 def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> tuple[
@@ -297,6 +403,9 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
             reason = None  # ticked options joined in one cell (Forms): coded answers
         if reason is not None:
             return kind, f"{kind}: content: {reason}"
+    found = scan_cells(series)
+    if found:
+        return _cells_reason(found, int(series.notna().sum()))
     return None
 
 
@@ -349,6 +458,10 @@ def _check_overrides(file: str, columns: list[str], which: str,
             f"{file}: {which} gives no reason for column(s) {no_reason}; state why each "
             "identifying column is needed (e.g. 'school is the cluster of the design')."
         )
+
+
+DISTRICT_ONLY = "district only: "
+"""How the kept reason of a column reduced to postcode districts starts."""
 
 
 @dataclass(frozen=True)
@@ -407,7 +520,7 @@ def screen(
             replaced[col] = reduced
             extra = f"; {lost} value(s) that are not postcodes blanked" if lost else ""
             flagged.append(FlaggedColumn(
-                name=col, kind=f.kind, kept=True, kept_reason=f"district only: {why}",
+                name=col, kind=f.kind, kept=True, kept_reason=f"{DISTRICT_ONLY}{why}",
                 reason=f"kept as postcode district only: {why}{extra} (flagged because "
                        f"{f.reason})"))
         else:
