@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from harmonise.cli import main
 
+
 def _paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every command path, sub-groups walked (``crosswalk validate`` …), hidden ones left out."""
     out: list[tuple[str, ...]] = []
