@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from harmonise.crosswalk.io import load_schema
+
 # Property tests explore the same examples on every run (CI and laptops alike), so a red
 # run is reproducible; set HYPOTHESIS_PROFILE=explore to search fresh examples locally.
 settings.register_profile("deterministic", derandomize=True, deadline=None)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
-from harmonise.crosswalk.io import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
