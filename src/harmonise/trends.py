@@ -133,6 +133,20 @@ def _find_item(cw: Crosswalk | None, concept: str, option: str) -> Item | None:
     return None
 
 
+def _scale_change(a: pd.Series, b: pd.Series, by_ref: dict[str, Crosswalk]) -> list[str]:
+    """A change of response scale between waves is not a change in opinion: the two
+    shares are different statistics (a midpoint moves answers out of 'fairly safe'), so
+    the trend is shown side by side, never computed."""
+    concept = str(a["concept"]) if "concept" in a.index else ""
+    before = _find_item(by_ref.get(str(a["crosswalk"])), concept, str(a["option"]))
+    after = _find_item(by_ref.get(str(b["crosswalk"])), concept, str(b["option"]))
+    if before is None or after is None or before.scale == after.scale:
+        return []
+    old, new = before.scale or "the concept's scale", after.scale or "the concept's scale"
+    return [f"the response scale changed between waves ({old} → {new}): the two shares "
+            "are different statistics, so no change is computed"]
+
+
 def _flags(
     a: pd.Series, b: pd.Series, by_ref: dict[str, Crosswalk]
 ) -> dict[str, object]:
@@ -208,7 +222,7 @@ def trends(
         for a, b in pairwise(waves):
             if a["wave"] == b["wave"]:
                 continue
-            reasons = _reasons(a, b, floor)
+            reasons = _reasons(a, b, floor) + _scale_change(a, b, by_ref)
             rec: dict[str, object] = {
                 "series": series, "indicator": indicator, "option": option,
                 "label": b["label"], "csp": b["csp"], "csp_name": b["csp_name"],

@@ -108,3 +108,16 @@ def test_item_differences_and_changelog_helpers() -> None:
     assert item_differences(a, c) == ["recode table changed", "missing codes changed"]
     assert changelog_between(v2, None) == ["v1: first release.",
                                            "v2: 2025 wave, 99 is now 'refused'."]
+
+
+def test_a_change_of_response_scale_is_shown_but_not_computed() -> None:
+    four = {1: "very_safe", 2: "fairly_safe", 3: "a_bit_unsafe", 4: "very_unsafe"}
+    v1 = crosswalk([safe_item(scale="safety4", recode=four, comparability="identical")],
+                   crosswalk="s-2024")
+    v2 = crosswalk([safe_item()], crosswalk="s-2025", version=2, wave="2025")  # safety5
+    out = _trends([_row(v1.ref, "2024", 0.6, 0.03), _row(v2.ref, "2025", 0.5, 0.03,
+                                                         grade="close")], crosswalks=[v1, v2])
+    r = out.iloc[0]
+    assert not bool(r["computed"]) and pd.isna(r["change"]) and pd.isna(r["p_adjusted"])
+    assert "response scale changed between waves (safety4 → safety5)" in r["reason"]
+    assert r["from_estimate"] == 0.6 and r["to_estimate"] == 0.5  # both figures still shown

@@ -116,7 +116,8 @@ _SCHOOL = re.compile(r"^[A-Z0-9][\w'’.&-]*(?: [\w'’.&-]+)* (School|Academy|C
 _DATE_TEXT = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<y1>\d{4})|(?P<y2>\d{4})-\d{1,2}-\d{1,2})"
                         r"(?:[ T]00:00(?::00)?)?$")
 _EMAIL_IN = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_POSTCODE_IN = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Z0-9])")
+_POSTCODE_IN = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}"
+                          r"(?![A-Z0-9])")  # the unit letters of a postcode omit CIKMOV
 _PHONE_IN = re.compile(r"(?<![\w+])(?:\+44|0044|0)(?:[ ()-]*\d){9,10}(?![\w])")
 _IPV4_IN = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _ANSWER_WORDS = frozenset({
@@ -242,7 +243,7 @@ def looks_identifying(value: object) -> str | None:
         if _is_phone(text) or _PHONE_IN.search(text):
             return "phone"
         upper = " ".join(text.upper().split())
-        if _POSTCODE.match(upper) or _POSTCODE_IN.search(upper):
+        if _POSTCODE_IN.search(upper):
             return "postcode"
         if _is_ip(text) or any(_is_ip(m.group()) for m in _IPV4_IN.finditer(text)):
             return "ip_address"
@@ -282,8 +283,7 @@ def _cells_reason(found: Mapping[str, int], n: int) -> tuple[str, str]:
     order = list(_LOOKS)
     ranked = sorted(found.items(), key=lambda kv: (-kv[1], order.index(kv[0])))
     kind = ranked[0][0]
-    parts = [f"{c} look like {_LOOKS[k]}s" if k != "ip_address" else f"{c} are IP addresses"
-             for k, c in ranked]
+    parts = [f"{c} {'is' if c == 1 else 'are'} {_LOOKS[k]}-like" for k, c in ranked]
     return kind, (f"{kind}: content: of {n} non-blank cells, {', '.join(parts)} "
                   "(one such cell is enough)")
 
