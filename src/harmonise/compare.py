@@ -213,6 +213,31 @@ def _gate(
     return reasons, caveats, target, a, b
 
 
+_OPT_IN = ("opt-in", "opt in", "open link", "open-link", "volunteer", "self-select",
+           "self select", "convenience")
+
+
+def _design_caveats(
+    a: pd.Series, b: pd.Series, concept: str, option: str,
+    by_ref: Mapping[str, Crosswalk], scales: Mapping[tuple[str, str, str], str],
+) -> list[str]:
+    """What a reader must know about a comparison that passes the gate: the two items are
+    on different response scales, or a sample is opt-in (weighting fixes its make-up on
+    the weighting margins, not self-selection)."""
+    out: list[str] = []
+    sa = scales.get((str(a["crosswalk"]), concept, option))
+    sb = scales.get((str(b["crosswalk"]), concept, option))
+    if sa and sb and sa != sb:
+        out.append(f"different response scales ({sa} vs {sb}): the shares are not the same "
+                   "statistic, so part of the difference may come from the scales")
+    for side in (a, b):
+        cw = by_ref.get(str(side["crosswalk"]))
+        if cw is not None and any(w in cw.sampling.casefold() for w in _OPT_IN):
+            out.append(f"{side['csp_name']} is an opt-in sample: weighting corrects its "
+                       "make-up on the weighting margins, not self-selection")
+    return out
+
+
 def compare(
     table: EstimateTable,
     *,
@@ -233,6 +258,9 @@ def compare(
     overall = rows[rows["group_var"] == "all"]
     notes = _item_notes(crosswalks)
     modes = {cw.ref: mode_family(cw.mode) for cw in crosswalks}
+    by_ref = {cw.ref: cw for cw in crosswalks}
+    scales = {(cw.ref, str(i.concept), i.option or ""): i.scale or "the concept's scale"
+              for cw in crosswalks for i in cw.items}
     out: list[dict[str, object]] = []
     for (indicator, option, wave), grp in overall.groupby(
         ["indicator", "option", "wave"], sort=True
@@ -241,6 +269,8 @@ def compare(
         for a0, b0 in combinations(recs, 2):
             reasons, caveats, target, a, b = _gate(a0, b0, rows, floor, ages, modes)
             concept = str(a0["concept"])
+            if not reasons:
+                caveats += _design_caveats(a0, b0, concept, str(option), by_ref, scales)
             rec: dict[str, object] = {
                 "indicator": indicator,
                 "option": option,

@@ -1,6 +1,16 @@
 """Apply a crosswalk to a SurveyFile: SurveyFile -> HarmonisedSurvey, with an audit.
 
 ("harmonise" the verb; the module is named apart from the package.)
+
+Nothing identifying is echoed. A source value that looks identifying
+(:func:`harmonise.ingest.privacy.looks_identifying`: an e-mail address, phone number, full
+postcode or IP address) is named in messages only by what it looks like and its row ("an
+e-mail-like value … first at data row 7") and written to the audit as a placeholder
+(``<e-mail-like value>``). A column flagged as identifying at ingest but kept with a reason
+(``privacy.keep``, e.g. a school used as the design's cluster) may be mapped, but none of its
+values is ever shown: messages give rows only, and the audit has one row per target with
+the value ``<kept identifying column: N distinct values>`` and the summed count. A column
+kept as postcode districts only ("LU1") is area-level and shown as usual.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from harmonise.errors import CrosswalkError, UnmappedValueError
+from harmonise.ingest.privacy import DISTRICT_ONLY, describe, looks_identifying, placeholder
 from harmonise.models.crosswalk import BLANK
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
@@ -259,20 +270,51 @@ def _match_values(survey: SurveyFile, item: Item, source: str) -> list[_Seen]:
     return seen
 
 
+def kept_identifying(survey: SurveyFile) -> dict[str, str]:
+    """Columns flagged as identifying but kept with a reason -> their kind.
+
+    Columns kept as postcode districts only are area-level, not identifying, and left out.
+    """
+    return {f.name: f.kind for f in survey.flagged
+            if f.kept and not (f.kept_reason or "").startswith(DISTRICT_ONLY)}
+
+
+def _kept_placeholder(n: int) -> str:
+    return f"<kept identifying column: {n} distinct value{'' if n == 1 else 's'}>"
+
+
 def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source: str,
                     seen: _Seen, file: str) -> Issue:
     series = survey.data[source]
     row = int(np.flatnonzero(_equal_mask(series, seen.value))[0]) + 1
-    shown = "(blank)" if seen.norm == BLANK else repr(seen.value)
-    label_txt = f" (labelled {seen.label!r})" if seen.label else ""
+    data_file = survey.provenance.file_name
+    after = (f"which crosswalk {crosswalk.ref} does not list. Add it to the item's 'recode' "
+             "or 'missing' table (in a new crosswalk version if this one is released).")
+    kept = kept_identifying(survey)
+    if source in kept and seen.norm != BLANK:
+        return Issue(
+            code="value-not-in-recode", file=file, item=item.id, variable=source,
+            value=_kept_placeholder(1), row=row,
+            message=(
+                f"{data_file}: variable {source!r} (item {item.id!r}) is identifying "
+                f"({kept[source]}), kept with a reason, so its values are never shown: one of "
+                f"them, in {seen.count} row(s), first at data row {row} (look it up in the "
+                f"file), is a value {after}"
+            ),
+        )
+    kind = looks_identifying(seen.value) or looks_identifying(seen.label)
+    if kind is not None:
+        shown, value, label_txt = f"{describe(kind)} (not shown)", placeholder(kind), ""
+    else:
+        shown = "(blank)" if seen.norm == BLANK else repr(seen.value)
+        value = _display(seen.value, seen.norm)
+        label_txt = f" (labelled {seen.label!r})" if seen.label else ""
     return Issue(
         code="value-not-in-recode", file=file, item=item.id, variable=source,
-        value=_display(seen.value, seen.norm), row=row,
+        value=value, row=row,
         message=(
-            f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) has value "
-            f"{shown}{label_txt} in {seen.count} row(s), first at data row {row}, which "
-            f"crosswalk {crosswalk.ref} does not list. Add it to the item's 'recode' or "
-            "'missing' table (in a new crosswalk version if this one is released)."
+            f"{data_file}: variable {source!r} (item {item.id!r}) has value "
+            f"{shown}{label_txt} in {seen.count} row(s), first at data row {row}, {after}"
         ),
     )
 
@@ -338,9 +380,11 @@ def apply_crosswalk(
     audit_rows: list[dict[str, object]] = []
     unmapped: list[str] = []
     scales: dict[str, str] = {}
+    kept = kept_identifying(survey)
     for item in crosswalk.items:
         source = resolved[item.source]
         mapping: dict[object, str] = {}
+        mapped: list[_Seen] = []
         for seen in _match_values(survey, item, source):
             if seen.hit is None:
                 unmapped.append(
@@ -348,20 +392,25 @@ def apply_crosswalk(
                 )
                 continue
             mapping[seen.value] = seen.hit[0]
-            audit_rows.append(
-                {
-                    "crosswalk": crosswalk.ref,
-                    "item": item.id,
-                    "concept": item.concept,
-                    "option": item.option or "",
-                    "source": source,
-                    "value": _display(seen.value, seen.norm),
-                    "value_label": seen.label,
-                    "count": seen.count,
-                    "target": seen.hit[0],
-                    "target_kind": seen.hit[1],
-                }
-            )
+            mapped.append(seen)
+        rows = _kept_audit(mapped) if source in kept else [
+            (_audit_value(s), "" if looks_identifying(s.label) else s.label, s.count,
+             s.hit) for s in mapped if s.hit is not None]
+        audit_rows += [
+            {
+                "crosswalk": crosswalk.ref,
+                "item": item.id,
+                "concept": item.concept,
+                "option": item.option or "",
+                "source": source,
+                "value": value,
+                "value_label": label,
+                "count": count,
+                "target": hit[0],
+                "target_kind": hit[1],
+            }
+            for value, label, count, hit in rows
+        ]
         if not unmapped:
             out[item.column] = _map_series(data[source], mapping)
         scales[item.column] = item.scale or schema.concept(str(item.concept)).scale
@@ -378,6 +427,31 @@ def apply_crosswalk(
         source=survey.provenance,
         flagged=survey.flagged,
     )
+
+
+def _audit_value(seen: _Seen) -> str:
+    """The audit's value: as :func:`_display`, or a placeholder when it looks identifying."""
+    kind = looks_identifying(seen.value)
+    return placeholder(kind) if kind is not None else _display(seen.value, seen.norm)
+
+
+def _kept_audit(mapped: list[_Seen]) -> list[tuple[str, str, int, tuple[str, str]]]:
+    """Audit rows of a kept identifying column: one per target, values counted, not shown.
+
+    Blank cells keep their own ``(blank)`` row (a blank identifies nobody).
+    """
+    groups: dict[tuple[str, str], list[_Seen]] = {}
+    rows: list[tuple[str, str, int, tuple[str, str]]] = []
+    for seen in mapped:
+        if seen.hit is None:
+            continue
+        if seen.norm == BLANK:
+            rows.append((BLANK, "", seen.count, seen.hit))
+        else:
+            groups.setdefault(seen.hit, []).append(seen)
+    rows += [(_kept_placeholder(len(g)), "", sum(s.count for s in g), hit)
+             for hit, g in groups.items()]
+    return rows
 
 
 def _display(value: object, norm: str) -> str:
@@ -426,7 +500,7 @@ def _respondent_ids(
         first = dupes.iloc[0]
         rows = [int(i) + 1 for i in np.flatnonzero(np.asarray(ids == first))[:5]]
         problems.append(
-            f"{dupes.nunique()} duplicated id(s), e.g. {first!r} at data rows {rows}"
+            f"{dupes.nunique()} duplicated id(s), e.g. {_safe_repr(first)} at data rows {rows}"
         )
     if problems:
         raise CrosswalkError(
@@ -436,6 +510,11 @@ def _respondent_ids(
             "'respondent_id: null' in the crosswalk to number rows."
         )
     return ids.astype("string")
+
+
+def _safe_repr(value: object) -> str:
+    kind = looks_identifying(value)
+    return describe(kind) if kind is not None else repr(value)
 
 
 def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:
@@ -458,7 +537,8 @@ def _base_weights(
         value = survey.data[resolved[col]].iloc[bad[0]]
         raise CrosswalkError(
             f"{survey.provenance.file_name}: base weight column {resolved[col]!r} has "
-            f"{len(bad)} missing, zero or non-numeric value(s), first {value!r} at data row "
+            f"{len(bad)} missing, zero or non-numeric value(s), first {_safe_repr(value)} at "
+            "data row "
             f"{bad[0] + 1}. Base weights must be positive numbers; fix the export or set "
             "design.base_weight to null."
         )

@@ -82,7 +82,10 @@ def test_mode_difference_is_a_caveat_when_compared_and_a_reason_when_refused() -
     out = _compare([_row(a.ref, population="adults_18plus"),
                     _row(b.ref, population="adults_18plus")], crosswalks=[a, b])
     assert bool(out.loc[0, "compared"])
-    assert out.loc[0, "caveats"] == "different modes (self-completion vs interviewer)"
+    caveats = out.loc[0, "caveats"].split("; ")
+    assert caveats[0] == "different modes (self-completion vs interviewer)"
+    # the test crosswalks' sampling is 'open link': each side is flagged as opt-in
+    assert sum("is an opt-in sample" in c for c in caveats) == 2
     assert (out.loc[0, "a_note"], out.loc[0, "b_note"]) == ("note of a", "note of b")
     out = _compare([_row(a.ref, grade="proxy", population="adults_18plus"),
                     _row(b.ref, population="adults_18plus")], crosswalks=[a, b])

@@ -13,7 +13,10 @@
   without labels (at most ``MAX_VALUES``); blank cells get ``"(blank)": no_answer``;
 * suggests a concept only where the question text closely matches a concept's wording
   (:mod:`harmonise.crosswalk.suggest`, score in a comment), otherwise leaves it null;
-* sends every column flagged as identifying to ``unmapped`` with the flag's reason.
+* sends every column flagged as identifying to ``unmapped`` with the flag's reason;
+* never writes a value or label that looks identifying
+  (:func:`harmonise.ingest.privacy.looks_identifying`): the item's note counts them under a
+  placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file.
 
 A draft loads with :func:`harmonise.crosswalk.io.load_crosswalk`; it cannot be released
 until a person has given every item a concept and a comparability grade.
@@ -31,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
+from harmonise.ingest.privacy import looks_identifying, placeholder
 from harmonise.models.crosswalk import BLANK
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
@@ -92,12 +96,17 @@ def _item_entries(info: VariableInfo, series: pd.Series, suggestion: Suggestion 
     missing: dict[object, str] = {}
     notes: list[str] = []
     seen: set[str] = set()
+    hidden: dict[str, int] = {}
 
     def add(key: object, label: str) -> None:
         norm = normalise_value(key)
         if norm in seen or norm == BLANK:
             return
         seen.add(norm)
+        kind = looks_identifying(key) or looks_identifying(label)
+        if kind is not None:
+            hidden[kind] = hidden.get(kind, 0) + 1
+            return
         mtype = missing_type(label)
         if mtype is not None:
             missing[key] = mtype
@@ -126,6 +135,10 @@ def _item_entries(info: VariableInfo, series: pd.Series, suggestion: Suggestion 
         key = _key(code)
         if key in recode:
             notes.append(f"{key!r} is declared user-missing: choose its missing type")
+    if hidden:
+        notes.append("not written because they look identifying: " + ", ".join(
+            placeholder(k, n) for k, n in hidden.items()) + "; map them by hand from the "
+            "file, or move the column to unmapped (it may hold typed details)")
     if series.isna().any():
         if multi and "not_selected" not in recode.values():
             recode[BLANK] = "not_selected"

@@ -5,7 +5,10 @@ every variable with its type, label/question text, value labels, user-missing co
 ranges, and counts per value for categorical-looking columns (value labels, or at most
 ``MAX_CATEGORIES`` distinct values); multi-select groups and how they were found; file-wide
 notes; and every flagged column with its reason. Flagged columns (identifying, even when
-kept with a reason) never show values or counts.
+kept with a reason) never show values or counts. A value or value label that looks
+identifying (:func:`harmonise.ingest.privacy.looks_identifying`: an e-mail address, phone
+number, full postcode or IP address) is never written either: such values of a column are
+counted together under a placeholder, ``<e-mail-like value ×2>`` for two distinct values.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from harmonise.ingest.privacy import looks_identifying, placeholder
 from harmonise.models.survey import SurveyFile, VariableInfo
 
 MAX_CATEGORIES = 20
@@ -56,9 +60,39 @@ def value_counts(series: pd.Series, info: VariableInfo) -> list[dict[str, Any]] 
         keys = list(dict.fromkeys(keys))
     if len(keys) > max(MAX_CATEGORIES, len(info.value_labels)):
         return None
-    return [{"value": plain(k), "label": info.value_labels.get(k),
+    rows = [{"value": plain(k), "label": info.value_labels.get(k),
              "count": int(counts.get(k, 0)), "user_missing": _is_missing_code(k, info)}
             for k in keys]
+    return _hide_identifying(rows)
+
+
+def _hide_identifying(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose value or label looks identifying, merged into one placeholder row per kind."""
+    shown: list[dict[str, Any]] = []
+    hidden: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        kind = looks_identifying(row["value"]) or looks_identifying(row["label"])
+        if kind is None:
+            shown.append(row)
+        else:
+            hidden.setdefault(kind, []).append(row)
+    for kind, group in hidden.items():
+        shown.append({"value": placeholder(kind, len(group)), "label": None,
+                      "count": sum(r["count"] for r in group),
+                      "user_missing": all(r["user_missing"] for r in group)})
+    return shown
+
+
+def _value_labels(info: VariableInfo) -> dict[str, str]:
+    """Value labels as text; identifying-looking codes or labels become placeholders."""
+    out: dict[str, str] = {}
+    for code, label in info.value_labels.items():
+        kind = looks_identifying(plain(code)) or looks_identifying(label)
+        if kind is None:
+            out[str(plain(code))] = label
+        else:
+            out[placeholder(kind)] = placeholder(kind)
+    return out
 
 
 def codebook_report(survey: SurveyFile) -> dict[str, Any]:
@@ -71,8 +105,9 @@ def codebook_report(survey: SurveyFile) -> dict[str, Any]:
         variables.append({
             "name": name, "dtype": info.dtype, "label": info.label,
             "question": info.question, "option": info.option,
-            "value_labels": {str(plain(k)): v for k, v in info.value_labels.items()},
-            "user_missing": [plain(v) for v in info.user_missing],
+            "value_labels": _value_labels(info),
+            "user_missing": [placeholder(kind) if (kind := looks_identifying(plain(v)))
+                             else plain(v) for v in info.user_missing],
             "missing_ranges": [list(r) for r in info.missing_ranges],
             "n_blank": int(series.isna().sum()),
             "counts": None if hidden else value_counts(series, info),

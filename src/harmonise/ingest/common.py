@@ -23,6 +23,7 @@ import pandas as pd
 import pyreadstat
 
 from harmonise.errors import IngestError
+from harmonise.ingest.privacy import describe, looks_identifying
 from harmonise.models.survey import Provenance, VariableInfo
 
 
@@ -258,6 +259,13 @@ def as_frame(df: Any) -> pd.DataFrame:
     return df
 
 
+def safe_repr(value: object, show: Callable[[object], str] = repr) -> str:
+    """``show(value)``, unless it looks identifying (an e-mail, phone, postcode, IP address):
+    then only what it looks like (``an e-mail-like value``). For messages."""
+    kind = looks_identifying(value)
+    return describe(kind) if kind is not None else show(value)
+
+
 def _is_date(value: object) -> bool:
     return isinstance(value, dt.date | dt.datetime | dt.time | pd.Timestamp)
 
@@ -286,11 +294,11 @@ def check_labels_fit_types(file: str, data: pd.DataFrame, variables: Mapping[str
         row = int(column.notna().to_numpy().argmax()) + 1 if len(filled) else 0
         value = filled.iloc[0] if len(filled) else None
         first = list(info.value_labels.items())[:3]
-        shown = ", ".join(f"{k!r} = {v!r}" for k, v in first)
+        shown = ", ".join(f"{safe_repr(k)} = {safe_repr(v)}" for k, v in first)
         kind = "dates" if dated else "numbers"
         raise IngestError(
             f"{file}: variable {name!r} has display format {fmt}, so its values read as "
-            f"{kind} (e.g. {value!s} at row {row}), but its value labels are for "
+            f"{kind} (e.g. {safe_repr(value, str)} at row {row}), but its value labels are for "
             f"{'codes' if dated else 'text'} ({shown}, …): the format or the labels are "
             "wrong. In SPSS/Stata give the variable a plain numeric format (e.g. F8.0 or "
             "%8.0g) or remove the labels that do not belong to it, save and upload again."

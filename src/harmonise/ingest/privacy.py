@@ -24,8 +24,9 @@ except for school, which is a quasi-identifier even when picked from a list (a n
 school code is not flagged). For the e-mail, phone, postcode and name headers "coded" is not
 enough: the answers must also be closed, every value labelled or numeric, or given by at
 least two respondents, or an answer word (Yes, No, N/A, Prefer not to say …), so that a
-few typed addresses or names among repeated "no" / "n/a" still flag the column. A free-text header does not fire on a numeric column ("What is
-your age? | Open-Ended Response"). A postcode header does not fire when every value is a
+few typed addresses or names among repeated "no" / "n/a" still flag the column. A
+free-text header does not fire on a numeric column ("What is your age? | Open-Ended
+Response"). A postcode header does not fire when every value is a
 partial postcode (district or sector: area-level, not a person). When the answers are long
 distinct texts, other header rules give way to free_text ("What happened on your mobile?").
 An empty column whose header fires is flagged: nothing is lost by dropping it. A column of

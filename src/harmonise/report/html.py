@@ -115,6 +115,8 @@ def _comparison_rows(data: ReportData) -> tuple[list[dict[str, Any]], list[dict[
                                      (rec["b_name"], c["b_grade"], c["b"]))
             if grade not in ("identical", "equivalent")
         ]
+        if "caveats" in c.index and isinstance(c["caveats"], str) and c["caveats"]:
+            caveats += c["caveats"].split("; ")  # scales, opt-in samples, modes
         p = c["p_adjusted"]
         rec |= {
             "grades": f"{c['a_grade']} / {c['b_grade']}",
