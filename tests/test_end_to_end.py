@@ -52,6 +52,9 @@ def test_bedford_and_luton_adults_are_compared_after_dark(result: RunResult) -> 
     dark = comp[comp["indicator"] == "safe_area_dark_safe"]
     adults = dark[dark["a"].str.startswith("bedford") & dark["b"].str.startswith("luton-res")]
     assert len(adults) == 1 and bool(adults["compared"].iloc[0])
+    caveats = adults["caveats"].iloc[0]
+    assert "different response scales (safety5 vs" in caveats  # Bedford's 5-point item
+    assert "Bedford Borough Community Safety Partnership is an opt-in sample" in caveats
     assert pd.notna(adults["p_adjusted"].iloc[0]) and adults["correction"].iloc[0] == "holm"
     refused = dark[~dark["compared"].astype(bool)]
     assert len(refused) == 2
