@@ -298,7 +298,7 @@ def compare(
             }
             if not reasons:
                 d = difference(float(a["estimate"]), float(b["estimate"]),
-                               float(a["se"]), float(b["se"]), level=level)
+                               float(a["se"]), float(b["se"]), level=level, df=pair_df(a, b))
                 rec |= {"difference": d.estimate, "se": d.se, "ci_low": d.ci_low,
                         "ci_high": d.ci_high, "p_value": d.p_value}
             out.append(rec)
@@ -322,18 +322,32 @@ class IndependentDifference:
 
 
 def difference(
-    est_a: float, est_b: float, se_a: float, se_b: float, *, level: float = 0.95
+    est_a: float, est_b: float, se_a: float, se_b: float, *, level: float = 0.95,
+    df: float | None = None,
 ) -> IndependentDifference:
-    """a − b for independent samples: se = sqrt(se_a² + se_b²), normal CI and two-sided p.
+    """a − b for independent samples: se = sqrt(se_a² + se_b²), CI and two-sided p.
 
+    With ``df`` (the smaller of the two designs' degrees of freedom: conservative, and what
+    matters when one survey has few clusters, e.g. ten schools) the reference distribution
+    is t on ``df``; without it (or with a non-positive one) the normal.
     Used between surveys (:func:`compare`) and between waves (:func:`harmonise.trends.trends`).
     A zero SE gives a NaN p-value (nothing to test).
     """
     diff = est_a - est_b
     se = float(np.hypot(se_a, se_b))
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
-    return IndependentDifference(diff, se, diff - z * se, diff + z * se, p)
+    if df is not None and np.isfinite(df) and df > 0:
+        q = float(stats.t.ppf(0.5 + level / 2, df))
+        p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float("nan")
+    else:
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+    return IndependentDifference(diff, se, diff - q * se, diff + q * se, p)
+
+
+def pair_df(a: pd.Series, b: pd.Series) -> float | None:
+    """The smaller design degrees of freedom of two estimate rows (None if unknown)."""
+    values = pd.to_numeric(pd.Series([a.get("df"), b.get("df")]), errors="coerce")
+    return None if values.isna().any() else float(values.min())
 
 
 def adjust_family(

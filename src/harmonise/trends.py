@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harmonise.compare import adjust_family, adjust_pvalues, difference
+from harmonise.compare import adjust_family, adjust_pvalues, difference, pair_df
 from harmonise.models.crosswalk import Crosswalk, Item
 from harmonise.models.harmonised import EstimateTable
 from harmonise.models.schema import grade_at_least
@@ -235,7 +235,7 @@ def trends(
             } | _flags(a, b, by_ref)
             if not reasons:  # later minus earlier
                 d = difference(float(b["estimate"]), float(a["estimate"]),
-                               float(b["se"]), float(a["se"]), level=level)
+                               float(b["se"]), float(a["se"]), level=level, df=pair_df(a, b))
                 rec |= {"change": d.estimate, "se": d.se, "ci_low": d.ci_low,
                         "ci_high": d.ci_high, "p_value": d.p_value}
             out.append(rec)

@@ -88,3 +88,15 @@ def test_adjust_family_adjusts_only_the_tested_rows() -> None:
     assert out["significant"].iloc[2:].isna().all() and list(out["tag"]) == list("wxyz")
     with pytest.raises(EstimationError, match="unknown multiplicity correction 'tukey'"):
         adjust_family(frame.iloc[:0], np.array([], dtype=bool), "tukey", 0.95)
+
+
+def test_difference_uses_t_on_the_smaller_design_df() -> None:
+    from scipy import stats
+
+    from harmonise.compare import difference
+
+    d = difference(0.40, 0.30, 0.03, 0.04, df=9)  # e.g. ten schools, one stratum
+    q = stats.t.ppf(0.975, 9)
+    assert d.ci_low == pytest.approx(0.10 - q * 0.05)
+    assert d.p_value == pytest.approx(2 * stats.t.sf(2.0, 9))
+    assert d.p_value > difference(0.40, 0.30, 0.03, 0.04).p_value  # wider than normal
