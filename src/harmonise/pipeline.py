@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import cast
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 import harmonise
 from harmonise.compare import ComparisonTable, compare, restricted_estimates
@@ -32,6 +32,7 @@ from harmonise.recode import apply_crosswalk
 from harmonise.trends import trends
 from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import Targets, read_targets_table, select_targets
+from harmonise.yamlio import validate_yaml
 
 
 class SurveyEntry(BaseModel):
@@ -55,10 +56,7 @@ class Manifest(BaseModel):
         if isinstance(raw, dict) and "schema" in raw:
             raw = dict(raw)
             raw["schema_path"] = raw.pop("schema")
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            raise CrosswalkError(f"{path}: not a valid manifest: {exc}") from exc
+        return validate_yaml(raw, cls, path, error=CrosswalkError, what="manifest")
 
 
 @dataclass(frozen=True)

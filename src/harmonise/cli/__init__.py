@@ -42,6 +42,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
     Example:
 
+    \b
         harmonise run --manifest surveys/manifest.yaml --out reports
     """
     ctx.ensure_object(dict)

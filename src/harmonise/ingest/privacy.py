@@ -116,7 +116,7 @@ _PERSON = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?(?: [A-Z][a-z]+(?:[-'
 _SCHOOL = re.compile(r"^[A-Z0-9][\w'’.&-]*(?: [\w'’.&-]+)* (School|Academy|College)\b.*$")
 _DATE_TEXT = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<y1>\d{4})|(?P<y2>\d{4})-\d{1,2}-\d{1,2})"
                         r"(?:[ T]00:00(?::00)?)?$")
-_EMAIL_IN = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_IN = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")  # linear: from a word start
 _POSTCODE_IN = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}"
                           r"(?![A-Z0-9])")  # the unit letters of a postcode omit CIKMOV
 _PHONE_IN = re.compile(r"(?<![\w+])(?:\+44|0044|0)(?:[ ()-]*\d){9,10}(?![\w])")
@@ -228,6 +228,10 @@ _LOOKS: dict[str, str] = {"email": "e-mail", "phone": "phone-number", "postcode"
 """The cell patterns, in the order they are tried, and how a value of each is described."""
 
 
+_MAX_WHOLE = 320
+"""Longer texts are only searched (linear time), not matched whole (quadratic at worst)."""
+
+
 def looks_identifying(value: object) -> str | None:
     """The kind (``"email"``, ``"phone"``, ``"postcode"``, ``"ip_address"``) when ``value``
     is text that is, or contains, an e-mail address, a UK phone number, a full UK postcode
@@ -238,7 +242,8 @@ def looks_identifying(value: object) -> str | None:
     text = value.strip()
     if not text:
         return None
-    if "@" in text and (_EMAIL.match(text) or _EMAIL_IN.search(text)):
+    if "@" in text and ((len(text) <= _MAX_WHOLE and _EMAIL.match(text))
+                        or _EMAIL_IN.search(text)):
         return "email"
     if any(ch.isdigit() for ch in text):
         if _is_phone(text) or _PHONE_IN.search(text):

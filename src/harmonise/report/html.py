@@ -14,6 +14,7 @@ import warnings
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -168,7 +169,9 @@ def _themes(data: ReportData, charts: bool) -> list[dict[str, Any]]:
             "suppressed": bool(r["suppressed"]), "suppression_reason": r["suppression_reason"],
             "pct": _pct(r["estimate"]),
             "ci": f"{_pct(r['ci_low'])}–{_pct(r['ci_high'])}",
-            "n": "<10" if pd.isna(r["n"]) else f"{int(r['n']):,}",
+            "n": ("[c]" if bool(r["suppressed"]) else "<10") if pd.isna(r["n"])
+            else f"{int(r['n']):,}",
+            "out": _pct(r.get("out_of_base_share", np.nan)),
             "note": notes.get((r["crosswalk"], r["concept"], r["option"]), ""),
         } for _, r in rows.sort_values(["indicator", "option", "crosswalk"]).iterrows()]
         themes.append({
