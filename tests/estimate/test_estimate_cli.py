@@ -138,6 +138,16 @@ def test_missing_values_leave_the_domain_not_the_design() -> None:
     assert shares.sum() == pytest.approx(1.0)
 
 
+def test_text_in_a_mean_variable_is_an_error_not_missing() -> None:
+    data = pd.read_csv(API_DIR / "apiclus2.csv")
+    data["enroll"] = data["enroll"].astype(object)
+    data.loc[3, "enroll"] = "10+"
+    design, _ = build_design(DesignFileSpec(ids=["dnum", "snum"], weights="pw"), data)
+    with pytest.raises(EstimationError, match=r"'enroll' has 1 non-numeric value\(s\), first "
+                                              r"'10\+' at data row 4"):
+        estimate_table(design, data, means=["enroll"])
+
+
 def test_missing_design_value_is_an_error() -> None:
     data = pd.read_csv(API_DIR / "apiclus2.csv")
     with pytest.raises(EstimationError, match=r"'enroll' is missing for 6 row"):

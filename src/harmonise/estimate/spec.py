@@ -138,6 +138,24 @@ def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
     return column
 
 
+def _analysis_numbers(data: pd.DataFrame, var: str) -> np.ndarray:
+    """A --mean/--total variable as numbers; blank cells are missing, but text in a numeric
+    variable ('10+', "Don't know") is an error, never silently dropped."""
+    column = data[var]
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    blank = column.isna().to_numpy() | column.astype("string").str.strip().eq("").fillna(True)
+    text = np.isnan(values) & ~np.asarray(blank, dtype=bool)
+    if text.any():
+        first = int(np.flatnonzero(text)[0])
+        raise EstimationError(
+            f"variable {var!r} has {int(text.sum())} non-numeric value(s), first "
+            f"{column.iloc[first]!r} at data row {first + 1}; a mean or total needs numbers. "
+            "Recode those answers to numbers or blanks first, or use --proportion for a "
+            "categorical variable."
+        )
+    return values
+
+
 def _numeric(data: pd.DataFrame, name: str, role: str) -> np.ndarray:
     column = _column(data, name, role)
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
@@ -321,16 +339,17 @@ def estimate_table(
                 f"variable {var!r} is not in the data; columns are: "
                 f"{', '.join(map(str, data.columns))}"
             )
+    numeric = {var: _analysis_numbers(data, var) for var in (*means, *totals)}
     for group, g in groups:
         for var in means:
-            y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
+            y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
                     _row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff))
                 )
         for var in totals:
-            y = pd.to_numeric(data[var], errors="coerce").to_numpy(dtype=float)
+            y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
