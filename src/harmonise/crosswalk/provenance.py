@@ -122,10 +122,18 @@ def verify_outputs(prov: dict[str, Any], folder: Path) -> list[tuple[str, str]]:
 def verify_provenance(prov: dict[str, Any], root: Path) -> list[tuple[str, str]]:
     """(path, 'ok' | 'changed' | 'missing') for every hashed input, paths under ``root``."""
     recorded: list[tuple[str, str]] = []
-    schema = prov.get("schema") or {}
-    if schema.get("path"):
-        recorded.append((schema["path"], schema.get("sha256", "")))
-    recorded += [(c["path"], c["sha256"]) for c in prov.get("crosswalks", []) if "path" in c]
-    recorded += [(i["file"], i["sha256"]) for i in prov.get("inputs", [])]
-    recorded += [(t["file"], t["sha256"]) for t in prov.get("targets", [])]
+    try:
+        schema = prov.get("schema") or {}
+        if schema.get("path"):
+            recorded.append((str(schema["path"]), str(schema.get("sha256", ""))))
+        recorded += [(str(c["path"]), str(c["sha256"]))
+                     for c in prov.get("crosswalks", []) if "path" in c]
+        recorded += [(str(i["file"]), str(i["sha256"])) for i in prov.get("inputs", [])]
+        recorded += [(str(t["file"]), str(t["sha256"])) for t in prov.get("targets", [])]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ReportError(
+            f"the provenance record is malformed ({type(exc).__name__}: {exc}); it must list "
+            "schema, crosswalks, inputs and targets as written by 'harmonise run' — "
+            "regenerate the report rather than editing provenance.json"
+        ) from exc
     return [(rel, _status(root / rel, sha)) for rel, sha in recorded]
