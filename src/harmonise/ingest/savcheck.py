@@ -110,6 +110,28 @@ def _check_slots(cur: _Cursor, slots: list[int]) -> None:
         i += 1 + follow
 
 
+#: Most data bytes one byte of file can hold, per compression code in the header: none
+#: (8-byte values), bytecode (at least one command byte per value), zlib over bytecode
+#: (deflate expands at most ~1032:1; rounded up).
+_MAX_EXPANSION = {0: 1 / 8, 1: 1.0, 2: 1100.0}
+
+
+def _check_case_count(file: str, content: bytes, endian: str) -> None:
+    """The header's case count must fit in the file: ReadStat allocates for it up front,
+    and a damaged count (536 million rows in a 2 kB file) exhausts memory or hangs."""
+    case_size, compression, _, n_cases = struct.unpack(endian + "iiii", content[68:84])
+    if n_cases < 0 or case_size <= 0:  # -1: count not recorded; ReadStat then counts rows
+        return
+    most = _MAX_EXPANSION.get(compression, 1100.0) * len(content)
+    if n_cases * case_size > most + 4096:
+        raise IngestError(
+            f"{file}: could not be read as an SPSS .sav file: its header declares "
+            f"{n_cases:,} cases of {case_size} values, more than a {len(content):,}-byte file "
+            "can hold, so the header is damaged or the file truncated. Save it again from "
+            "SPSS (File > Save As, SPSS Statistics .sav) and upload the new file."
+        )
+
+
 def check_sav_dictionary(file: str, content: bytes) -> None:
     """Raise IngestError if the dictionary of a .sav/.zsav is out of range anywhere."""
     if len(content) < HEADER_BYTES:
@@ -117,7 +139,9 @@ def check_sav_dictionary(file: str, content: bytes) -> None:
             f"{file}: is {len(content)} bytes, shorter than the {HEADER_BYTES}-byte SPSS file "
             "header: it is truncated. Save it again from SPSS and upload the new file."
         )
-    cur = _Cursor(file, content, _endian(content))
+    endian = _endian(content)
+    _check_case_count(file, content, endian)
+    cur = _Cursor(file, content, endian)
     slots: list[int] = []
     while True:
         record = cur.int32("record type")
