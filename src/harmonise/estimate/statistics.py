@@ -21,7 +21,7 @@ from scipy import stats
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import CIMethod, ProportionEstimate, _mask, proportion
+from harmonise.estimate.taylor import CIMethod, ProportionEstimate, _mask, domain_values, proportion
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -66,23 +66,6 @@ def _t(level: float, df: float) -> float:
     return float(stats.t.ppf(1 - (1 - level) / 2, df)) if df >= 1 else math.nan
 
 
-def _values(name: str, y: np.ndarray, d: NDArray[np.bool_], n: int) -> FloatArray:
-    values = np.asarray(y, dtype=np.float64)
-    if values.shape != (n,):
-        raise EstimationError(
-            f"{name}: {values.size} value(s) for a design of {n} respondents; give one per "
-            "respondent"
-        )
-    bad = d & ~np.isfinite(values)
-    if bad.any():
-        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:10])
-        raise EstimationError(
-            f"{name} is missing or infinite for {int(bad.sum())} respondent(s) in the domain "
-            f"(rows {rows}, 1-based); leave them out of the domain or impute"
-        )
-    return np.where(d, values, 0.0)
-
-
 def total(
     design: Design, y: np.ndarray, domain: np.ndarray, *, level: float = 0.95, deff: bool = True
 ) -> TotalEstimate:
@@ -91,7 +74,7 @@ def total(
     n = int(d.sum())
     if n == 0:
         raise EstimationError("the domain has no respondents, so its total cannot be estimated")
-    yd = _values("y", y, d, design.n)
+    yd = domain_values("y", y, d, design.n)
     wd = np.where(d, design.weights, 0.0)
     base = float(wd.sum())
     estimate = float(np.dot(wd, yd))
@@ -154,7 +137,7 @@ def domain_means_covariance(
     for i, d in enumerate(masks):
         if not d.any():
             raise EstimationError(f"domain {i + 1} has no respondents; drop it from the comparison")
-        yd = _values("y", y, d, design.n)
+        yd = domain_values("y", y, d, design.n)
         wd = np.where(d, design.weights, 0.0)
         means[i] = float(np.dot(wd, yd)) / float(wd.sum())
         scores[:, i] = wd * np.where(d, yd - means[i], 0.0) / float(wd.sum())

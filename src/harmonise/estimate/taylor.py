@@ -140,6 +140,25 @@ def _beta_ci(
     return low, high
 
 
+def domain_values(name: str, y: np.ndarray, d: NDArray[np.bool_], n: int) -> FloatArray:
+    """``y`` as floats, zero outside the domain ``d``; an error (naming rows) when it is
+    missing or infinite inside the domain or has the wrong length."""
+    values = np.asarray(y, dtype=np.float64)
+    if values.shape != (n,):
+        raise EstimationError(
+            f"{name}: {values.size} value(s) for a design of {n} respondents; give one per "
+            "respondent"
+        )
+    bad = d & ~np.isfinite(values)
+    if bad.any():
+        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:10])
+        raise EstimationError(
+            f"{name} is missing or infinite for {int(bad.sum())} respondent(s) in the domain "
+            f"(rows {rows}, 1-based); leave them out of the domain or impute"
+        )
+    return np.where(d, values, 0.0)
+
+
 def _domain_weights(design: Design, d: BoolArray) -> tuple[FloatArray, int, float]:
     n = int(d.sum())
     if n == 0:
@@ -224,21 +243,8 @@ def mean(
     outside the domain, not inside it."""
     _check_level(level)
     d = _mask("domain", domain, design.n)
-    values = np.asarray(y, dtype=np.float64)
-    if values.ndim != 1 or values.size != design.n:
-        raise EstimationError(
-            f"y: {values.size} value(s) for a design of {design.n} respondents; give one per "
-            "respondent"
-        )
-    bad = d & ~np.isfinite(values)
-    if bad.any():
-        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:10])
-        raise EstimationError(
-            f"y is missing or infinite for {int(bad.sum())} respondent(s) in the domain (rows "
-            f"{rows}, 1-based); leave them out of the domain or impute"
-        )
+    yd = domain_values("y", y, d, design.n)
     wd, n, base = _domain_weights(design, d)
-    yd = np.where(d, values, 0.0)
     estimate = float(np.dot(wd, yd)) / base
     dev = np.where(d, yd - estimate, 0.0)
     variance = linearised_variance(design, wd * dev / base, d)
