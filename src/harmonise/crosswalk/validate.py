@@ -159,6 +159,27 @@ def _name_issues(cw: Crosswalk, file: str) -> list[Issue]:
     return []
 
 
+def _identifying_keys(cw: Crosswalk, file: str) -> list[Issue]:
+    """A crosswalk is published beside the figures: its keys must not carry personal data
+    (an e-mail listed under 'missing' to make a run pass, say)."""
+    from harmonise.ingest.privacy import describe, looks_identifying
+
+    issues = []
+    for item in cw.items:
+        for key in (*item.recode, *item.missing):
+            kind = looks_identifying(key)
+            if kind is not None:
+                issues.append(Issue(
+                    code="identifying-value", file=file, item=item.id, variable=item.source,
+                    value=f"<{describe(kind)}>",
+                    message=(f"{file}: item {item.id!r} lists {describe(kind)} as a recode or "
+                             "missing key; crosswalks are shared and published, so map the "
+                             "column as identifying instead (privacy / unmapped) and remove "
+                             "the value from the file"),
+                ))
+    return issues
+
+
 def check_crosswalk(
     text: str,
     file: str,
@@ -181,6 +202,7 @@ def check_crosswalk(
     cw = parsed.crosswalk
     if cw is not None:
         issues += _name_issues(cw, file)
+        issues += _identifying_keys(cw, file)
         if schema is not None:
             issues += schema_issues(cw, schema, file)
         if survey is not None:

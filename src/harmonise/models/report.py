@@ -50,6 +50,7 @@ ISSUE_CODES: dict[str, str] = {
     "column-missing": "a source or design column is not in the data",
     "column-identifying": "a column used by the crosswalk was removed at ingest as identifying",
     "value-not-in-recode": "a value in the data is listed in neither recode nor missing",
+    "identifying-value": "a recode or missing key looks like an e-mail, phone, postcode or IP",
     "column-unmapped": "a data column is neither mapped nor listed under 'unmapped:'",
 }
 
