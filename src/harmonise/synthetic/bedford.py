@@ -27,6 +27,7 @@ from harmonise.synthetic.common import (
     TargetsMeta,
     TruthSpec,
     answers,
+    assemble,
     bernoulli,
     effect,
     expand_cells,
@@ -37,9 +38,7 @@ from harmonise.synthetic.common import (
     overlay,
     poisson_sample,
     rng_for,
-    targets_table,
     truth_spec,
-    truth_table,
     write_build_tables,
 )
 
@@ -294,16 +293,8 @@ def build(seed: int) -> SurveyBuild:
     rng = rng_for(seed, STREAM)
     pop = simulate_population(rng)
     resp = draw_respondents(rng, pop)
-    specs = truth_specs()
-    return SurveyBuild(
-        crosswalk_id=CROSSWALK_ID,
-        population=pop,
-        respondents=resp,
-        export=export_frame(rng, resp),
-        targets=targets_table(pop, ("sex", "age_band", "area"), TARGETS_META),
-        truth=truth_table(CROSSWALK_ID, pop, specs, ("sex", "age_band", "area")),
-        specs=specs,
-    )
+    return assemble(CROSSWALK_ID, pop, resp, export_frame(rng, resp), truth_specs(),
+                    ("sex", "age_band", "area"), TARGETS_META)
 
 
 VARIABLE_LABELS = {

@@ -347,6 +347,28 @@ class SurveyBuild:
     specs: tuple[TruthSpec, ...]
 
 
+def assemble(
+    crosswalk_id: str,
+    population: pd.DataFrame,
+    respondents: pd.DataFrame,
+    export: pd.DataFrame,
+    specs: tuple[TruthSpec, ...],
+    margins: Sequence[str],
+    meta: TargetsMeta,
+) -> SurveyBuild:
+    """A survey's build: the targets and the truth every survey derives the same way from
+    its simulated population, beside its own sample and export."""
+    return SurveyBuild(
+        crosswalk_id=crosswalk_id,
+        population=population,
+        respondents=respondents,
+        export=export,
+        targets=targets_table(population, margins, meta),
+        truth=truth_table(crosswalk_id, population, specs, margins),
+        specs=specs,
+    )
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """UTF-8, LF line endings, no index: how the generator writes its own CSV outputs."""
     path.parent.mkdir(parents=True, exist_ok=True)

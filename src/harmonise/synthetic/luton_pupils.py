@@ -29,15 +29,14 @@ from harmonise.synthetic.common import (
     TargetsMeta,
     TruthSpec,
     answers,
+    assemble,
     effect,
     expand_cells,
     ordinal_item,
     overlay,
     poisson_sample,
     rng_for,
-    targets_table,
     truth_spec,
-    truth_table,
     write_build_tables,
 )
 
@@ -250,16 +249,8 @@ def build(seed: int) -> SurveyBuild:
     rng = rng_for(seed, STREAM)
     pop = simulate_population(rng)
     resp = draw_respondents(rng, pop)
-    specs = truth_specs()
-    return SurveyBuild(
-        crosswalk_id=CROSSWALK_ID,
-        population=pop,
-        respondents=resp,
-        export=export_frame(resp),
-        targets=targets_table(pop, ("sex", "year_group"), TARGETS_META),
-        truth=truth_table(CROSSWALK_ID, pop, specs, ("sex", "year_group")),
-        specs=specs,
-    )
+    return assemble(CROSSWALK_ID, pop, resp, export_frame(resp), truth_specs(),
+                    ("sex", "year_group"), TARGETS_META)
 
 
 STATA_LABEL_MAX = 80  # Stata variable labels hold at most 80 characters
