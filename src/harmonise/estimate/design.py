@@ -56,7 +56,7 @@ def _codes(name: str, values: np.ndarray, n: int) -> IntArray:
             f"design {name} must be integer codes, got dtype {raw.dtype}; encode them first "
             "(e.g. pandas.factorize(column)[0])"
         )
-    return raw.astype(np.int64)
+    return raw.astype(np.int64, copy=False)  # the caller freezes a copy
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -74,7 +74,7 @@ def _dense(key: np.ndarray) -> IntArray:
         if lo >= 0 and hi <= 4 * raw.size + 64:
             present = np.bincount(raw, minlength=hi + 1) > 0
             remap = np.cumsum(present) - 1
-            out: IntArray = remap[raw].astype(np.int64)
+            out: IntArray = remap[raw].astype(np.int64, copy=False)
             return out
     _, inverse = np.unique(raw, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64)

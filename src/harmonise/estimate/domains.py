@@ -27,6 +27,7 @@ passes per indicator, as R's ``svyby(~y, ~g, design, svyciprop)`` would:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -80,10 +81,23 @@ class DomainTables:
     """
 
     def __init__(self, design: Design) -> None:
-        self.design = design
+        # A weak reference: the design caches these tables, so a strong one would make a
+        # cycle, and the N-sized arrays of both would wait for the garbage collector
+        # instead of being freed when the caller drops the design.
+        self._design = weakref.ref(design)
         self.stages: tuple[Stage, ...] = (
             design.stages if design.fpc is not None else design.stages[:1]
         )
+
+    @property
+    def design(self) -> Design:
+        design = self._design()
+        if design is None:
+            raise EstimationError(
+                "these domain tables belong to a design that no longer exists; use "
+                "design.domain_tables on a live design"
+            )
+        return design
 
     @cached_property
     def row_group(self) -> tuple[IntArray, ...]:
@@ -359,26 +373,41 @@ class _Keys:
     cell_trash: int
 
 
+def _key(code: IntArray, dom: IntArray, g: int, outside: BoolArray | None, trash: int) -> IntArray:
+    """``2 · (code · G + dom)``, rows in no domain at ``trash`` (built in place: one
+    N-sized array, no temporaries)."""
+    key: IntArray = code * g
+    key += dom
+    key *= 2
+    if outside is not None:
+        key[outside] = trash
+    return key
+
+
 def _keys(tab: DomainTables, dom: IntArray, g: int) -> _Keys:
-    inside = dom >= 0
+    outside = dom < 0
+    out = outside if outside.any() else None
     units, trash = [], []
     for st in tab.stages:
         t = 2 * st.group.size * g
-        units.append(np.where(inside, (st.unit * g + dom) * 2, t))
+        units.append(_key(st.unit, dom, g, out, t))
         trash.append(t)
     cells, cell_trash = None, 0
     if tab.route == "raking":
         c = tab.raking.cells
         cell_trash = 2 * c.count.size * g
-        cells = np.where(inside, (c.cell * g + dom) * 2, cell_trash)
+        cells = _key(c.cell, dom, g, out, cell_trash)
     return _Keys(tuple(units), cells, tuple(trash), cell_trash)
 
 
 def _outcome_key(key: IntArray, ans: BoolArray | None, one: BoolArray, trash: int) -> IntArray:
     """``key + success``, unanswered rows to ``trash``."""
-    k = key if ans is None else np.where(ans, key, trash)
-    out: IntArray = k + one
-    return out
+    if ans is None:
+        out: IntArray = key + one
+        return out
+    k: IntArray = np.where(ans, key, trash)
+    k += one  # in place: one N-sized temporary per call, not two
+    return k
 
 
 def _split(key: IntArray, trash: int, w: FloatArray | None) -> FloatArray:
