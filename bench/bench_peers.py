@@ -74,6 +74,8 @@ def cmd_run(a: argparse.Namespace) -> None:
     os.environ["HARMONISE_PEER_BENCH"] = str(work)
     runner = _load("peer_runner", work / "runner.py")
     runner.TOOLS["harmonise"] = [sys.executable, str(JOB)]
+    if a.cap:
+        runner.CAP_S = a.cap
     tools = a.tools or list(runner.TOOLS)
     argv = [
         "runner.py",
@@ -388,6 +390,13 @@ def main() -> None:
     r.add_argument("sizes", type=int, nargs="+")
     r.add_argument("--reps", type=int, default=int(os.environ.get("REPS", "3")))
     r.add_argument("--tools", nargs="+", default=None, help="default: every tool + harmonise")
+    r.add_argument(
+        "--cap",
+        type=int,
+        default=None,
+        help="seconds before a tool's process is stopped (the peer runner's default is 600; "
+        "R's calibration-aware job at 1M rows needs ~300 s on an idle machine)",
+    )
     g = sub.add_parser("agree", help="max relative difference of harmonise to R")
     g.add_argument("n", type=int, nargs="?", default=10_000)
     sub.add_parser("summary", help="tables and the goals of issue 6")
