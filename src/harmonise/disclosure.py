@@ -26,6 +26,11 @@ a number; the report marks them with :data:`SUPPRESSED_MARK` and footnotes the r
 (:func:`footnotes`). **Weighted counts** are published only rounded to ``round_to``
 (:func:`round_weighted_counts`; :func:`apply_disclosure` rounds any column listed in
 ``DisclosureRules.weighted_count_columns``).
+
+Families only link a breakdown to its own total; differencing *between* breakdowns of one
+release (an age range minus the bands inside it) is checked by
+:mod:`harmonise.disclosure_linked`, and the audit/margins counts by
+:mod:`harmonise.disclosure_counts`.
 """
 
 from __future__ import annotations

@@ -174,9 +174,9 @@ def _maximal_disjoint(items: list[Key], disjoint: dict[Key, set[Key]], where: st
             return
         pivot = max(p + x, key=lambda u: (len(disjoint[u] & set(p)), u))
         for v in [v for v in p if v not in disjoint[pivot]]:
-            expand(r + [v], [u for u in p if u in disjoint[v]], [u for u in x if u in disjoint[v]])
+            expand([*r, v], [u for u in p if u in disjoint[v]], [u for u in x if u in disjoint[v]])
             p = [u for u in p if u != v]
-            x = x + [v]
+            x = [*x, v]
 
     if items:
         expand([], sorted(items), [])
@@ -199,19 +199,20 @@ def packings(masks: Mapping[Key, np.ndarray], where: str = "") -> dict[Key, list
 def _units(tables: Sequence[pd.DataFrame]) -> dict[tuple[str, str, str], _Unit]:
     units: dict[tuple[str, str, str], _Unit] = {}
     for rows in tables:
-        for r in rows.itertuples(index=False):
-            uk = (str(r.crosswalk), str(r.indicator), str(r.option))
-            key = (str(r.group_var), str(r.group))
-            u = units.setdefault(uk, _Unit([], {}, {}, {}, {}, {}))
+        names = rows[[*UNIT, "group_var", "group"]].astype(str).to_numpy().tolist()
+        counts = rows[["n_raw", "k_raw", "oob_raw"]].to_numpy(dtype=float).astype(int).tolist()
+        hidden = rows["suppressed"].astype(bool).tolist()
+        oob_shown = pd.to_numeric(rows["n_out_of_base"], errors="coerce").notna().tolist()
+        for (ref, ind, opt, gv, g), (n, k, oob), hid, shown in zip(
+                names, counts, hidden, oob_shown, strict=True):
+            key = (gv, g)
+            u = units.setdefault((ref, ind, opt), _Unit([], {}, {}, {}, {}, {}))
             if key not in u.n:
                 u.keys.append(key)
-                u.n[key] = int(getattr(r, "n_raw"))
-                u.k[key] = int(getattr(r, "k_raw"))
-                u.oob[key] = int(getattr(r, "oob_raw"))
-                u.hidden[key] = False
-                u.oob_shown[key] = True
-            u.hidden[key] = u.hidden[key] or bool(r.suppressed)
-            u.oob_shown[key] = u.oob_shown[key] and not pd.isna(r.n_out_of_base)
+                u.n[key], u.k[key], u.oob[key] = n, k, oob
+                u.hidden[key], u.oob_shown[key] = False, True
+            u.hidden[key] = u.hidden[key] or hid
+            u.oob_shown[key] = u.oob_shown[key] and shown
     for u in units.values():
         u.keys.sort()
     return units
