@@ -26,6 +26,11 @@ a number; the report marks them with :data:`SUPPRESSED_MARK` and footnotes the r
 (:func:`footnotes`). **Weighted counts** are published only rounded to ``round_to``
 (:func:`round_weighted_counts`; :func:`apply_disclosure` rounds any column listed in
 ``DisclosureRules.weighted_count_columns``).
+
+Families only link a breakdown to its own total; differencing *between* breakdowns of one
+release (an age range minus the bands inside it) is checked by
+:mod:`harmonise.disclosure_linked`, and the audit/margins counts by
+:mod:`harmonise.disclosure_counts`.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ KIND_NOTES = {
     "primary": "too few respondents in this cell to publish it",
     "secondary": "withheld so that another suppressed cell of the same breakdown cannot be "
     "worked out from the total and the published cells",
+    "linked": "withheld so that a suppressed cell cannot be worked out by subtracting one "
+    "published breakdown from another that contains it (e.g. an age range minus the age "
+    "bands inside it)",
 }
 
 
@@ -180,6 +188,6 @@ def footnotes(table: EstimateTable) -> list[str]:
     shown = rows[rows["suppressed"].astype(bool)]
     notes: list[str] = []
     for reason in dict.fromkeys(shown["suppression_reason"].astype(str)):
-        kind = "secondary" if reason.startswith("secondary") else "primary"
+        kind = next((k for k in ("secondary", "linked") if reason.startswith(k)), "primary")
         notes.append(f"{SUPPRESSED_MARK} {KIND_NOTES[kind]}: {reason}")
     return notes

@@ -48,6 +48,10 @@ class EstimationError(HarmoniseError):
     """A design or an estimate cannot be computed."""
 
 
+class DisclosureError(HarmoniseError):
+    """Published tables cannot be checked for disclosure (a grouping the check cannot place)."""
+
+
 class ReportError(HarmoniseError):
     """Outputs cannot be written."""
 
@@ -58,6 +62,7 @@ class StoreError(HarmoniseError):
 
 __all__ = [
     "CrosswalkError",
+    "DisclosureError",
     "EstimationError",
     "HarmoniseError",
     "IngestError",

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 import harmonise
 from harmonise.compare import ComparisonTable, compare, restricted_estimates
 from harmonise.crosswalk.io import content_hash, load_crosswalk, load_schema, read_yaml
-from harmonise.disclosure import DisclosureRules, apply_disclosure
+from harmonise.disclosure import DisclosureRules
+from harmonise.disclosure_linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
@@ -148,8 +149,11 @@ def run(
     say("disclosure control, comparisons and trends")
     cws = [ws.survey.crosswalk for ws in weighted_surveys]
     tables.append(restricted_estimates(weighted_surveys, schema))
-    estimates = apply_disclosure(concat_tables(tables), rules)
-    unweighted = apply_disclosure(concat_tables(raw_tables), rules)
+    # both estimate tables of the release together: a cell hidden in one is hidden in the
+    # other, and no breakdown minus another that contains it gives a suppressed cell away
+    release = [concat_tables(tables), concat_tables(raw_tables)]
+    estimates, unweighted = apply_release_disclosure(
+        release, release_masks(weighted_surveys, release), rules)
     comparisons = compare(estimates, crosswalks=cws, correction=correction)
     trend_table = trends(estimates, crosswalks=cws, correction=correction)
     provenance: dict[str, object] = {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from harmonise.disclosure import DisclosureRules
+from harmonise.disclosure_counts import audit_families, margin_families, suppress_counts
 from harmonise.models.schema import Schema
 
 if TYPE_CHECKING:
@@ -151,18 +152,6 @@ def _survey_meta(result: RunResult) -> tuple[SurveyMeta, ...]:
     return tuple(out)
 
 
-def _small_counts(frame: pd.DataFrame, column: str, threshold: int) -> pd.DataFrame:
-    """Blank unweighted counts in 1..threshold-1 (they could undo suppression elsewhere)."""
-    if frame.empty or column not in frame.columns:
-        return frame
-    counts = pd.to_numeric(frame[column], errors="coerce")
-    small = (counts > 0) & (counts < threshold)
-    out = frame.copy()
-    out[column] = counts.where(~small)
-    out[f"{column}_suppressed"] = small.to_numpy()
-    return out
-
-
 def _marked(frame: pd.DataFrame, synthetic: bool, illustrative: bool | None) -> pd.DataFrame:
     """Every published table says whether its figures are synthetic / rest on illustrative
     targets, so a table read on its own cannot pass for a finding."""
@@ -181,7 +170,8 @@ def report_data(result: RunResult) -> ReportData:
 
     Unweighted counts under the disclosure threshold in the audit and the weighting
     margins are blanked (a count of 3 'Yes' answers there would undo the suppression of
-    that estimate).
+    that estimate), and more where a published sum would give a blank back
+    (:mod:`harmonise.disclosure_counts`).
     """
     weighting, margins = _weighting_tables(result)
     threshold = result.rules.min_count
@@ -189,13 +179,17 @@ def report_data(result: RunResult) -> ReportData:
     illustrative = any(ws.diagnostics is not None and ws.diagnostics.illustrative_targets
                        for ws in result.surveys)
     audit = pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True)
+    margins = suppress_counts(margins.reset_index(drop=True), "sample_n",
+                              margin_families(margins), threshold)
+    audit = suppress_counts(audit, "count", audit_families(
+        audit, result.estimates.rows, result.schema, result.surveys, margins), threshold)
     tables: dict[str, pd.DataFrame] = {
         "estimates": result.estimates.rows,
         "estimates_unweighted": result.unweighted.rows,
         "comparisons": _marked(result.comparisons.rows, synthetic, illustrative),
         "weighting": _marked(weighting, synthetic, None),
-        "margins": _marked(_small_counts(margins, "sample_n", threshold), synthetic, None),
-        "audit": _marked(_small_counts(audit, "count", threshold), synthetic, None),
+        "margins": _marked(margins, synthetic, None),
+        "audit": _marked(audit, synthetic, None),
     }
     if result.trends is not None:
         tables["trends"] = _marked(result.trends, synthetic, illustrative)
