@@ -6,12 +6,12 @@ stay text); here every problem is a :class:`~harmonise.errors.CrosswalkError`.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from harmonise import yamlio
 from harmonise.errors import CrosswalkError
+from harmonise.files import sha256_file
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 
@@ -28,7 +28,7 @@ def parse_yaml(text: str, where: str) -> Any:
 
 def content_hash(path: Path) -> str:
     """SHA-256 of a file's bytes: what the provenance footer and lock file record."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 def load_schema(path: Path) -> Schema:
