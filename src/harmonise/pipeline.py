@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import harmonise
 from harmonise.compare import ComparisonTable, compare, restricted_estimates
-from harmonise.crosswalk.io import content_hash, load_crosswalk, load_schema, read_yaml
+from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
 from harmonise.disclosure import DisclosureRules
 from harmonise.disclosure_linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
@@ -104,7 +104,7 @@ def run(
     rules = rules or DisclosureRules()
     manifest = Manifest.load(manifest_path)
     schema_path = root / manifest.schema_path
-    schema = load_schema(schema_path)
+    schema, schema_sha = load_schema_hashed(schema_path)
     weighted_surveys: list[WeightedSurvey] = []
     tables: list[EstimateTable] = []
     raw_tables: list[EstimateTable] = []
@@ -114,12 +114,12 @@ def run(
     for entry in manifest.surveys:
         say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
-        cw = load_crosswalk(cw_path)
+        cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
         survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
                              keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
         ref = CrosswalkRef(
-            crosswalk=cw.crosswalk, version=cw.version, sha256=content_hash(cw_path),
+            crosswalk=cw.crosswalk, version=cw.version, sha256=cw_sha,
             path=entry.crosswalk,
         )
         say(f"harmonise with {cw.ref}")
@@ -161,7 +161,7 @@ def run(
         "tool_version": harmonise.__version__,
         "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "schema": {"ref": schema.ref, "path": manifest.schema_path,
-                   "sha256": content_hash(schema_path)},
+                   "sha256": schema_sha},
         "crosswalks": crosswalks,
         "inputs": inputs,
         "targets": targets_used,

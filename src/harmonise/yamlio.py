@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harmonise.errors import HarmoniseError
+from harmonise.files import sha256_bytes
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,17 +47,31 @@ def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = Harmonise
         raise error(f"{where}: not valid YAML: {exc}") from exc
 
 
-def read_yaml(path: Path, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
-    """Parse a YAML file; a missing file, bad encoding or syntax error raises ``error``."""
+def _read_text(path: Path, error: type[HarmoniseError]) -> tuple[str, bytes]:
+    """The file's UTF-8 text (newlines as ``Path.read_text`` gives them) and its bytes."""
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
+        text = content.decode("utf-8")
     except FileNotFoundError as exc:
         raise error(f"{path}: file not found; check the path") from exc
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    return parse_yaml(text, str(path), error=error)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), content
+
+
+def read_yaml(path: Path, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
+    """Parse a YAML file; a missing file, bad encoding or syntax error raises ``error``."""
+    return parse_yaml(_read_text(path, error)[0], str(path), error=error)
+
+
+def read_yaml_hashed(
+    path: Path, *, error: type[HarmoniseError] = HarmoniseError
+) -> tuple[Any, str]:
+    """:func:`read_yaml` and the SHA-256 of the very bytes parsed (one read of the file)."""
+    text, content = _read_text(path, error)
+    return parse_yaml(text, str(path), error=error), sha256_bytes(content)
 
 
 def explain(where: Path | str, exc: ValidationError, what: str = "") -> str:
@@ -109,4 +124,6 @@ def load_yaml_model(
     return validate_yaml({} if raw is None else raw, model, path, error=error, what=what)
 
 
-__all__ = ["explain", "load_yaml_model", "parse_yaml", "read_yaml", "validate_yaml"]
+__all__ = [
+    "explain", "load_yaml_model", "parse_yaml", "read_yaml", "read_yaml_hashed", "validate_yaml",
+]

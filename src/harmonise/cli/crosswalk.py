@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.root import project_root, root_option
+
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
 
@@ -32,12 +34,13 @@ def crosswalk() -> None:
 @click.option("--lock", "lock_path", type=_FILE, default=None,
               help="Lock file [default: lock.json in the folder above the CSP folder].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@root_option("Project root whose crosswalks/ is checked when no PATHS are given")
 def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
              sheet: str | None, schema_path: Path | None, lock_path: Path | None,
-             as_json: bool) -> None:
+             as_json: bool, root: Path | None) -> None:
     """Check crosswalks and report every problem at once (exit 1 when any is an error).
 
-    PATHS are crosswalk files or folders (default: crosswalks/). Checks structure, that
+    PATHS are crosswalk files or folders (default: ROOT/crosswalks/). Checks structure, that
     releases match their lock entry, fit with the schema and, with --data, with an export.
     Each problem has a stable code (concept-not-in-schema, value-not-in-recode, …).
 
@@ -49,7 +52,7 @@ def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
     """
     from harmonise.crosswalk.validate import crosswalk_files, validate_paths
 
-    targets = list(paths) or [Path("crosswalks")]
+    targets = list(paths) or [project_root(root) / "crosswalks"]
     if data is not None and len(crosswalk_files(targets)) != 1:
         raise click.UsageError("--data checks one export against one crosswalk: name one file")
     report = validate_paths(targets, schema_path=schema_path, lock_path=lock_path,

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from harmonise.cli.root import project_root, root_option
+
 DEFAULT_SCHEMA = Path("crosswalks/schema/perception-v1.yaml")
 
 
@@ -55,11 +57,12 @@ def _print_report(report: dict[str, Any]) -> None:
 @click.option("--draft-crosswalk", "draft", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Write a draft crosswalk for this export to this YAML file.")
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=DEFAULT_SCHEMA, show_default=True,
-              help="Schema the draft crosswalk targets.")
+              default=None, help=f"Schema the draft crosswalk targets "
+                                 f"[default: ROOT/{DEFAULT_SCHEMA.as_posix()}].")
+@root_option("Project root the default --schema is under")
 def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
             sheet: str | None, header_rows: int | None, max_bytes: int | None,
-            draft: Path | None, schema_path: Path) -> None:
+            draft: Path | None, schema_path: Path | None, root: Path | None) -> None:
     """Read one export and show its codebook: every variable with its type, question text,
     value labels, user-missing codes and counts per value, the multi-select groups, and the
     columns flagged as identifying (with why; their values are never shown).
@@ -99,7 +102,8 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
         from harmonise.crosswalk.draft import draft_crosswalk, draft_summary
         from harmonise.crosswalk.io import load_schema
 
-        text = draft_crosswalk(survey, load_schema(schema_path), name=draft.name.split(".")[0])
+        schema_file = schema_path or project_root(root) / DEFAULT_SCHEMA
+        text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0])
         try:
             draft.parent.mkdir(parents=True, exist_ok=True)
             draft.write_text(text, encoding="utf-8")

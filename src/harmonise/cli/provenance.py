@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.root import project_root, root_option
+
 
 @click.command()
 @click.argument("output", type=click.Path(path_type=Path))
@@ -15,9 +17,8 @@ import click
               help="Also re-hash the report's own files (listed in provenance.json) and the "
                    "schema, crosswalks, inputs and targets under --root, and say whether each "
                    "still matches; exit 1 when any changed or is missing.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path(),
-              show_default=True, help="Project root the recorded input paths are relative to.")
-def provenance(output: Path, as_json: bool, verify: bool, root: Path) -> None:
+@root_option("Project root the recorded input paths are relative to")
+def provenance(output: Path, as_json: bool, verify: bool, root: Path | None) -> None:
     """Print what produced OUTPUT: schema version, crosswalks (id, version, sha256), input
     file hashes, targets, tool version and run time.
 
@@ -41,7 +42,7 @@ def provenance(output: Path, as_json: bool, verify: bool, root: Path) -> None:
     record, source = find_provenance(output)
     folder = output if output.is_dir() else output.parent
     outputs = verify_outputs(record, folder) if verify else []
-    inputs = verify_provenance(record, root) if verify else []
+    inputs = verify_provenance(record, project_root(root)) if verify else []
     if as_json:
         payload = dict(record)
         if verify:

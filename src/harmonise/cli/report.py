@@ -8,21 +8,24 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.root import project_root, root_option
 from harmonise.store.db import DEFAULT_STORE
 
 
 @click.command()
-@click.option("--store", default=str(DEFAULT_STORE), show_default=True, metavar="PATH|URL",
-              help="Workspace store: a SQLite file or a database URL.")
+@click.option("--store", default=None, metavar="PATH|URL",
+              help=f"Workspace store: a SQLite file or a database URL "
+                   f"[default: ROOT/{DEFAULT_STORE.as_posix()}].")
 @click.option("--run", "run_ref", default="latest", show_default=True, metavar="ID|latest",
               help="Which stored run to report.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("reports"), show_default=True, help="Folder for the report.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder for the report [default: ROOT/reports].")
+@root_option("Project root the default --store and --out are under")
 @click.option("--no-charts", is_flag=True, help="Skip the charts (faster).")
 @click.option("--list", "list_runs", is_flag=True, help="List the stored runs and stop.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
-def report(store: str, run_ref: str, out: Path, no_charts: bool, list_runs: bool,
-           as_json: bool) -> None:
+def report(store: str | None, run_ref: str, out: Path | None, root: Path | None,
+           no_charts: bool, list_runs: bool, as_json: bool) -> None:
     """Regenerate the report of a stored run from the workspace store.
 
     Writes the same files as 'harmonise run' (index.html, tables.xlsx, CSV tables,
@@ -40,6 +43,9 @@ def report(store: str, run_ref: str, out: Path, no_charts: bool, list_runs: bool
     from harmonise.report import write_report
     from harmonise.store import Store
 
+    base = project_root(root)
+    store = store if store is not None else str(base / DEFAULT_STORE)
+    out = out if out is not None else base / "reports"
     with Store(store, create=False) as workspace:
         if list_runs:
             runs = workspace.runs()

@@ -6,16 +6,18 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.root import project_root, root_option
+
 
 @click.command()
-@click.option("--manifest", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("surveys/manifest.yaml"), show_default=True,
-              help="Which exports to harmonise with which crosswalks.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Project root that paths in the manifest are relative to "
-                   "[default: the manifest's grandparent folder].")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("reports"), show_default=True, help="Folder for the report.")
+@click.option("--manifest", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Which exports to harmonise with which crosswalks "
+                   "[default: ROOT/surveys/manifest.yaml].")
+@root_option("Project root that paths in the manifest are relative to",
+             start="the manifest's grandparent folder (without --manifest: the current "
+                   "directory)")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder for the report [default: ROOT/reports].")
 @click.option("--min-count", type=click.IntRange(1), default=10, show_default=True,
               help="Suppress estimates resting on fewer respondents than this.")
 @click.option("--no-charts", is_flag=True, help="Skip the charts (faster).")
@@ -25,7 +27,8 @@ import click
 @click.option("--store", default=None, metavar="PATH|URL",
               help="Workspace store the run is saved in: a SQLite file or a database URL "
                    "(postgresql+psycopg://user@host/db) [default: OUT/harmonise.sqlite].")
-def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts: bool,
+def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: int,
+        no_charts: bool,
         correction: str, store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
@@ -52,7 +55,13 @@ def run(manifest: Path, root: Path | None, out: Path, min_count: int, no_charts:
         steps.append(message)
         click.echo(f"[{len(steps):2d}] {message}", err=True)
 
-    result = run_pipeline(manifest.resolve(), root=root.resolve() if root else None,
+    if manifest is None:
+        root = project_root(root)
+        manifest = root / "surveys/manifest.yaml"
+    else:
+        root = project_root(root, start=manifest.resolve().parent.parent)
+    out = out if out is not None else root / "reports"
+    result = run_pipeline(manifest.resolve(), root=root.resolve(),
                           rules=rules, progress=progress, correction=correction)
     data = report_data(result)
     location = store if store is not None else out / "harmonise.sqlite"

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.root import project_root, root_option
+
 
 @click.command()
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path(),
-              show_default=True, help="Project root to write surveys/ under.")
+@root_option("Project root to write surveys/ under")
 @click.option("--seed", type=int, default=20261125, show_default=True,
               help="Random seed; the same seed always gives the same data (the committed "
                    "samples use the default).")
-def samples(root: Path, seed: int) -> None:
+def samples(root: Path | None, seed: int) -> None:
     """Regenerate the SYNTHETIC sample surveys, targets and known truth under surveys/.
 
     Example:
@@ -23,7 +24,7 @@ def samples(root: Path, seed: int) -> None:
     """
     from harmonise.synthetic import generate_all
 
-    for path in generate_all(root, seed=seed):
+    for path in generate_all(project_root(root), seed=seed):
         click.echo(str(path))
 
 

@@ -6,12 +6,12 @@ stay text); here every problem is a :class:`~harmonise.errors.CrosswalkError`.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from harmonise import yamlio
 from harmonise.errors import CrosswalkError
+from harmonise.files import sha256_file
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 
@@ -28,12 +28,25 @@ def parse_yaml(text: str, where: str) -> Any:
 
 def content_hash(path: Path) -> str:
     """SHA-256 of a file's bytes: what the provenance footer and lock file record."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
+
+
+def load_schema_hashed(path: Path) -> tuple[Schema, str]:
+    """The schema and the SHA-256 of the bytes it was parsed from (one read)."""
+    raw, sha = yamlio.read_yaml_hashed(path, error=CrosswalkError)
+    return yamlio.validate_yaml(raw, Schema, path, error=CrosswalkError), sha
+
+
+def load_crosswalk_hashed(path: Path) -> tuple[Crosswalk, str]:
+    """The crosswalk and the SHA-256 of the bytes it was parsed from (one read), so the
+    hash a run records always belongs to the crosswalk it used."""
+    raw, sha = yamlio.read_yaml_hashed(path, error=CrosswalkError)
+    return yamlio.validate_yaml(raw, Crosswalk, path, error=CrosswalkError), sha
 
 
 def load_schema(path: Path) -> Schema:
-    return yamlio.validate_yaml(read_yaml(path), Schema, path, error=CrosswalkError)
+    return load_schema_hashed(path)[0]
 
 
 def load_crosswalk(path: Path) -> Crosswalk:
-    return yamlio.validate_yaml(read_yaml(path), Crosswalk, path, error=CrosswalkError)
+    return load_crosswalk_hashed(path)[0]

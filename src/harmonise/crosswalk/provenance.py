@@ -13,7 +13,6 @@ table edited after the run is caught.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harmonise.errors import ReportError
+from harmonise.files import sha256_file
 
 PROVENANCE_NAME = "provenance.json"
 _EMBEDDED = re.compile(
@@ -90,7 +90,7 @@ def format_provenance(prov: dict[str, Any]) -> str:
 def _status(path: Path, sha: str) -> str:
     if not path.is_file():
         return "missing"
-    return "ok" if hashlib.sha256(path.read_bytes()).hexdigest() == sha else "changed"
+    return "ok" if sha256_file(path) == sha else "changed"
 
 
 def recorded_outputs(prov: dict[str, Any], folder: Path) -> dict[str, str]:

@@ -13,7 +13,6 @@ layout stay as the author wrote them; the lock records the hash of the new bytes
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from harmonise.crosswalk.io import load_crosswalk, load_schema
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, LockEntry, read_lock, relative_key
 from harmonise.crosswalk.validate import check_crosswalk, parse_crosswalk
 from harmonise.errors import CrosswalkError
+from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 
@@ -113,7 +113,7 @@ def plan_release(
     if released != expected:  # pragma: no cover - the regex only touches the status line
         raise CrosswalkError(f"{file}: internal error: changing the status changed other fields")
     entry = LockEntry(crosswalk=cw.crosswalk, version=cw.version, path=lock_key,
-                      sha256=hashlib.sha256(new_text.encode("utf-8")).hexdigest())
+                      sha256=sha256_text(new_text))
     section = changelog_section(expected, entry, today, previous)
     body = changelog or _CHANGELOG_HEAD
     if f"## {cw.ref} (" in body:

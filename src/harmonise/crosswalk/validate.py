@@ -12,7 +12,6 @@ harmonises, so a crosswalk that validates against an export also harmonises it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 from harmonise.crosswalk.io import load_schema, parse_yaml
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, read_lock, relative_key
 from harmonise.errors import CrosswalkError
+from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.report import ISSUE_CODES, Issue, Report
 from harmonise.models.schema import Schema
@@ -196,7 +196,7 @@ def check_crosswalk(
     """
     parsed = parse_crosswalk(text, file)
     issues = list(parsed.issues)
-    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    sha = sha256_text(text)
     if lock is not None:
         issues += lock_issues(parsed, sha256=sha, key=lock_key or file, lock=lock, file=file)
     cw = parsed.crosswalk

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from harmonise.arrays import dense_codes as _dense
+from harmonise.arrays import frozen_copy as _frozen
+from harmonise.arrays import row_numbers as _rows
 from harmonise.errors import EstimationError
 from harmonise.weight.adjustments import Adjustment, GregAdjustment, RakingAdjustment
 
@@ -37,12 +40,6 @@ LONELY_PSU_OPTIONS: tuple[str, ...] = ("fail", "remove", "adjust", "average", "c
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
-
-
-def _rows(mask: NDArray[np.bool_], limit: int = 10) -> str:
-    idx = np.flatnonzero(mask) + 1
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    return shown + (f" and {len(idx) - limit} more" if len(idx) > limit else "")
 
 
 def _codes(name: str, values: np.ndarray, n: int) -> IntArray:
@@ -57,27 +54,6 @@ def _codes(name: str, values: np.ndarray, n: int) -> IntArray:
             "(e.g. pandas.factorize(column)[0])"
         )
     return raw.astype(np.int64, copy=False)  # the caller freezes a copy
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    out = np.array(a, copy=True)
-    out.flags.writeable = False
-    return out
-
-
-def _dense(key: np.ndarray) -> IntArray:
-    """``key`` as ``0..k-1`` in sorted order of its values: a bincount remap (no sort)
-    when the values are non-negative integers below ~4N, else ``np.unique``."""
-    raw = np.asarray(key)
-    if raw.size and np.issubdtype(raw.dtype, np.integer):
-        lo, hi = int(raw.min()), int(raw.max())
-        if lo >= 0 and hi <= 4 * raw.size + 64:
-            present = np.bincount(raw, minlength=hi + 1) > 0
-            remap = np.cumsum(present) - 1
-            out: IntArray = remap[raw].astype(np.int64, copy=False)
-            return out
-    _, inverse = np.unique(raw, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64)
 
 
 def _combine(outer: IntArray, inner: IntArray) -> IntArray:

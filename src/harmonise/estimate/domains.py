@@ -36,6 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from harmonise.arrays import bincount as _count
+from harmonise.arrays import sum_rows as _sum_rows
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, Stage
 from harmonise.estimate.taylor import (
@@ -56,19 +58,6 @@ BoolArray = NDArray[np.bool_]
 
 class _Scalar(Exception):
     """A variance rule raised for some cell: rerun the scalar path for its error."""
-
-
-def _sum_rows(index: IntArray, x: FloatArray, size: int) -> FloatArray:
-    """Column sums of ``x`` (rows × columns) grouped by ``index`` (``size`` × columns)."""
-    k = x.shape[1]
-    key = (index[:, None] * k + np.arange(k)).ravel()
-    return _count(key, x.ravel(), size * k).reshape(size, k)
-
-
-def _count(key: IntArray, weights: FloatArray | None, size: int) -> FloatArray:
-    """``np.bincount`` as float64."""
-    out: FloatArray = np.bincount(key, weights=weights, minlength=size).astype(np.float64)
-    return out
 
 
 class DomainTables:

@@ -1,4 +1,4 @@
-"""Pieces every reader shares: what a reader returns, hashing, provenance and codebook helpers.
+"""Pieces every reader shares: what a reader returns, provenance and codebook helpers.
 
 A reader turns the bytes of one export into a :class:`RawTable`: the data exactly as the
 file holds it and a :class:`~harmonise.models.survey.VariableInfo` per column. The
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import math
 import re
 import warnings
@@ -23,6 +22,7 @@ import pandas as pd
 import pyreadstat
 
 from harmonise.errors import IngestError
+from harmonise.files import sha256_bytes
 from harmonise.ingest.privacy import describe, looks_identifying
 from harmonise.models.survey import Provenance, VariableInfo
 
@@ -53,11 +53,6 @@ Reader = Callable[[Path, bytes, ReadOptions], RawTable]
 """A reader gets the file's path (for messages), its bytes and the caller's options."""
 
 
-def sha256_hex(content: bytes) -> str:
-    """SHA-256 of the bytes that were read, as lower-case hex."""
-    return hashlib.sha256(content).hexdigest()
-
-
 def utc_now_iso() -> str:
     """Now, as ISO 8601 in UTC to the second (``2026-11-25T12:00:00+00:00``)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -67,7 +62,7 @@ def make_provenance(path: Path, content: bytes, raw: RawTable, data: pd.DataFram
     """Provenance of ``data`` (already screened) read from ``path``; the file name only."""
     return Provenance(
         file_name=path.name,
-        sha256=sha256_hex(content),
+        sha256=sha256_bytes(content),
         format=raw.format,
         reader=raw.reader,
         encoding=raw.encoding,

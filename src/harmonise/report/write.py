@@ -10,7 +10,6 @@ screenshots) are never touched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from harmonise.errors import ReportError
+from harmonise.files import sha256_bytes
 from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_html
 from harmonise.report.xlsx import xlsx_bytes
@@ -55,7 +55,7 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
     for name, frame in data.tables.items():
         files[f"{name}.csv"] = csv_bytes(frame)
     # provenance.json also proves which output bytes this record belongs to
-    outputs = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+    outputs = {name: sha256_bytes(content) for name, content in files.items()}
     record = dict(data.provenance) | {"outputs": outputs}
     files["provenance.json"] = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(
         "utf-8"

@@ -24,19 +24,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg
 
+from harmonise.arrays import bincount as _counts
+from harmonise.arrays import dense_codes as _dense_small
+from harmonise.arrays import frozen as _frozen
+from harmonise.arrays import sum_rows as _sum_rows
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: R's raking adjustment in svyrecvar runs exactly this many backfitting sweeps.
 RAKING_SWEEPS = 10
-
-
-def _frozen(a: np.ndarray, dtype: type) -> np.ndarray:
-    if isinstance(a, np.ndarray) and a.dtype == dtype and not a.flags.writeable and a.base is None:
-        return a  # already a frozen array of its own (e.g. a Design's): share it
-    frozen: np.ndarray = np.array(a, dtype=dtype, copy=True)
-    frozen.flags.writeable = False
-    return frozen
 
 
 def _dense(codes: np.ndarray) -> IntArray:
@@ -56,19 +53,6 @@ def _category_means(codes: IntArray, x: FloatArray, denominator: np.ndarray) -> 
     ).astype(np.float64)
     out: FloatArray = np.zeros(sums.shape)
     np.divide(sums, denominator[:, None], out=out, where=denominator[:, None] > 0)
-    return out
-
-
-def _sum_rows(index: IntArray, x: FloatArray, size: int) -> FloatArray:
-    """Column sums of ``x`` (rows × columns) by ``index`` (``size`` × columns)."""
-    k = x.shape[1]
-    key = (index[:, None] * k + np.arange(k)).ravel()
-    sums: FloatArray = np.bincount(key, weights=x.ravel(), minlength=size * k).astype(np.float64)
-    return sums.reshape(size, k)
-
-
-def _counts(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
-    out: FloatArray = np.bincount(index, weights=weights, minlength=size).astype(np.float64)
     return out
 
 
@@ -110,14 +94,6 @@ def occupied_cells(codes: tuple[IntArray, ...]) -> tuple[IntArray, tuple[IntArra
     first = np.zeros(int(cell.max()) + 1 if n else 0, dtype=np.int64)
     first[cell[::-1]] = np.arange(n - 1, -1, -1)
     return cell, tuple(c[first] for c in codes)
-
-
-def _dense_small(key: IntArray) -> IntArray:
-    """``key`` (non-negative, at most ~4N + 64) as ``0..k-1`` in sorted order, by bincount."""
-    present = np.bincount(key) > 0
-    remap = np.cumsum(present) - 1
-    out: IntArray = remap[key].astype(np.int64)
-    return out
 
 
 def raking_cells(codes: tuple[IntArray, ...]) -> RakingCells:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from harmonise.arrays import row_numbers as _rows
 from harmonise.errors import WeightingError
 from harmonise.weight.adjustments import Adjustment, RakingAdjustment, occupied_cells
 
@@ -62,14 +63,6 @@ class RakeResult:
     method: str = "rake"
     adjustment: Adjustment | None = None
     history: tuple[tuple[str, np.ndarray], ...] = ()
-
-
-def _rows(mask: NDArray[np.bool_], limit: int = 10) -> str:
-    """1-based row numbers of ``mask``, at most ``limit`` of them listed."""
-    idx = np.flatnonzero(mask) + 1
-    shown = ", ".join(str(int(i)) for i in idx[:limit])
-    more = f" and {len(idx) - limit} more" if len(idx) > limit else ""
-    return f"{shown}{more}"
 
 
 def _check_base(base_weights: np.ndarray) -> FloatArray:

@@ -14,7 +14,6 @@ recorded.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from harmonise.errors import TargetsError
+from harmonise.files import sha256_bytes
 
 REQUIRED = (
     "area_code",
@@ -77,7 +77,7 @@ def read_targets_table(path: Path) -> tuple[pd.DataFrame, str]:
                             encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise TargetsError(f"{path}: cannot be read as a UTF-8 CSV table: {exc}") from exc
-    return table, hashlib.sha256(raw).hexdigest()
+    return table, sha256_bytes(raw)
 
 
 def select_targets(
