@@ -14,22 +14,43 @@
       totals: {api99: 3914069}        # numeric totals (linear / raking)
       bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
       trim: {upper: 40}               # trimWeights (absolute weights), then calibrate again
+    replicates:            # optional: replicate-weight variances instead of Taylor
+      type: JK1            # build: JK1 | JKn | bootstrap (R's as.svrepdesign)
+      replicates: 200      # bootstrap only (default 50)
+      seed: 1              # bootstrap only
+      mse: false           # centre on the full-sample estimate (R's mse=TRUE)
+    # or existing columns (R's svrepdesign(repweights=, combined.weights=TRUE)):
+    # replicates: {columns: "repw[0-9]+", type: JK1, scale: 0.98, rscales: [...], rho: 0.5}
 
-:func:`build_design` turns it and a data frame into a :class:`Design`;
-:func:`estimate_table` computes tidy rows. Both are pure (the CLI reads the files).
+:func:`build_design` turns it and a data frame into a :class:`Design` (or a
+:class:`~harmonise.estimate.replicates.ReplicateDesign` with ``replicates``; with
+``calibrate`` too, the full sample and every replicate are calibrated, as R's
+``rake(as.svrepdesign(d0), ...)``); :func:`estimate_table` computes tidy rows from
+either. Both are pure (the CLI reads the files).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
+from harmonise.estimate.rep_calibrate import calibrate_replicates
+from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
+from harmonise.estimate.replicates import (
+    BUILD_TYPES,
+    COLUMN_TYPES,
+    ReplicateDesign,
+    replicate_design,
+    replicate_weights_design,
+)
 from harmonise.estimate.statistics import total
 from harmonise.estimate.taylor import CIMethod, mean, proportion
 from harmonise.weight import (
@@ -102,6 +123,56 @@ class DesignCalibrateSpec(_Strict):
         return margins
 
 
+class DesignReplicatesSpec(_Strict):
+    """Replicate weights: built from the design (``type`` JK1 / JKn / bootstrap, R's
+    ``as.svrepdesign``) or read from existing ``columns`` (a regular expression matched
+    against the column names, or a list of names; R's ``svrepdesign(combined.weights =
+    TRUE)``, each column a full set of weights). ``scale``, ``rscales`` and ``rho`` are
+    R's and only go with ``columns``; ``replicates`` and ``seed`` only with bootstrap."""
+
+    type: str
+    columns: str | list[str] | None = None
+    replicates: int | None = Field(default=None, ge=2)
+    seed: int | None = None
+    mse: bool = False
+    scale: float | None = Field(default=None, ge=0)
+    rscales: list[float] | None = None
+    rho: float | None = None
+
+    @field_validator("rscales", mode="before")
+    @classmethod
+    def _one_rscale(cls, value: object) -> object:
+        return [value] if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DesignReplicatesSpec:
+        if self.columns is None:
+            if self.type not in BUILD_TYPES:
+                raise ValueError(
+                    f"replicate type {self.type!r} cannot be built from the design; use one "
+                    f"of {', '.join(BUILD_TYPES)}, or give the replicate weight 'columns'"
+                )
+            given = [k for k in ("scale", "rscales", "rho") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} only go with existing replicate 'columns'; replicates "
+                    "built from the design set them as R does"
+                )
+            if self.type != "bootstrap" and (self.replicates is not None or self.seed is not None):
+                raise ValueError("'replicates' and 'seed' are for type bootstrap only")
+        else:
+            if self.type not in COLUMN_TYPES:
+                raise ValueError(
+                    f"unknown replicate type {self.type!r}; use one of {', '.join(COLUMN_TYPES)}"
+                )
+            if self.replicates is not None or self.seed is not None:
+                raise ValueError(
+                    "'replicates' and 'seed' are for bootstrap replicates built from the "
+                    "design; existing columns are used as they are"
+                )
+        return self
+
+
 class DesignFileSpec(_Strict):
     """A survey design by column names, as a design file gives it (see the module docstring)."""
 
@@ -112,6 +183,7 @@ class DesignFileSpec(_Strict):
     nest: bool = True
     lonely_psu: LonelyPSU = "fail"
     calibrate: DesignCalibrateSpec | None = None
+    replicates: DesignReplicatesSpec | None = None
 
 
 def label(value: object) -> str:
@@ -220,6 +292,26 @@ def calibrate_weights(
     With ``trim``: :func:`harmonise.weight.trim_and_recalibrate` (its result's ``history``
     is ``base → calibrated → trimmed_1 → recalibrated_1 → …``, ``method`` ``"<name>+trim"``).
     """
+    margins, options = calibration_inputs(data, cal)
+    if cal.trim is None:
+        result = METHODS[cal.method](w0, margins, **options)
+        return result, (() if result.adjustment is None else (result.adjustment,))
+    return trim_and_recalibrate(
+        w0,
+        margins,
+        method=cal.method,
+        upper=cal.trim.upper,
+        lower=cal.trim.lower,
+        strict=cal.trim.strict,
+        rounds=cal.trim.rounds,
+        **options,
+    )
+
+
+def calibration_inputs(
+    data: pd.DataFrame, cal: DesignCalibrateSpec
+) -> tuple[list[Margin], dict[str, object]]:
+    """The margins and method options the design file's ``calibrate`` block describes."""
     if cal.method == "poststratify":
         margins = _poststrata(data, cal)
         options: dict[str, object] = {}
@@ -242,23 +334,15 @@ def calibrate_weights(
             f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use 'linear' "
             "or 'raking' for numeric totals and bounds"
         )
-    if cal.trim is None:
-        result = METHODS[cal.method](w0, margins, **options)
-        return result, (() if result.adjustment is None else (result.adjustment,))
-    return trim_and_recalibrate(
-        w0,
-        margins,
-        method=cal.method,
-        upper=cal.trim.upper,
-        lower=cal.trim.lower,
-        strict=cal.trim.strict,
-        rounds=cal.trim.rounds,
-        **options,
-    )
+    return margins, options
 
 
-def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, RakeResult | None]:
-    """The :class:`Design` the spec describes on ``data`` (weighted if it says so)."""
+def build_design(
+    spec: DesignFileSpec, data: pd.DataFrame
+) -> tuple[Design | ReplicateDesign, RakeResult | None]:
+    """The design the spec describes on ``data`` (weighted if it says so): a Taylor
+    :class:`Design`, or a :class:`ReplicateDesign` when the spec has ``replicates``
+    (then the result is ``None``: the calibration is in every replicate's weights)."""
     fpc = [_numeric(data, f, "fpc") for f in spec.fpc]
     if spec.weights is not None:
         w0 = _numeric(data, spec.weights, "weights")
@@ -266,6 +350,8 @@ def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, Rake
         w0 = _weights_from_fpc(spec, data, fpc)
     else:
         w0 = np.ones(len(data))
+    if spec.replicates is not None:
+        return _replicate_design(spec, spec.replicates, data, w0, fpc), None
     result = None
     adjustments: tuple[Adjustment, ...] = ()
     if spec.calibrate is not None:
@@ -281,6 +367,104 @@ def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, Rake
         nest=spec.nest,
     )
     return design, result
+
+
+def replicate_columns(data: pd.DataFrame, columns: str | Sequence[str]) -> list[str]:
+    """The replicate weight columns: every column whose whole name matches the regular
+    expression ``columns``, or the listed names (in the data's column order for a regex)."""
+    if isinstance(columns, str):
+        try:
+            pattern = re.compile(columns)
+        except re.error as exc:
+            raise EstimationError(
+                f"replicates columns {columns!r} is not a valid regular expression: {exc}"
+            ) from exc
+        names = [str(c) for c in data.columns if pattern.fullmatch(str(c))]
+        if not names:
+            raise EstimationError(
+                f"replicates columns pattern {columns!r} matches no column; columns are: "
+                f"{', '.join(map(str, data.columns))}"
+            )
+        return names
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise EstimationError(
+            f"replicate weight column(s) {missing} are not in the data; columns are: "
+            f"{', '.join(map(str, data.columns))}"
+        )
+    if not columns:
+        raise EstimationError("replicates columns: the list is empty; name the columns")
+    return list(columns)
+
+
+def _replicate_matrix(data: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+    out = np.empty((len(data), len(names)))
+    for j, name in enumerate(names):
+        column = data[name]
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise EstimationError(
+                f"replicate weight column {name!r} has {column.iloc[first]!r} at data row "
+                f"{first + 1} ({int(bad.sum())} bad value(s)); replicate weights must be "
+                "non-negative numbers with none missing"
+            )
+        out[:, j] = values
+    return out
+
+
+def _replicate_design(
+    spec: DesignFileSpec,
+    rep: DesignReplicatesSpec,
+    data: pd.DataFrame,
+    w0: np.ndarray,
+    fpc: list[np.ndarray],
+) -> ReplicateDesign:
+    if rep.columns is not None:
+        if spec.weights is None or spec.ids or spec.strata or spec.fpc:
+            raise EstimationError(
+                "a design with replicate weight columns needs 'weights' (the full-sample "
+                "weight column) and no ids, strata or fpc: the replicate weights carry the "
+                "design (R's svrepdesign)"
+            )
+        names = replicate_columns(data, rep.columns)
+        design = replicate_weights_design(
+            w0,
+            _replicate_matrix(data, names),
+            kind=rep.type,
+            scale=rep.scale,
+            rscales=rep.rscales,
+            rho=rep.rho,
+            mse=rep.mse,
+            names=names,
+        )
+    else:
+        base = Design(
+            weights=w0,
+            strata=_codes(data, spec.strata, "strata") if spec.strata else None,
+            clusters=tuple(_codes(data, c, "ids") for c in spec.ids) or None,
+            fpc=tuple(fpc) or None,
+            lonely_psu=spec.lonely_psu,
+            nest=spec.nest,
+        )
+        design = replicate_design(
+            base,
+            rep.type,  # type: ignore[arg-type]
+            replicates=rep.replicates or 50,
+            seed=rep.seed,
+            mse=rep.mse,
+        )
+    cal = spec.calibrate
+    if cal is None:
+        return design
+    if cal.trim is not None:
+        raise EstimationError(
+            "calibrate.trim is not available with replicates (R's trimWeights does not "
+            "trim replicate weights); remove trim or the replicates block"
+        )
+    margins, options = calibration_inputs(data, cal)
+    return calibrate_replicates(design, margins, method=cal.method, **options)  # type: ignore[arg-type]
 
 
 def _weights_from_fpc(
@@ -312,7 +496,7 @@ def _row(stat: str, var: str, cat: str, group: str, est: object) -> dict[str, ob
 
 
 def estimate_table(
-    design: Design,
+    design: Design | ReplicateDesign,
     data: pd.DataFrame,
     *,
     means: Sequence[str] = (),
@@ -326,8 +510,18 @@ def estimate_table(
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
     Rows with a missing value of a variable are outside that variable's domain (R's
-    ``na.rm=TRUE``); the design always keeps every row.
+    ``na.rm=TRUE``); the design always keeps every row. A :class:`ReplicateDesign` uses
+    the replicate estimators (:mod:`harmonise.estimate.rep_estimate`).
     """
+    mean_of: Callable[..., object]
+    total_of: Callable[..., object]
+    proportion_of: Callable[..., object]
+    if isinstance(design, ReplicateDesign):
+        mean_of, total_of = partial(rep_mean, design), partial(rep_total, design)
+        proportion_of = partial(rep_proportion, design)
+    else:
+        mean_of, total_of = partial(mean, design), partial(total, design)
+        proportion_of = partial(proportion, design)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), dtype=bool))]
     if by is not None:
         values = _column(data, by, "--by").map(label)
@@ -346,14 +540,14 @@ def estimate_table(
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
-                    _row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff))
+                    _row("mean", var, "", group, mean_of(y, dom, level=level, deff=deff))
                 )
         for var in totals:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
-                    _row("total", var, "", group, total(design, y, dom, level=level, deff=deff))
+                    _row("total", var, "", group, total_of(y, dom, level=level, deff=deff))
                 )
         for var in proportions:
             present = data[var].notna().to_numpy()
@@ -362,7 +556,7 @@ def estimate_table(
             if not dom.any():
                 continue
             for cat in sorted(set(text[present])):
-                est = proportion(design, text == cat, dom, level=level, ci=ci, deff=deff)
+                est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff)
                 rows.append(_row("proportion", var, cat, group, est))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
@@ -371,9 +565,12 @@ __all__ = [
     "TABLE_COLUMNS",
     "DesignCalibrateSpec",
     "DesignFileSpec",
+    "DesignReplicatesSpec",
     "DesignTrimSpec",
     "build_design",
     "calibrate_weights",
+    "calibration_inputs",
     "estimate_table",
     "label",
+    "replicate_columns",
 ]
