@@ -4,8 +4,8 @@ R runs once for the module: it builds each replicate design (``as.svrepdesign``,
 ``rake`` / ``postStratify`` / ``calibrate`` on the replicate design, or ``svrepdesign``
 from exported replicate weight columns), and writes, for the whole sample and for the
 domain ``awards == "Yes"``: svymean and svytotal (estimate, SE, deff, interval on
-``degf``), svyciprop of ``api00 > 700`` (logit, mean, beta) and ``degf``. Python reads the data R wrote,
-builds the same design from a ``DesignFileSpec`` and compares every number.
+``degf``), svyciprop of ``api00 > 700`` (logit, mean, beta) and ``degf``. Python reads
+the data R wrote, builds the same design from a ``DesignFileSpec`` and compares every number.
 ``test_max_relative_difference`` runs last and prints the largest difference.
 """
 
@@ -32,7 +32,10 @@ SCRIPT = r"""
 suppressPackageStartupMessages(library(survey))
 options(warn = 1)
 data(api)
-num <- function(df) { df[] <- lapply(df, function(x) if (is.numeric(x)) sprintf("%.17g", x) else x); df }
+num <- function(df) {
+  df[] <- lapply(df, function(x) if (is.numeric(x)) sprintf("%.17g", x) else x)
+  df
+}
 cols <- c("stype", "dnum", "pw", "api00", "api99", "enroll", "sch.wide", "awards")
 write.csv(num(apistrat[, c(cols, "fpc")]), "apistrat.csv", row.names = FALSE, quote = FALSE)
 write.csv(num(apiclus1[, c(cols, "fpc")]), "apiclus1.csv", row.names = FALSE, quote = FALSE)
@@ -40,7 +43,9 @@ write.csv(num(apiclus2[, c(cols, "snum", "fpc1", "fpc2")]), "apiclus2.csv", row.
           quote = FALSE)
 out <- file("reference.csv", open = "w")
 writeLines("case,key,value", out)
-put <- function(case, key, value) writeLines(sprintf("%s,%s,%.17g", case, key, as.numeric(value)), out)
+put <- function(case, key, value) {
+  writeLines(sprintf("%s,%s,%.17g", case, key, as.numeric(value)), out)
+}
 
 pop_types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
 pop_schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
@@ -115,6 +120,13 @@ report("clus1_linear_bounds", calibrate(jk_clus1, list(~stype, ~sch.wide),
                                         bounds = c(0.85, 2.3), epsilon = 1e-10))
 report("clus1_rake_mse", rake(as.svrepdesign(dclus1, type = "JK1", mse = TRUE),
                               list(~stype, ~sch.wide), list(pop_types, pop_schwide), control = ctl))
+lonely <- rbind(apistrat[apistrat$stype != "H", ], apistrat[apistrat$stype == "H", ][1, ])
+write.csv(num(lonely[, c(cols, "fpc")]), "lonely.csv", row.names = FALSE, quote = FALSE)
+for (lp in c("adjust", "average", "remove")) {
+  options(survey.lonely.psu = lp)
+  report(paste0("lonely_", lp), as.svrepdesign(
+    svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = lonely), type = "JKn"))
+}
 close(out)
 """
 
@@ -175,7 +187,7 @@ def _cases(scale_of: dict[str, float]) -> dict[str, tuple[str, dict[str, object]
             "apiclus1.csv",
             {**CLUS1, **JK1, "calibrate": {"method": "poststratify",
                                            "margins": {"stype": MARGINS["stype"]}}},
-        ),  # fmt: skip
+        ),
         "clus1_linear": (
             "apiclus1.csv",
             {**CLUS1, **JK1, "calibrate": {"method": "linear", "margins": MARGINS}},
@@ -188,7 +200,15 @@ def _cases(scale_of: dict[str, float]) -> dict[str, tuple[str, dict[str, object]
             "apiclus1.csv",
             {**CLUS1, **JK1,
              "calibrate": {"method": "linear", "margins": MARGINS, "bounds": [0.85, 2.3]}},
-        ),  # fmt: skip
+        ),
+        **{
+            f"lonely_{lp}": (
+                "lonely.csv",
+                {"strata": "stype", "weights": "pw", "lonely_psu": lp,
+                 "replicates": {"type": "JKn"}},
+            )
+            for lp in ("adjust", "average", "remove")
+        },
         "clus1_rake_mse": (
             "apiclus1.csv",
             {**CLUS1, "replicates": {"type": "JK1", "mse": True}, **rake},
@@ -225,7 +245,7 @@ def _ours(workdir: Path, file: str, spec_dict: dict[str, object]) -> dict[str, f
         ci: estimate_table(
             design, data, means=["api00"], totals=["enroll"], proportions=["high"],
             by="awards", ci=ci, deff=True,
-        )  # fmt: skip
+        )
         for ci in ("logit", "wald", "beta")
     }
     for part, group in (("all", "all"), ("dom", "awards=Yes")):

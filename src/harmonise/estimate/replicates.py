@@ -150,11 +150,20 @@ class ReplicateDesign:
         """R's ``degf``: rank of the replicate weights minus 1."""
         return weight_rank(self.replicates) - 1
 
+    @cached_property
+    def _df_by_domain(self) -> dict[bytes, int]:
+        return {}
+
     def domain_df(self, domain: BoolArray) -> int:
-        """R's ``degf(subset(design, domain))``: rank over the domain's rows minus 1."""
+        """R's ``degf(subset(design, domain))``: rank over the domain's rows minus 1
+        (remembered per domain: every category of a proportion shares it)."""
         if domain.all():
             return self.df
-        return weight_rank(self.replicates[domain]) - 1
+        key = np.packbits(domain).tobytes()
+        cache = self._df_by_domain
+        if key not in cache:
+            cache[key] = weight_rank(self.replicates[domain]) - 1
+        return cache[key]
 
     def variance(self, thetas: np.ndarray, estimate: np.ndarray) -> FloatArray:
         """R's ``svrVar``: variance of each column of ``thetas`` (``R × k``).

@@ -405,8 +405,10 @@ def _replicate_matrix(data: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
+            value = column.iloc[first]
+            value = value.item() if isinstance(value, np.generic) else value
             raise EstimationError(
-                f"replicate weight column {name!r} has {column.iloc[first]!r} at data row "
+                f"replicate weight column {name!r} has {value!r} at data row "
                 f"{first + 1} ({int(bad.sum())} bad value(s)); replicate weights must be "
                 "non-negative numbers with none missing"
             )
