@@ -189,13 +189,6 @@ class ReplicateDesign:
         out: FloatArray = self.scale * np.einsum("rk,r->k", dev * dev, rscales)
         return out
 
-    def with_mse(self, mse: bool) -> ReplicateDesign:
-        """The same design with R's ``mse`` option set."""
-        return ReplicateDesign(
-            self.weights, self.replicates, self.scale, self.rscales, self.type, mse,
-            self.rho, self.calibrated, self.history,
-        )  # fmt: skip
-
 
 def _first_order(codes: IntArray) -> IntArray:
     """The distinct values of ``codes`` in order of first appearance (R's ``unique``)."""
