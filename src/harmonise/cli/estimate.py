@@ -14,7 +14,7 @@ import click
     "design_file",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="DESIGN.yaml: ids, strata, weights, fpc, nest, lonely_psu, calibrate.",
+    help="DESIGN.yaml: ids, strata, weights, fpc, nest, lonely_psu, calibrate, replicates.",
 )
 @click.option("--mean", "means", multiple=True, metavar="VAR", help="Mean of a numeric column.")
 @click.option(
@@ -66,8 +66,11 @@ def estimate(
     DATA is any file harmonise can read (.sav .zsav .por .dta .csv .xlsx); columns are
     used as read. DESIGN.yaml names the design columns as R's svydesign does, and may
     calibrate the weights (rake, poststratify, linear, raking; bounds; trimming); the SEs
-    then account for the calibration. Output columns: statistic, variable, category,
-    group, estimate, se, ci_low, ci_high, df, deff, n. See docs/estimation.md.
+    then account for the calibration. A 'replicates' block switches to replicate-weight
+    SEs: JK1, JKn or bootstrap replicates built from the design (R's as.svrepdesign), or
+    replicate weight columns shipped with the file (R's svrepdesign); calibration is then
+    applied to every replicate. Output columns: statistic, variable, category, group,
+    estimate, se, ci_low, ci_high, df, deff, n. See docs/estimation.md.
 
     Example:
 

@@ -1,9 +1,17 @@
-"""Design-based estimation (Taylor linearisation) matching R's ``survey`` package."""
+"""Design-based estimation (Taylor linearisation or replicate weights) matching R's
+``survey`` package."""
 
 from __future__ import annotations
 
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
 from harmonise.estimate.domains import DomainProportions, proportions_by
+from harmonise.estimate.rep_calibrate import calibrate_replicates
+from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
+from harmonise.estimate.replicates import (
+    ReplicateDesign,
+    replicate_design,
+    replicate_weights_design,
+)
 from harmonise.estimate.statistics import (
     DifferenceEstimate,
     TotalEstimate,
@@ -34,7 +42,9 @@ __all__ = [
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
+    "ReplicateDesign",
     "TotalEstimate",
+    "calibrate_replicates",
     "degrees_of_freedom",
     "difference",
     "domain_means_covariance",
@@ -43,6 +53,11 @@ __all__ = [
     "proportion",
     "proportions",
     "proportions_by",
+    "rep_mean",
+    "rep_proportion",
+    "rep_total",
+    "replicate_design",
+    "replicate_weights_design",
     "total",
     "variance_matrix",
 ]

@@ -14,15 +14,26 @@
       totals: {api99: 3914069}        # numeric totals (linear / raking)
       bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
       trim: {upper: 40}               # trimWeights (absolute weights), then calibrate again
+    replicates:            # optional: replicate-weight variances instead of Taylor
+      type: JK1            # build: JK1 | JKn | bootstrap (R's as.svrepdesign)
+      replicates: 200      # bootstrap only (default 50)
+      seed: 1              # bootstrap only
+      mse: false           # centre on the full-sample estimate (R's mse=TRUE)
+    # or existing columns (R's svrepdesign(repweights=, combined.weights=TRUE)):
+    # replicates: {columns: "repw[0-9]+", type: JK1, scale: 0.98, rscales: [...], rho: 0.5}
 
-:func:`build_design` turns it and a data frame into a :class:`Design`;
-:func:`estimate_table` computes tidy rows. Both are pure (the CLI reads the files).
+:func:`build_design` turns it and a data frame into a :class:`Design` (or a
+:class:`~harmonise.estimate.replicates.ReplicateDesign` with ``replicates``; with
+``calibrate`` too, the full sample and every replicate are calibrated, as R's
+``rake(as.svrepdesign(d0), ...)``); :func:`estimate_table` computes tidy rows from
+either. Both are pure (the CLI reads the files).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,6 +41,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
+from harmonise.estimate.rep_calibrate import calibrate_replicates
+from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
+from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns, replicate_matrix
+from harmonise.estimate.replicates import (
+    ReplicateDesign,
+    replicate_design,
+    replicate_weights_design,
+)
 from harmonise.estimate.statistics import total
 from harmonise.estimate.taylor import CIMethod, mean, proportion
 from harmonise.weight import (
@@ -112,6 +131,7 @@ class DesignFileSpec(_Strict):
     nest: bool = True
     lonely_psu: LonelyPSU = "fail"
     calibrate: DesignCalibrateSpec | None = None
+    replicates: DesignReplicatesSpec | None = None
 
 
 def label(value: object) -> str:
@@ -220,6 +240,26 @@ def calibrate_weights(
     With ``trim``: :func:`harmonise.weight.trim_and_recalibrate` (its result's ``history``
     is ``base → calibrated → trimmed_1 → recalibrated_1 → …``, ``method`` ``"<name>+trim"``).
     """
+    margins, options = calibration_inputs(data, cal)
+    if cal.trim is None:
+        result = METHODS[cal.method](w0, margins, **options)
+        return result, (() if result.adjustment is None else (result.adjustment,))
+    return trim_and_recalibrate(
+        w0,
+        margins,
+        method=cal.method,
+        upper=cal.trim.upper,
+        lower=cal.trim.lower,
+        strict=cal.trim.strict,
+        rounds=cal.trim.rounds,
+        **options,
+    )
+
+
+def calibration_inputs(
+    data: pd.DataFrame, cal: DesignCalibrateSpec
+) -> tuple[list[Margin], dict[str, object]]:
+    """The margins and method options the design file's ``calibrate`` block describes."""
     if cal.method == "poststratify":
         margins = _poststrata(data, cal)
         options: dict[str, object] = {}
@@ -242,23 +282,15 @@ def calibrate_weights(
             f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use 'linear' "
             "or 'raking' for numeric totals and bounds"
         )
-    if cal.trim is None:
-        result = METHODS[cal.method](w0, margins, **options)
-        return result, (() if result.adjustment is None else (result.adjustment,))
-    return trim_and_recalibrate(
-        w0,
-        margins,
-        method=cal.method,
-        upper=cal.trim.upper,
-        lower=cal.trim.lower,
-        strict=cal.trim.strict,
-        rounds=cal.trim.rounds,
-        **options,
-    )
+    return margins, options
 
 
-def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, RakeResult | None]:
-    """The :class:`Design` the spec describes on ``data`` (weighted if it says so)."""
+def build_design(
+    spec: DesignFileSpec, data: pd.DataFrame
+) -> tuple[Design | ReplicateDesign, RakeResult | None]:
+    """The design the spec describes on ``data`` (weighted if it says so): a Taylor
+    :class:`Design`, or a :class:`ReplicateDesign` when the spec has ``replicates``
+    (then the result is ``None``: the calibration is in every replicate's weights)."""
     fpc = [_numeric(data, f, "fpc") for f in spec.fpc]
     if spec.weights is not None:
         w0 = _numeric(data, spec.weights, "weights")
@@ -266,6 +298,8 @@ def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, Rake
         w0 = _weights_from_fpc(spec, data, fpc)
     else:
         w0 = np.ones(len(data))
+    if spec.replicates is not None:
+        return _replicate_design(spec, spec.replicates, data, w0, fpc), None
     result = None
     adjustments: tuple[Adjustment, ...] = ()
     if spec.calibrate is not None:
@@ -281,6 +315,59 @@ def build_design(spec: DesignFileSpec, data: pd.DataFrame) -> tuple[Design, Rake
         nest=spec.nest,
     )
     return design, result
+
+
+def _replicate_design(
+    spec: DesignFileSpec,
+    rep: DesignReplicatesSpec,
+    data: pd.DataFrame,
+    w0: np.ndarray,
+    fpc: list[np.ndarray],
+) -> ReplicateDesign:
+    if rep.columns is not None:
+        if spec.weights is None or spec.ids or spec.strata or spec.fpc:
+            raise EstimationError(
+                "a design with replicate weight columns needs 'weights' (the full-sample "
+                "weight column) and no ids, strata or fpc: the replicate weights carry the "
+                "design (R's svrepdesign)"
+            )
+        names = replicate_columns(data, rep.columns)
+        design = replicate_weights_design(
+            w0,
+            replicate_matrix(data, names),
+            kind=rep.type,
+            scale=rep.scale,
+            rscales=rep.rscales,
+            rho=rep.rho,
+            mse=rep.mse,
+            names=names,
+        )
+    else:
+        base = Design(
+            weights=w0,
+            strata=_codes(data, spec.strata, "strata") if spec.strata else None,
+            clusters=tuple(_codes(data, c, "ids") for c in spec.ids) or None,
+            fpc=tuple(fpc) or None,
+            lonely_psu=spec.lonely_psu,
+            nest=spec.nest,
+        )
+        design = replicate_design(
+            base,
+            rep.type,  # type: ignore[arg-type]
+            replicates=rep.replicates or 50,
+            seed=rep.seed,
+            mse=rep.mse,
+        )
+    cal = spec.calibrate
+    if cal is None:
+        return design
+    if cal.trim is not None:
+        raise EstimationError(
+            "calibrate.trim is not available with replicates (R's trimWeights does not "
+            "trim replicate weights); remove trim or the replicates block"
+        )
+    margins, options = calibration_inputs(data, cal)
+    return calibrate_replicates(design, margins, method=cal.method, **options)  # type: ignore[arg-type]
 
 
 def _weights_from_fpc(
@@ -312,7 +399,7 @@ def _row(stat: str, var: str, cat: str, group: str, est: object) -> dict[str, ob
 
 
 def estimate_table(
-    design: Design,
+    design: Design | ReplicateDesign,
     data: pd.DataFrame,
     *,
     means: Sequence[str] = (),
@@ -326,8 +413,18 @@ def estimate_table(
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
     Rows with a missing value of a variable are outside that variable's domain (R's
-    ``na.rm=TRUE``); the design always keeps every row.
+    ``na.rm=TRUE``); the design always keeps every row. A :class:`ReplicateDesign` uses
+    the replicate estimators (:mod:`harmonise.estimate.rep_estimate`).
     """
+    mean_of: Callable[..., object]
+    total_of: Callable[..., object]
+    proportion_of: Callable[..., object]
+    if isinstance(design, ReplicateDesign):
+        mean_of, total_of = partial(rep_mean, design), partial(rep_total, design)
+        proportion_of = partial(rep_proportion, design)
+    else:
+        mean_of, total_of = partial(mean, design), partial(total, design)
+        proportion_of = partial(proportion, design)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), dtype=bool))]
     if by is not None:
         values = _column(data, by, "--by").map(label)
@@ -346,14 +443,14 @@ def estimate_table(
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
-                    _row("mean", var, "", group, mean(design, y, dom, level=level, deff=deff))
+                    _row("mean", var, "", group, mean_of(y, dom, level=level, deff=deff))
                 )
         for var in totals:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
                 rows.append(
-                    _row("total", var, "", group, total(design, y, dom, level=level, deff=deff))
+                    _row("total", var, "", group, total_of(y, dom, level=level, deff=deff))
                 )
         for var in proportions:
             present = data[var].notna().to_numpy()
@@ -362,7 +459,7 @@ def estimate_table(
             if not dom.any():
                 continue
             for cat in sorted(set(text[present])):
-                est = proportion(design, text == cat, dom, level=level, ci=ci, deff=deff)
+                est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff)
                 rows.append(_row("proportion", var, cat, group, est))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
@@ -371,9 +468,12 @@ __all__ = [
     "TABLE_COLUMNS",
     "DesignCalibrateSpec",
     "DesignFileSpec",
+    "DesignReplicatesSpec",
     "DesignTrimSpec",
     "build_design",
     "calibrate_weights",
+    "calibration_inputs",
     "estimate_table",
     "label",
+    "replicate_columns",
 ]
