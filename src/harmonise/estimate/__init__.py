@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
 from harmonise.estimate.domains import DomainProportions, proportions_by
+from harmonise.estimate.quantiles import (
+    INTERVAL_TYPES,
+    QRULES,
+    IntervalType,
+    QRule,
+    QuantileEstimate,
+    quantile,
+)
 from harmonise.estimate.statistics import (
     DifferenceEstimate,
     TotalEstimate,
@@ -26,14 +34,19 @@ from harmonise.estimate.variance import variance_matrix
 
 __all__ = [
     "CI_METHODS",
+    "INTERVAL_TYPES",
     "LONELY_PSU_OPTIONS",
+    "QRULES",
     "CIMethod",
     "Design",
     "DifferenceEstimate",
     "DomainProportions",
+    "IntervalType",
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
+    "QRule",
+    "QuantileEstimate",
     "TotalEstimate",
     "degrees_of_freedom",
     "difference",
@@ -43,6 +56,7 @@ __all__ = [
     "proportion",
     "proportions",
     "proportions_by",
+    "quantile",
     "total",
     "variance_matrix",
 ]

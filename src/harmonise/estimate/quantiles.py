@@ -223,7 +223,9 @@ def _shahvaish(s: _Sample, p: float) -> float:
 
 #: R's ``qrule`` functions by name: ``math``/``hf1`` (inverse of the weighted CDF),
 #: ``school``/``hf2`` (average at a jump), ``hf3`` … ``hf9`` (Hyndman & Fan types with
-#: weights) and ``shahvaish``. With equal weights ``hfK`` is R's ``quantile(type = K)``.
+#: weights) and ``shahvaish``. With equal weights and ``p ≥ 1/n``, ``hfK`` is R's
+#: ``quantile(type = K)`` except ``hf3`` (survey's hf3 pools tied values' weights and
+#: picks the upper value at an odd position: of 0..7, p = 0.3 gives the 3rd value).
 QRULES: dict[str, Callable[[_Sample, float], float]] = {
     "math": _math,
     "school": _school,
