@@ -171,7 +171,8 @@ def test_score_without_a_sign_change_is_an_error() -> None:
     # Every value but one is equal: the score test cannot bracket a root (R's uniroot
     # stops with "f() values at end points not of opposite sign").
     y = np.array([1.0] * 9 + [2.0])
-    with pytest.raises(EstimationError, match=r"score interval for p=0\.5: the score test does not change sign"):
+    message = r"score interval for p=0\.5: the score test does not change sign"
+    with pytest.raises(EstimationError, match=message):
         quantile(Design(weights=np.ones(10)), y, np.ones(10, bool), (0.5,), interval="score")
 
 
