@@ -73,7 +73,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
     type=click.Choice(QRULE_CHOICES),
     default="math",
     show_default=True,
-    help="R's qrule for --quantile (hf1..hf9: Hyndman-Fan types with weights).",
+    metavar="RULE",
+    help="R's qrule for --quantile: math, school, shahvaish, hf1..hf9 (Hyndman-Fan types).",
 )
 @click.option(
     "--quantile-ci",
@@ -81,7 +82,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
     type=click.Choice(QUANTILE_CI_CHOICES),
     default="mean",
     show_default=True,
-    help="R's interval.type for --quantile (mean: Woodruff with a Wald interval).",
+    metavar="TYPE",
+    help="R's interval.type for --quantile: mean (Woodruff), beta, xlogit, asin, score.",
 )
 @click.option("--by", default=None, metavar="VAR", help="Also estimate within each group of VAR.")
 @click.option(
@@ -130,8 +132,9 @@ def estimate(
     used as read. DESIGN.yaml names the design columns as R's svydesign does, and may
     calibrate the weights (rake, poststratify, linear, raking; bounds; trimming); the SEs
     then account for the calibration. Output columns: statistic, variable, category,
-    group, estimate, se, ci_low, ci_high, df, deff, n; a quantile row has the
-    probability as its category. See docs/estimation.md.
+    group, estimate, se, ci_low, ci_high, df, deff, n; a quantile row
+    (--quantile VAR --probs 0.1,0.5,0.9) has the probability as its category. See
+    docs/estimation.md.
 
     Example:
 
@@ -139,11 +142,6 @@ def estimate(
         harmonise estimate tests/data/api/apiclus1.csv \\
             --design tests/data/api/apiclus1.design.yaml \\
             --mean api00 --total enroll --proportion stype --by sch.wide --deff
-
-    \b
-        harmonise estimate tests/data/api/apiclus1.csv \\
-            --design tests/data/api/apiclus1.design.yaml \\
-            --quantile api00 --probs 0.1,0.5,0.9
     """
     from harmonise.errors import EstimationError
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
