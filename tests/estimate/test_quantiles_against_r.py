@@ -165,6 +165,11 @@ for _interval in ("beta", "xlogit", "asin", "score"):
         ),
         QCase(f"srs_ties_{_interval}", "apisrs", SRS, R_SRS, "band", interval=_interval),
     ]
+CASES += [  # every value the same: the upper interval end sits at p = 1
+    QCase(f"srs_constant_{r}_{i}", "apisrs", SRS, R_SRS, "const", rule=r, interval=i)
+    for r in ("math", "hf4", "hf7", "shahvaish")
+    for i in ("mean", "beta", "xlogit", "asin")
+]
 CASES += [
     QCase("strat_score_hf7", "apistrat", STRAT, R_STRAT, rule="hf7", interval="score"),
     QCase("clus1_beta_school", "apiclus1", CLUS1, R_CLUS1, rule="school", interval="beta"),
@@ -172,10 +177,11 @@ CASES += [
 
 
 def prepared(name: str) -> pd.DataFrame:
-    """R's api data set plus ``band`` (api00 in steps of 50: many ties) and ``one``
-    (1 for a single school)."""
+    """R's api data set plus ``band`` (api00 in steps of 50: many ties), ``const`` (5
+    for every school) and ``one`` (1 for a single school)."""
     data = pd.read_csv(API_DIR / f"{name}.csv")
     data["band"] = (data["api00"] // 50) * 50
+    data["const"] = 5.0
     data["one"] = np.where(np.arange(len(data)) == 7, 1, 0)
     return data
 

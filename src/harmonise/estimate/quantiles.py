@@ -180,7 +180,8 @@ def _hf3(s: _Sample, p: float) -> float:
 
 def _hf4(s: _Sample, p: float) -> float:
     lo, up, wlow, wup = _qs(s.x, s.w, _sum(s.w_rows), p)
-    gamma = wlow / (wup + wlow)
+    with np.errstate(invalid="ignore"):  # p = 1: 0/0, NaN as in R
+        gamma = wlow / (wup + wlow)
     return float(s.x[lo] * (1 - gamma) + s.x[up] * gamma)
 
 
