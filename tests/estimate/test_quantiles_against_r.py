@@ -24,7 +24,11 @@ from harmonise.estimate.spec import DesignCalibrateSpec, DesignFileSpec, build_d
 from rreference import API_DIR
 from rsurvey import RSCRIPT, SKIP_REASON, relative_difference
 
-pytestmark = [pytest.mark.needs_r, pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
+pytestmark = [
+    pytest.mark.needs_r,
+    pytest.mark.slow,  # one R run of ~6 s for the module
+    pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON),
+]
 
 TOL = 1e-6
 SEEN: dict[str, float] = {}
@@ -83,6 +87,7 @@ writeLines("case,key,value", out)
 put <- function(case, key, value) {
   writeLines(sprintf("%s,%s,%s", case, key, sprintf("%.17g", as.numeric(value))), out)
 }
+put("session", "survey_version", as.numeric(gsub("\\.", "", packageVersion("survey"))))
 """
 
 SRS = DesignFileSpec(weights="pw", fpc=["fpc"])
@@ -239,6 +244,10 @@ def test_quantiles_match_r(case: QCase, reference: dict[str, dict[str, float | s
             if math.isfinite(diff):
                 SEEN[key] = max(SEEN.get(key, 0.0), diff)
             assert diff <= TOL, (case.id, res.probability, key, ours, theirs)
+
+
+def test_r_is_survey_4_1_1(reference: dict[str, dict[str, float | str]]) -> None:
+    assert reference["session"]["survey_version"] == 411.0
 
 
 def test_max_relative_difference() -> None:
