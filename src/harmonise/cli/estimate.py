@@ -6,6 +6,35 @@ from pathlib import Path
 
 import click
 
+# harmonise.estimate.quantiles's QRULES / INTERVAL_TYPES, spelt out so that the CLI
+# starts without importing scipy (tests/estimate/test_quantiles.py checks they agree).
+QRULE_CHOICES = (
+    "math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9",
+)  # fmt: skip
+QUANTILE_CI_CHOICES = ("mean", "beta", "xlogit", "asin", "score")
+
+
+def parse_probs(text: str) -> tuple[float, ...]:
+    """``"0.25,0.5,0.75"`` as probabilities, each strictly between 0 and 1."""
+    from harmonise.errors import EstimationError
+
+    out = []
+    for part in text.split(","):
+        try:
+            p = float(part)
+        except ValueError:
+            raise EstimationError(
+                f"--probs: {part.strip()!r} is not a number; give probabilities separated "
+                "by commas, e.g. --probs 0.25,0.5,0.75"
+            ) from None
+        if not 0 < p < 1:
+            raise EstimationError(
+                f"--probs: {p:g} is outside (0, 1); each probability must be strictly "
+                "between 0 and 1 (0.5 is the median)"
+            )
+        out.append(p)
+    return tuple(out)
+
 
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path, dir_okay=False))
@@ -25,6 +54,37 @@ import click
     help="Proportion of each category of a column.",
 )
 @click.option("--total", "totals", multiple=True, metavar="VAR", help="Total of a numeric column.")
+@click.option(
+    "--quantile",
+    "quantiles",
+    multiple=True,
+    metavar="VAR",
+    help="Quantiles of a numeric column (R's svyquantile), one row per --probs value.",
+)
+@click.option(
+    "--probs",
+    default="0.25,0.5,0.75",
+    show_default=True,
+    metavar="P,P,...",
+    help="Probabilities for --quantile, each strictly between 0 and 1.",
+)
+@click.option(
+    "--qrule",
+    type=click.Choice(QRULE_CHOICES),
+    default="math",
+    show_default=True,
+    metavar="RULE",
+    help="R's qrule for --quantile: math, school, shahvaish, hf1..hf9 (Hyndman-Fan types).",
+)
+@click.option(
+    "--quantile-ci",
+    "quantile_ci",
+    type=click.Choice(QUANTILE_CI_CHOICES),
+    default="mean",
+    show_default=True,
+    metavar="TYPE",
+    help="R's interval.type for --quantile: mean (Woodruff), beta, xlogit, asin, score.",
+)
 @click.option("--by", default=None, metavar="VAR", help="Also estimate within each group of VAR.")
 @click.option(
     "--ci",
@@ -54,6 +114,10 @@ def estimate(
     means: tuple[str, ...],
     proportions: tuple[str, ...],
     totals: tuple[str, ...],
+    quantiles: tuple[str, ...],
+    probs: str,
+    qrule: str,
+    quantile_ci: str,
     by: str | None,
     ci: str,
     level: float,
@@ -61,7 +125,8 @@ def estimate(
     encoding: str | None,
     out: Path | None,
 ) -> None:
-    """Estimate means, proportions and totals with design-based SEs (R survey's numbers).
+    """Estimate means, proportions, totals and quantiles with design-based SEs (R survey's
+    numbers).
 
     DATA is any file harmonise can read (.sav .zsav .por .dta .csv .xlsx); columns are
     used as read. DESIGN.yaml names the design columns as R's svydesign does, and may
@@ -70,7 +135,9 @@ def estimate(
     SEs: JK1, JKn or bootstrap replicates built from the design (R's as.svrepdesign), or
     replicate weight columns shipped with the file (R's svrepdesign); calibration is then
     applied to every replicate. Output columns: statistic, variable, category, group,
-    estimate, se, ci_low, ci_high, df, deff, n. See docs/estimation.md.
+    estimate, se, ci_low, ci_high, df, deff, n; a quantile row
+    (--quantile VAR --probs 0.1,0.5,0.9) has the probability as its category. See
+    docs/estimation.md.
 
     Example:
 
@@ -84,10 +151,12 @@ def estimate(
     from harmonise.ingest import read_survey
     from harmonise.yamlio import load_yaml_model
 
-    if not (means or proportions or totals):
+    if not (means or proportions or totals or quantiles):
         raise EstimationError(
-            "nothing to estimate: give at least one --mean, --proportion or --total VAR"
+            "nothing to estimate: give at least one --mean, --proportion, --total or "
+            "--quantile VAR"
         )
+    probabilities = parse_probs(probs)
     spec = load_yaml_model(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
@@ -103,6 +172,10 @@ def estimate(
         ci=ci,  # type: ignore[arg-type]
         level=level,
         deff=deff,
+        quantiles=quantiles,
+        probs=probabilities,
+        quantile_rule=qrule,  # type: ignore[arg-type]
+        quantile_interval=quantile_ci,  # type: ignore[arg-type]
     )
     if out is not None:
         table.to_csv(out, index=False)

@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
 from harmonise.estimate.domains import DomainProportions, proportions_by
+from harmonise.estimate.quantiles import (
+    INTERVAL_TYPES,
+    QRULES,
+    IntervalType,
+    QRule,
+    QuantileEstimate,
+    quantile,
+)
 from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
 from harmonise.estimate.replicates import (
@@ -34,14 +42,19 @@ from harmonise.estimate.variance import variance_matrix
 
 __all__ = [
     "CI_METHODS",
+    "INTERVAL_TYPES",
     "LONELY_PSU_OPTIONS",
+    "QRULES",
     "CIMethod",
     "Design",
     "DifferenceEstimate",
     "DomainProportions",
+    "IntervalType",
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
+    "QRule",
+    "QuantileEstimate",
     "ReplicateDesign",
     "TotalEstimate",
     "calibrate_replicates",
@@ -53,6 +66,7 @@ __all__ = [
     "proportion",
     "proportions",
     "proportions_by",
+    "quantile",
     "rep_mean",
     "rep_proportion",
     "rep_total",

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
+from harmonise.estimate.quantiles import IntervalType, QRule, QuantileEstimate, quantile
 from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
 from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns, replicate_matrix
@@ -409,34 +410,49 @@ def estimate_table(
     ci: CIMethod = "logit",
     level: float = 0.95,
     deff: bool = True,
+    quantiles: Sequence[str] = (),
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+    quantile_rule: QRule = "math",
+    quantile_interval: IntervalType = "mean",
 ) -> pd.DataFrame:
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
     Rows with a missing value of a variable are outside that variable's domain (R's
     ``na.rm=TRUE``); the design always keeps every row. A :class:`ReplicateDesign` uses
-    the replicate estimators (:mod:`harmonise.estimate.rep_estimate`).
+    the replicate estimators (:mod:`harmonise.estimate.rep_estimate`). ``quantiles`` gives
+    one row per probability in ``probs`` (statistic ``quantile``, category the probability,
+    deff empty; R's ``svyquantile`` with ``qrule``/``interval.type``, see
+    :mod:`harmonise.estimate.quantiles`).
     """
     mean_of: Callable[..., object]
     total_of: Callable[..., object]
     proportion_of: Callable[..., object]
+    quantiles_of: Callable[..., Sequence[QuantileEstimate]]
     if isinstance(design, ReplicateDesign):
         mean_of, total_of = partial(rep_mean, design), partial(rep_total, design)
         proportion_of = partial(rep_proportion, design)
+        if quantiles:
+            raise EstimationError(
+                "quantiles with a 'replicates:' design are not supported yet; estimate them "
+                "with the same design file without its 'replicates:' block (Woodruff "
+                "intervals on the Taylor design, as R's svyquantile on a svydesign)"
+            )
     else:
         mean_of, total_of = partial(mean, design), partial(total, design)
         proportion_of = partial(proportion, design)
+        quantiles_of = partial(quantile, design)
     groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), dtype=bool))]
     if by is not None:
         values = _column(data, by, "--by").map(label)
         groups += [(f"{by}={g}", (values == g).to_numpy()) for g in sorted(set(values))]
     rows: list[dict[str, object]] = []
-    for var in [*means, *totals, *proportions]:
+    for var in [*means, *totals, *proportions, *quantiles]:
         if var not in data.columns:
             raise EstimationError(
                 f"variable {var!r} is not in the data; columns are: "
                 f"{', '.join(map(str, data.columns))}"
             )
-    numeric = {var: _analysis_numbers(data, var) for var in (*means, *totals)}
+    numeric = {var: _analysis_numbers(data, var) for var in (*means, *totals, *quantiles)}
     for group, g in groups:
         for var in means:
             y = numeric[var]
@@ -461,6 +477,15 @@ def estimate_table(
             for cat in sorted(set(text[present])):
                 est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff)
                 rows.append(_row("proportion", var, cat, group, est))
+        for var in quantiles:
+            y = numeric[var]
+            dom = g & np.isfinite(y)
+            if dom.any():
+                for q in quantiles_of(
+                    y, dom, probs, level=level,
+                    interval=quantile_interval, rule=quantile_rule,
+                ):  # fmt: skip
+                    rows.append(_row("quantile", var, f"{q.probability:g}", group, q))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
