@@ -40,8 +40,20 @@ pytestmark = [
 TOL = 1e-6
 SEEN: dict[str, float] = {}
 EXTREME = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
-RULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7",
-         "hf8", "hf9")  # fmt: skip
+RULES = (
+    "math",
+    "school",
+    "shahvaish",
+    "hf1",
+    "hf2",
+    "hf3",
+    "hf4",
+    "hf5",
+    "hf6",
+    "hf7",
+    "hf8",
+    "hf9",
+)
 
 PRELUDE = r"""
 suppressPackageStartupMessages(library(survey))
@@ -100,8 +112,10 @@ def designs(scale: dict[str, float]) -> dict[str, tuple[str, dict[str, object]]]
         "strat_jkn": ("apistrat", {**STRAT, **jkn}),
         "clus1_jk1": ("apiclus1", {**CLUS1, **jk1}),
         "clus1_mse": ("apiclus1", {**CLUS1, "replicates": {"type": "JK1", "mse": True}}),
-        "clus2_jk1": ("apiclus2", {"ids": ["dnum", "snum"], "weights": "pw",
-                                   "fpc": ["fpc1", "fpc2"], **jk1}),  # fmt: skip
+        "clus2_jk1": (
+            "apiclus2",
+            {"ids": ["dnum", "snum"], "weights": "pw", "fpc": ["fpc1", "fpc2"], **jk1},
+        ),
         "clus1_rake": ("apiclus1", {**CLUS1, **jk1, **RAKE}),
         "strat_rake": ("apistrat", {**STRAT, **jkn, **RAKE}),
         "clus1_linear": (
@@ -110,14 +124,27 @@ def designs(scale: dict[str, float]) -> dict[str, tuple[str, dict[str, object]]]
         ),
         "strat_boot": (
             "boot",
-            {"weights": "pw", "replicates": {"columns": "bw[0-9]+", "type": "bootstrap",
-                                             "scale": scale["strat_boot"]}},
-        ),  # fmt: skip
+            {
+                "weights": "pw",
+                "replicates": {
+                    "columns": "bw[0-9]+",
+                    "type": "bootstrap",
+                    "scale": scale["strat_boot"],
+                },
+            },
+        ),
         "clus1_columns": (
             "repw",
-            {"weights": "pw", "replicates": {"columns": "repw[0-9]+", "type": "JK1",
-                                             "scale": scale["clus1_columns"], "mse": True}},
-        ),  # fmt: skip
+            {
+                "weights": "pw",
+                "replicates": {
+                    "columns": "repw[0-9]+",
+                    "type": "JK1",
+                    "scale": scale["clus1_columns"],
+                    "mse": True,
+                },
+            },
+        ),
     }
 
 
@@ -177,8 +204,9 @@ CASES = [
     RepQCase("clus1_jk1_quantile", "clus1_jk1", probs=EXTREME, interval="quantile"),
     RepQCase("clus1_jk1_dom_H", "clus1_jk1", domain=("stype", "H"), interval="quantile"),
     RepQCase("strat_jkn", "strat_jkn", probs=EXTREME),
-    RepQCase("strat_jkn_dom_hf7", "strat_jkn", domain=("awards", "Yes"), rule="hf7",
-             interval="quantile"),  # fmt: skip
+    RepQCase(
+        "strat_jkn_dom_hf7", "strat_jkn", domain=("awards", "Yes"), rule="hf7", interval="quantile"
+    ),
     RepQCase("strat_jkn_enroll_90", "strat_jkn", "enroll", level=0.9),
     RepQCase("clus1_mse", "clus1_mse", probs=EXTREME),
     RepQCase("clus1_mse_quantile", "clus1_mse", probs=EXTREME, interval="quantile"),
@@ -197,18 +225,26 @@ CASES = [
 for _interval in ("beta", "xlogit", "asin"):
     CASES += [
         RepQCase(f"strat_jkn_{_interval}", "strat_jkn", probs=EXTREME, interval=_interval),
-        RepQCase(f"clus1_rake_dom_{_interval}", "clus1_rake", domain=("stype", "E"),
-                 interval=_interval),  # fmt: skip
+        RepQCase(
+            f"clus1_rake_dom_{_interval}", "clus1_rake", domain=("stype", "E"), interval=_interval
+        ),
         RepQCase(f"boot_{_interval}", "strat_boot", interval=_interval),
         RepQCase(f"clus1_ties_{_interval}", "clus1_jk1", "band", interval=_interval),
     ]
 for _rule in RULES:
     CASES += [
-        RepQCase(f"boot_{_rule}_quantile", "strat_boot", probs=EXTREME, rule=_rule,
-                 interval="quantile"),  # fmt: skip
+        RepQCase(
+            f"boot_{_rule}_quantile", "strat_boot", probs=EXTREME, rule=_rule, interval="quantile"
+        ),
         RepQCase(f"strat_jkn_{_rule}", "strat_jkn", probs=EXTREME, rule=_rule),
-        RepQCase(f"clus1_ties_{_rule}_quantile", "clus1_jk1", "band", probs=EXTREME,
-                 rule=_rule, interval="quantile"),  # fmt: skip
+        RepQCase(
+            f"clus1_ties_{_rule}_quantile",
+            "clus1_jk1",
+            "band",
+            probs=EXTREME,
+            rule=_rule,
+            interval="quantile",
+        ),
     ]
 
 #: svyby(~y, ~by, D[[design]], svymean, covmat = TRUE), contrast of levels a − b.
@@ -257,9 +293,13 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     (work / "rep_quantiles.R").write_text(script + "close(out)\n", encoding="utf-8")
     assert RSCRIPT is not None
     proc = subprocess.run(
-        [RSCRIPT, "--vanilla", "rep_quantiles.R"], cwd=work, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
+        [RSCRIPT, "--vanilla", "rep_quantiles.R"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     values: dict[str, dict[str, float]] = {}
     with (work / "reference.csv").open(encoding="utf-8", newline="") as fh:
@@ -299,15 +339,27 @@ def test_rep_quantiles_match_r(
         domain &= (data[case.domain[0]].astype(str) == case.domain[1]).to_numpy()
     ref = values[case.id]
     results = rep_quantile(
-        design, y, domain, case.probs, level=case.level,
-        interval=case.interval, rule=case.rule,  # type: ignore[arg-type]
-    )  # fmt: skip
+        design,
+        y,
+        domain,
+        case.probs,
+        level=case.level,
+        interval=case.interval,
+        rule=case.rule,  # type: ignore[arg-type]
+    )
     # R's svyquantile on a replicate design gives the "mean" interval whatever
     # interval.type says; harmonise gives the one asked for (R's woodruffCI(method =)).
     as_r = results
     if case.interval not in ("mean", "quantile"):
-        as_r = rep_quantile(design, y, domain, case.probs, level=case.level, rule=case.rule,  # type: ignore[arg-type]
-                            interval="mean")  # fmt: skip
+        as_r = rep_quantile(
+            design,
+            y,
+            domain,
+            case.probs,
+            level=case.level,
+            rule=case.rule,  # type: ignore[arg-type]
+            interval="mean",
+        )
     for i, (res, res_r) in enumerate(zip(results, as_r, strict=True), start=1):
         assert res.df == ref["df"]
         for key in ("estimate", "ci_low", "ci_high", "se"):
@@ -350,18 +402,24 @@ def test_table_matches_the_library(reference: tuple[Path, dict[str, dict[str, fl
     work, values = reference
     design, data = _design(work, values, "clus1_rake")
     table = estimate_table(
-        design, data, quantiles=["api00"], probs=(0.5,), by="stype",
-        quantile_interval="quantile", quantile_rule="hf7",
-    )  # fmt: skip
+        design,
+        data,
+        quantiles=["api00"],
+        probs=(0.5,),
+        by="stype",
+        quantile_interval="quantile",
+        quantile_rule="hf7",
+    )
     y = data["api00"].to_numpy(dtype=float)
     for group, mask in (("all", np.ones(len(y), bool)), ("stype=E", data["stype"] == "E")):
-        (lib,) = rep_quantile(
-            design, y, np.asarray(mask), (0.5,), interval="quantile", rule="hf7"
-        )
+        (lib,) = rep_quantile(design, y, np.asarray(mask), (0.5,), interval="quantile", rule="hf7")
         row = table[table["group"] == group].iloc[0]
         assert (row["estimate"], row["se"], row["ci_low"], row["df"]) == (
-            lib.estimate, lib.se, lib.ci_low, lib.df,
-        )  # fmt: skip
+            lib.estimate,
+            lib.se,
+            lib.ci_low,
+            lib.df,
+        )
 
 
 def test_r_is_survey_4_1_1(reference: tuple[Path, dict[str, dict[str, float]]]) -> None:

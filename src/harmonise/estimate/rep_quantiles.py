@@ -24,6 +24,13 @@ computes it (``survey:::svyquantile.svyrep.design``), on the domain's rows only 
   with ``mse``), and ``q̂ ± t_{1−α/2, df} √v``.
 * ``se = (ci_high − ci_low) / (2 · t_{1−α/2, df})``, as R (``√v`` for ``"quantile"``).
 
+Where harmonise departs from R: R 4.1.1's ``svyquantile.svyrep.design`` never passes
+``interval.type`` on to ``woodruffCI``, so on a replicate design R returns the
+``"mean"`` interval for ``"beta"``, ``"xlogit"`` and ``"asin"`` too. harmonise computes
+the interval asked for, which is R's own ``survey:::woodruffCI(..., method =
+interval)`` on the replicate design (the test checks both: ``"mean"`` against
+``svyquantile`` and each other type against ``woodruffCI``).
+
 R has no ``"score"`` interval for replicate designs (an error here too). R warns that
 jackknife replicates (JK1, JKn) "may not give valid standard errors for quantiles" with
 ``"quantile"``: deleting one PSU moves a sample quantile too little for the jackknife
@@ -93,9 +100,7 @@ def _column_sums(a: FloatArray) -> FloatArray:
     return out
 
 
-def _replicate_quantiles(
-    rule: str, x: FloatArray, replicates: FloatArray, p: float
-) -> FloatArray:
+def _replicate_quantiles(rule: str, x: FloatArray, replicates: FloatArray, p: float) -> FloatArray:
     """R's ``apply(wrep, 2, function(wi) qrule(x, wi, p))``; NaN for a replicate with
     no weight in the domain."""
     out = np.full(replicates.shape[1], np.nan)
