@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from harmonise.cli import main
 from harmonise.cli.estimate import QRULE_CHOICES, QUANTILE_CI_CHOICES
 from harmonise.errors import EstimationError
-from harmonise.estimate import INTERVAL_TYPES, QRULES, Design, quantile
+from harmonise.estimate import INTERVAL_TYPES, QRULES, REP_INTERVAL_TYPES, Design, quantile
 from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
 from rreference import API_DIR
 
@@ -178,7 +178,8 @@ def test_score_without_a_sign_change_is_an_error() -> None:
 
 def test_cli_choices_are_the_library_names() -> None:
     assert tuple(QRULES) == QRULE_CHOICES
-    assert INTERVAL_TYPES == QUANTILE_CI_CHOICES
+    assert set(QUANTILE_CI_CHOICES) == {*INTERVAL_TYPES, *REP_INTERVAL_TYPES}
+    assert len(QUANTILE_CI_CHOICES) == len(set(QUANTILE_CI_CHOICES))
 
 
 def test_table_rows_have_the_probability_as_category() -> None:

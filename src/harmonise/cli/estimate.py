@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-# harmonise.estimate.quantiles's QRULES / INTERVAL_TYPES, spelt out so that the CLI
-# starts without importing scipy (tests/estimate/test_quantiles.py checks they agree).
+# harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
+# REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
+# (tests/estimate/test_quantiles.py checks they agree).
 QRULE_CHOICES = (
     "math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9",
 )  # fmt: skip
-QUANTILE_CI_CHOICES = ("mean", "beta", "xlogit", "asin", "score")
+QUANTILE_CI_CHOICES = ("mean", "beta", "xlogit", "asin", "score", "quantile")
 
 
 def parse_probs(text: str) -> tuple[float, ...]:
@@ -83,7 +84,11 @@ def parse_probs(text: str) -> tuple[float, ...]:
     default="mean",
     show_default=True,
     metavar="TYPE",
-    help="R's interval.type for --quantile: mean (Woodruff), beta, xlogit, asin, score.",
+    help=(
+        "R's interval.type for --quantile: mean (Woodruff), beta, xlogit, asin; score "
+        "(Taylor designs only); quantile (replicate designs only: the quantile in every "
+        "replicate)."
+    ),
 )
 @click.option("--by", default=None, metavar="VAR", help="Also estimate within each group of VAR.")
 @click.option(
@@ -147,6 +152,8 @@ def estimate(
             --mean api00 --total enroll --proportion stype --by sch.wide --deff
     """
     from harmonise.errors import EstimationError
+    from harmonise.estimate.rep_quantiles import quantile_caveat
+    from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
     from harmonise.yamlio import load_yaml_model
@@ -162,6 +169,10 @@ def estimate(
     )
     survey = read_survey(data, encoding=encoding)
     design, _ = build_design(spec, survey.data)
+    if quantiles and isinstance(design, ReplicateDesign):
+        caveat = quantile_caveat(design, quantile_ci)
+        if caveat is not None:
+            click.echo(f"note: {caveat}", err=True)
     table = estimate_table(
         design,
         survey.data,

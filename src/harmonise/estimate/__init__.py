@@ -11,10 +11,13 @@ from harmonise.estimate.quantiles import (
     IntervalType,
     QRule,
     QuantileEstimate,
+    QuantileInterval,
     quantile,
 )
 from harmonise.estimate.rep_calibrate import calibrate_replicates
+from harmonise.estimate.rep_differences import rep_difference, rep_domain_means_covariance
 from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
+from harmonise.estimate.rep_quantiles import REP_INTERVAL_TYPES, quantile_caveat, rep_quantile
 from harmonise.estimate.replicates import (
     ReplicateDesign,
     replicate_design,
@@ -45,6 +48,7 @@ __all__ = [
     "INTERVAL_TYPES",
     "LONELY_PSU_OPTIONS",
     "QRULES",
+    "REP_INTERVAL_TYPES",
     "CIMethod",
     "Design",
     "DifferenceEstimate",
@@ -55,6 +59,7 @@ __all__ = [
     "ProportionEstimate",
     "QRule",
     "QuantileEstimate",
+    "QuantileInterval",
     "ReplicateDesign",
     "TotalEstimate",
     "calibrate_replicates",
@@ -67,8 +72,12 @@ __all__ = [
     "proportions",
     "proportions_by",
     "quantile",
+    "quantile_caveat",
+    "rep_difference",
+    "rep_domain_means_covariance",
     "rep_mean",
     "rep_proportion",
+    "rep_quantile",
     "rep_total",
     "replicate_design",
     "replicate_weights_design",

@@ -61,6 +61,9 @@ QRule = Literal[
 ]
 IntervalType = Literal["mean", "beta", "xlogit", "asin", "score"]
 INTERVAL_TYPES: tuple[str, ...] = ("mean", "beta", "xlogit", "asin", "score")
+#: Every ``interval.type`` of R's svyquantile: Taylor designs have ``"score"``,
+#: replicate designs ``"quantile"`` (:mod:`harmonise.estimate.rep_quantiles`).
+QuantileInterval = Literal["mean", "beta", "xlogit", "asin", "score", "quantile"]
 
 _LD = np.longdouble
 _EPS = float(np.finfo(np.float64).eps)
@@ -277,24 +280,43 @@ class _Context:
 def _woodruff(
     ctx: _Context, s: _Sample, y: FloatArray, qhat: float, rule: str, interval: str, level: float
 ) -> tuple[float, float]:
-    alpha = 1 - level
     m, v = ctx.svymean(np.where(ctx.domain & (y <= qhat), 1.0, 0.0))
+    low, high = woodruff_limits(m, v, interval, level, ctx.df, ctx.rows)
+    return limits_to_values(rule, s, low, high)
+
+
+def woodruff_limits(
+    m: float, v: float, interval: str, level: float, df: int, rows: int
+) -> tuple[float, float]:
+    """R's ``woodruffCI`` before the last step: the interval for the proportion ``m``
+    (variance ``v``) of the domain at or below the estimate, on ``df``. ``"mean"``:
+    Wald; ``"xlogit"`` / ``"asin"``: Wald on the logit / arcsine-square-root scale (R's
+    ``svycontrast``, delta method); ``"beta"``: Korn–Graubard with ``rows`` (R's
+    ``nrow(design)``) in the effective sample size. The same for Taylor and replicate
+    designs: only ``v`` differs."""
+    alpha = 1 - level
     se = math.sqrt(v)
-    t_lo, t_hi = _t(alpha / 2, ctx.df), _t(1 - alpha / 2, ctx.df)
+    t_lo, t_hi = _t(alpha / 2, df), _t(1 - alpha / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         if interval == "mean":
-            low, high = m + se * t_lo, m + se * t_hi
-        elif interval == "xlogit":
+            return m + se * t_lo, m + se * t_hi
+        if interval == "xlogit":
             eta = math.log(m / (1 - m)) if m < 1 else math.inf
             grad = (1 / (1 - m) + m / (1 - m) ** 2) / (m / (1 - m)) if m < 1 else math.nan
             low, high = (_expit(eta + se * grad * t) for t in (t_lo, t_hi))
-        elif interval == "asin":
+            return low, high
+        if interval == "asin":
             eta = math.asin(math.sqrt(m))
             denom = math.sqrt(1 - math.sqrt(m) ** 2)
             grad = 0.5 * m**-0.5 / denom if denom > 0 else math.nan
             low, high = (math.sin(eta + se * grad * t) ** 2 for t in (t_lo, t_hi))
-        else:  # beta
-            low, high = _beta_limits(m, v, ctx.rows, ctx.df, alpha)
+            return low, high
+        return _beta_limits(m, v, rows, df, alpha)
+
+
+def limits_to_values(rule: str, s: _Sample, low: float, high: float) -> tuple[float, float]:
+    """Each end of the proportion's interval turned back into a value of ``y`` by the
+    rule; an end below 0, above 1 or undefined is NaN, as in R's ``woodruffCI``."""
     lower = math.nan if math.isnan(low) or low < 0 else _apply_rule(rule, s, low)
     upper = math.nan if math.isnan(high) or high > 1 else _apply_rule(rule, s, high)
     return lower, upper
@@ -439,31 +461,19 @@ def _score(
     return roots[0], roots[1]
 
 
-def quantile(
-    design: Design,
-    y: np.ndarray,
-    domain: np.ndarray,
-    probs: Sequence[float] = (0.25, 0.5, 0.75),
-    *,
-    level: float = 0.95,
-    interval: IntervalType = "mean",
-    rule: QRule = "math",
-) -> tuple[QuantileEstimate, ...]:
-    """Quantiles of ``y`` among respondents in ``domain``, one result per probability.
-
-    R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE,
-    qrule = rule, interval.type = interval, alpha = 1 − level)``; see the module doc.
-    ``y`` may be NaN outside the domain (leave missing answers out of the domain, as
-    R's ``na.rm = TRUE``), not inside it.
-    """
+def check_quantile_arguments(
+    rule: str, interval: str, intervals: Sequence[str], level: float, probs: Sequence[float]
+) -> list[float]:
+    """The probabilities as floats, after checking the rule, the interval (one of
+    ``intervals``), the level and that every probability is strictly inside (0, 1)."""
     if rule not in QRULES:
         raise EstimationError(
             f"quantile rule {rule!r} is not one of R's qrules; use one of {', '.join(QRULES)}"
         )
-    if interval not in INTERVAL_TYPES:
+    if interval not in intervals:
         raise EstimationError(
             f"quantile interval {interval!r} is not supported; use one of "
-            f"{', '.join(INTERVAL_TYPES)} (R's interval.type)"
+            f"{', '.join(intervals)} (R's interval.type)"
         )
     if not 0 < level < 1:
         raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
@@ -476,6 +486,34 @@ def quantile(
                 f"quantile probability {p:g} is outside (0, 1); give probabilities strictly "
                 "between 0 and 1 (0.5 is the median); for the range use the data's min/max"
             )
+    return ps
+
+
+def quantile(
+    design: Design,
+    y: np.ndarray,
+    domain: np.ndarray,
+    probs: Sequence[float] = (0.25, 0.5, 0.75),
+    *,
+    level: float = 0.95,
+    interval: QuantileInterval = "mean",
+    rule: QRule = "math",
+) -> tuple[QuantileEstimate, ...]:
+    """Quantiles of ``y`` among respondents in ``domain``, one result per probability.
+
+    R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE,
+    qrule = rule, interval.type = interval, alpha = 1 − level)``; see the module doc.
+    ``y`` may be NaN outside the domain (leave missing answers out of the domain, as
+    R's ``na.rm = TRUE``), not inside it.
+    """
+    if interval == "quantile":
+        raise EstimationError(
+            "quantile interval 'quantile' (the quantile re-estimated in every replicate) "
+            "needs replicate weights; R's svyquantile has it for replicate designs only. "
+            "Add a 'replicates:' block to the design file (or use rep_quantile), or use "
+            f"one of {', '.join(INTERVAL_TYPES)}"
+        )
+    ps = check_quantile_arguments(rule, interval, INTERVAL_TYPES, level, probs)
     d = _mask("domain", domain, design.n)
     n = int(d.sum())
     if n == 0:
@@ -520,4 +558,15 @@ def quantile(
     return tuple(out)
 
 
-__all__ = ["INTERVAL_TYPES", "QRULES", "IntervalType", "QRule", "QuantileEstimate", "quantile"]
+__all__ = [
+    "INTERVAL_TYPES",
+    "QRULES",
+    "IntervalType",
+    "QRule",
+    "QuantileEstimate",
+    "QuantileInterval",
+    "check_quantile_arguments",
+    "limits_to_values",
+    "quantile",
+    "woodruff_limits",
+]

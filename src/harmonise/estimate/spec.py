@@ -41,9 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
-from harmonise.estimate.quantiles import IntervalType, QRule, QuantileEstimate, quantile
+from harmonise.estimate.quantiles import QRule, QuantileEstimate, QuantileInterval, quantile
 from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
+from harmonise.estimate.rep_quantiles import rep_quantile
 from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns, replicate_matrix
 from harmonise.estimate.replicates import (
     ReplicateDesign,
@@ -413,7 +414,7 @@ def estimate_table(
     quantiles: Sequence[str] = (),
     probs: Sequence[float] = (0.25, 0.5, 0.75),
     quantile_rule: QRule = "math",
-    quantile_interval: IntervalType = "mean",
+    quantile_interval: QuantileInterval = "mean",
 ) -> pd.DataFrame:
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
@@ -422,7 +423,8 @@ def estimate_table(
     the replicate estimators (:mod:`harmonise.estimate.rep_estimate`). ``quantiles`` gives
     one row per probability in ``probs`` (statistic ``quantile``, category the probability,
     deff empty; R's ``svyquantile`` with ``qrule``/``interval.type``, see
-    :mod:`harmonise.estimate.quantiles`).
+    :mod:`harmonise.estimate.quantiles`, or :mod:`harmonise.estimate.rep_quantiles` for
+    a replicate design: ``"score"`` is Taylor-only, ``"quantile"`` replicate-only).
     """
     mean_of: Callable[..., object]
     total_of: Callable[..., object]
@@ -431,12 +433,7 @@ def estimate_table(
     if isinstance(design, ReplicateDesign):
         mean_of, total_of = partial(rep_mean, design), partial(rep_total, design)
         proportion_of = partial(rep_proportion, design)
-        if quantiles:
-            raise EstimationError(
-                "quantiles with a 'replicates:' design are not supported yet; estimate them "
-                "with the same design file without its 'replicates:' block (Woodruff "
-                "intervals on the Taylor design, as R's svyquantile on a svydesign)"
-            )
+        quantiles_of = partial(rep_quantile, design)
     else:
         mean_of, total_of = partial(mean, design), partial(total, design)
         proportion_of = partial(proportion, design)
