@@ -1,0 +1,78 @@
+"""``degf`` of replicate designs: R's ``qr(weights, tol = 1e-5)$rank - 1``, decided
+without an ``n × R`` QR when the Gram matrix settles it (synthetic weights)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harmonise.estimate import Design, replicate_design
+from harmonise.estimate import replicates as replicates_module
+from harmonise.estimate.replicates import weight_rank
+from rsurvey import RSCRIPT, SKIP_REASON
+
+
+def _matrices() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(30, 4))
+    scale = np.linalg.norm(a[:, 0]) / np.sqrt(30)
+    c = rng.normal(size=(40, 3))
+    return {
+        "dependent": np.column_stack([a, a[:, 0] + a[:, 1]]),
+        # a near-copy of column 1: 3e-6 of its length is left (out), 2e-5 (in)
+        "inside_tolerance": np.column_stack([a, a[:, 0] + 3e-6 * scale * rng.normal(size=30)]),
+        "outside_tolerance": np.column_stack([a, a[:, 0] + 2e-5 * scale * rng.normal(size=30)]),
+        "lengths_differ": np.array([[1.0, 1e6], [0.0, 5.0], [0.0, 0.0]]),
+        "more_columns_than_rows": rng.normal(size=(5, 9)),
+        "zero_column": np.column_stack([np.zeros(8), rng.normal(size=8)]),
+        "small_first": np.column_stack([c[:, 0] * 1e-3 + c[:, 1] * 1e-9, c[:, 1], c[:, 0]]),
+        "jackknife": np.where(np.eye(12, 6, dtype=bool), 0.0, 1.2) * rng.uniform(1, 9, (12, 1)),
+    }
+
+
+@pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)
+def test_weight_rank_is_r_qr_rank(tmp_path: Path) -> None:
+    mats = _matrices()
+    for name, m in mats.items():
+        np.savetxt(tmp_path / f"{name}.csv", m, delimiter=",", fmt="%.17g")
+    script = "; ".join(
+        f'cat("{name}", qr(as.matrix(read.csv("{name}.csv", header = FALSE)), tol = 1e-5)$rank, '
+        '"\\n")'
+        for name in mats
+    )
+    out = subprocess.run([str(RSCRIPT), "-e", script], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    r_rank = {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if line.strip()}
+    assert {name: weight_rank(m) for name, m in mats.items()} == r_rank
+
+
+def test_df_of_a_clearly_full_rank_design_needs_no_qr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A QR of the n × R replicate weights took ~10 s at 200,000 rows × 200 replicates,
+    once for the design and once per domain; the Gram matrix decides these at once."""
+
+    def no_qr(*args: object, **kwargs: object) -> None:
+        raise AssertionError("weight_rank ran a QR of the n × R replicate weights")
+
+    rng = np.random.default_rng(2)
+    n = 2000
+    design = Design(weights=rng.uniform(1, 50, n), strata=np.repeat(np.arange(20), n // 20),
+                    clusters=np.arange(n) // 20)
+    rd = replicate_design(design, "JKn")
+    boot = replicate_design(design, "bootstrap", replicates=60, seed=3)
+    domain = np.zeros(n, dtype=bool)
+    domain[: n // 2] = True  # the first 10 strata
+    qr_rank = replicates_module._rank_pivoted_qr
+    expected = [qr_rank(rd.replicates) - 1, qr_rank(rd.replicates[domain]) - 1,
+                qr_rank(boot.replicates) - 1]
+    assert expected == [100 - 20, 41 - 1, 60 - 1]
+    monkeypatch.setattr(replicates_module.linalg, "qr", no_qr)
+    assert [rd.df, rd.domain_df(domain), boot.df] == expected
+
+
+def test_rank_falls_back_to_qr_near_the_tolerance() -> None:
+    m = _matrices()["inside_tolerance"]
+    assert weight_rank(m) == 4
+    assert weight_rank(_matrices()["outside_tolerance"]) == 5
