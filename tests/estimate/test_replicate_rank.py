@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harmonise.errors import EstimationError
 from harmonise.estimate import Design, replicate_design
 from harmonise.estimate import replicates as replicates_module
 from harmonise.estimate.replicates import weight_rank
@@ -76,3 +77,20 @@ def test_rank_falls_back_to_qr_near_the_tolerance() -> None:
     m = _matrices()["inside_tolerance"]
     assert weight_rank(m) == 4
     assert weight_rank(_matrices()["outside_tolerance"]) == 5
+
+
+def test_jackknife_without_clusters_that_would_not_fit_in_memory_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """JK1 without clusters has one replicate per respondent: n × n weights (30,000
+    respondents: 7.2 GB per copy). The limit is lowered here so the test stays small."""
+    monkeypatch.setattr(replicates_module, "MAX_REPLICATE_CELLS", 100 * 99)
+    design = Design(weights=np.ones(100))
+    with pytest.raises(EstimationError, match=r"100 replicates \(one per PSU\) of 100 rows.*"
+                       r"give the cluster ids"):
+        replicate_design(design, "JK1")
+    with pytest.raises(EstimationError, match=r"200 replicates of 100 rows.*fewer replicates"):
+        replicate_design(design, "bootstrap", replicates=200)
+    clustered = Design(weights=np.ones(100), clusters=np.arange(100) // 10)
+    assert replicate_design(clustered, "JK1").n_replicates == 10
+    assert replicate_design(design, "bootstrap", replicates=99).n_replicates == 99

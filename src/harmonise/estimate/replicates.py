@@ -46,6 +46,10 @@ COLUMN_TYPES: tuple[str, ...] = (
 )  # fmt: skip
 #: R's ``qr(weights, tol = 1e-5)`` tolerance in ``degf``.
 RANK_TOLERANCE = 1e-5
+#: Most replicate weights (rows × replicates) :func:`replicate_design` builds: 2 GB per
+#: copy of the matrix (a few copies exist while it is built). JK1 without clusters has
+#: one replicate per respondent, so 30,000 respondents would need 7.2 GB per copy.
+MAX_REPLICATE_CELLS = 250_000_000
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -384,6 +388,17 @@ def replicate_design(
             "the design is calibrated: build replicates from the uncalibrated design and "
             "calibrate every replicate (calibrate_replicates, or a DESIGN.yaml with both "
             "'calibrate' and 'replicates'), as R's rake(as.svrepdesign(d0), ...)"
+        )
+    n_rep = replicates if kind == "bootstrap" else int(design.stages[0].group.size)
+    if design.n * n_rep > MAX_REPLICATE_CELLS:
+        each = "replicates" if kind == "bootstrap" else "replicates (one per PSU)"
+        raise EstimationError(
+            f"{kind} would make {n_rep:,} {each} of {design.n:,} rows: "
+            f"{design.n * n_rep:,} weights, {design.n * n_rep * 8 / 1e9:.1f} GB per copy, "
+            f"more than the {MAX_REPLICATE_CELLS:,} allowed; "
+            + ("use fewer replicates" if kind == "bootstrap" else
+               "give the cluster ids (ids:) so replicates drop whole clusters, or use type "
+               "bootstrap with a few hundred replicates")
         )
     stratified = design.strata is not None
     if kind == "JK1" and stratified:
