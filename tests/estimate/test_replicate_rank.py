@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harmonise.errors import EstimationError
+from harmonise.errors import EstimationError, HarmoniseError
 from harmonise.estimate import Design, replicate_design
 from harmonise.estimate import replicates as replicates_module
+from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.replicates import weight_rank
+from harmonise.weight import Margin
 from rsurvey import RSCRIPT, SKIP_REASON
 
 
@@ -94,3 +96,23 @@ def test_jackknife_without_clusters_that_would_not_fit_in_memory_is_refused(
     clustered = Design(weights=np.ones(100), clusters=np.arange(100) // 10)
     assert replicate_design(clustered, "JK1").n_replicates == 10
     assert replicate_design(design, "bootstrap", replicates=99).n_replicates == 99
+
+
+def test_replicate_calibration_names_a_bad_target_not_the_weights() -> None:
+    """A sampled category with a population target of 0 used to zero its respondents'
+    weights and fail as 'full-sample weights must be positive ... fix the weight column';
+    a missing target made NaN weights. Both now fail as the Taylor path's rake does."""
+    n = 40
+    design = Design(weights=np.full(n, 5.0), clusters=np.arange(n) // 4)
+    rd = replicate_design(design, "JK1")
+    codes = np.arange(n) % 2
+    for targets, message in (([200.0, 0.0], "'b' .* population target of 0"),
+                             ([200.0, float("nan")], "targets must be finite")):
+        margin = Margin("sex", codes, np.array(targets), ("a", "b"))
+        for method in ("rake", "poststratify"):
+            with pytest.raises(HarmoniseError, match=message):
+                calibrate_replicates(rd, [margin], method=method)
+    uneven = [Margin("sex", codes, np.array([100.0, 100.0]), ("a", "b")),
+              Margin("old", np.arange(n) // 20, np.array([50.0, 60.0]), ("no", "yes"))]
+    with pytest.raises(HarmoniseError, match="margins add to different totals"):
+        calibrate_replicates(rd, uneven, method="rake")
