@@ -36,6 +36,10 @@ def _matrices() -> dict[str, np.ndarray]:
     }
 
 
+def _no_qr(*args: object, **kwargs: object) -> None:
+    raise AssertionError("weight_rank ran a QR of the n × R replicate weights")
+
+
 @pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)
 def test_weight_rank_is_r_qr_rank(tmp_path: Path) -> None:
     mats = _matrices()
@@ -56,23 +60,23 @@ def test_df_of_a_clearly_full_rank_design_needs_no_qr(monkeypatch: pytest.Monkey
     """A QR of the n × R replicate weights took ~10 s at 200,000 rows × 200 replicates,
     once for the design and once per domain; the Gram matrix decides these at once."""
 
-    def no_qr(*args: object, **kwargs: object) -> None:
-        raise AssertionError("weight_rank ran a QR of the n × R replicate weights")
-
     rng = np.random.default_rng(2)
     n = 2000
     design = Design(weights=rng.uniform(1, 50, n), strata=np.repeat(np.arange(20), n // 20),
                     clusters=np.arange(n) // 20)
     rd = replicate_design(design, "JKn")
     boot = replicate_design(design, "bootstrap", replicates=60, seed=3)
+    # more replicates than PSUs - strata: every replicate draws 5 PSUs per stratum, so
+    # 39 of the 120 columns depend on the others (left out at ~1e-14, not near 1e-10)
+    boot_dependent = replicate_design(design, "bootstrap", replicates=120, seed=4)
     domain = np.zeros(n, dtype=bool)
     domain[: n // 2] = True  # the first 10 strata
     qr_rank = replicates_module._rank_pivoted_qr
     expected = [qr_rank(rd.replicates) - 1, qr_rank(rd.replicates[domain]) - 1,
-                qr_rank(boot.replicates) - 1]
-    assert expected == [100 - 20, 41 - 1, 60 - 1]
-    monkeypatch.setattr(replicates_module.linalg, "qr", no_qr)
-    assert [rd.df, rd.domain_df(domain), boot.df] == expected
+                qr_rank(boot.replicates) - 1, qr_rank(boot_dependent.replicates) - 1]
+    assert expected == [100 - 20, 41 - 1, 60 - 1, 81 - 1]
+    monkeypatch.setattr(replicates_module.linalg, "qr", _no_qr)
+    assert [rd.df, rd.domain_df(domain), boot.df, boot_dependent.df] == expected
 
 
 def test_rank_falls_back_to_qr_near_the_tolerance() -> None:
@@ -116,3 +120,20 @@ def test_replicate_calibration_names_a_bad_target_not_the_weights() -> None:
               Margin("old", np.arange(n) // 20, np.array([50.0, 60.0]), ("no", "yes"))]
     with pytest.raises(HarmoniseError, match="margins add to different totals"):
         calibrate_replicates(rd, uneven, method="rake")
+
+
+def test_dependent_bootstrap_columns_of_a_large_design_need_no_qr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bootstrap replicates draw n_h PSUs per stratum, so with more replicates than PSUs
+    minus strata the columns span PSUs − strata + 1 dimensions and the rest depend on
+    them. At 40,000 rows their Gram residuals round to ~1e-13 (far under R's 1e-10), which
+    the first version took for 'too close to call' and sent every domain to a QR."""
+    monkeypatch.setattr(replicates_module.linalg, "qr", _no_qr)
+    rng = np.random.default_rng(1)  # seeds 1, 2, 3 and 5 took the QR; 0 and 4 did not
+    n = 40_000
+    strata = rng.integers(0, 50, n)
+    design = Design(weights=rng.uniform(1, 5, n), strata=strata,
+                    clusters=strata * 100 + rng.integers(0, 4, n))
+    boot = replicate_design(design, "bootstrap", replicates=200, seed=1)
+    assert boot.df == 200 - 50 + 1 - 1

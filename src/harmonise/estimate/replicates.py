@@ -58,11 +58,14 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
-#: Below this relative residual² an accepted column's Gram pivot is too small to trust
-#: the Gram matrix's rounding (``(1e-3)²``); above this a rejected column's residual² is
-#: more than rounding (``1e-13``). Between them :func:`weight_rank` decides by pivoted QR.
+#: The test is ``residual² / length² >= 1e-10`` (R's tol²). On the Gram matrix the
+#: rounding of that ratio is ~1e-13 (R·eps; dependent columns of real designs come out at
+#: 1e-15 to 1e-13), but it grows with 1 / the smallest accepted pivot. So a column counts
+#: from the Gram matrix only at ``>= 1e-6`` (then no pivot is below 1e-3 of its column)
+#: and is left out only at ``< 1e-11`` (10× under the tolerance, far above the rounding);
+#: between them :func:`weight_rank` decides by pivoted QR.
 _GRAM_PIVOT_SAFE = 1e-6
-_GRAM_ZERO = 1e-13
+_GRAM_ZERO = 1e-11
 #: Above this many replicates the Gram test's ``R³`` loop costs more than the QR.
 _GRAM_MAX_COLUMNS = 1000
 
