@@ -7,13 +7,17 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from harmonise.errors import EstimationError, HarmoniseError
 from harmonise.estimate import Design, replicate_design
 from harmonise.estimate import replicates as replicates_module
 from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.replicates import weight_rank
+from harmonise.estimate.rep_spec import DesignReplicatesSpec
+from harmonise.estimate.replicates import ReplicateDesign, weight_rank
+from harmonise.estimate.spec import DesignFileSpec, build_design
 from harmonise.weight import Margin
 from rsurvey import RSCRIPT, SKIP_REASON
 
@@ -137,3 +141,17 @@ def test_dependent_bootstrap_columns_of_a_large_design_need_no_qr(
                     clusters=strata * 100 + rng.integers(0, 4, n))
     boot = replicate_design(design, "bootstrap", replicates=200, seed=1)
     assert boot.df == 200 - 50 + 1 - 1
+
+
+def test_bootstrap_from_a_design_file_needs_a_seed() -> None:
+    """Without a seed ``harmonise estimate`` drew new replicates on every run, so the same
+    command on the same file printed different SEs, with nothing recording the draw."""
+    with pytest.raises(ValidationError, match="give 'seed'"):
+        DesignReplicatesSpec(type="bootstrap", replicates=20)
+    spec = DesignFileSpec(strata="s", weights="w",
+                          replicates=DesignReplicatesSpec(type="bootstrap", replicates=20, seed=5))
+    data = pd.DataFrame({"s": np.repeat([1, 2], 10), "w": np.linspace(1, 3, 20)})
+    first, second = (build_design(spec, data)[0] for _ in range(2))
+    assert isinstance(first, ReplicateDesign) and isinstance(second, ReplicateDesign)
+    assert np.array_equal(first.replicates, second.replicates)
+    assert DesignReplicatesSpec(type="bootstrap", columns="r").seed is None  # columns: no draw

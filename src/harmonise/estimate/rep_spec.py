@@ -21,7 +21,8 @@ class DesignReplicatesSpec(BaseModel):
     ``as.svrepdesign``) or read from existing ``columns`` (a regular expression matched
     against the column names, or a list of names; R's ``svrepdesign(combined.weights =
     TRUE)``, each column a full set of weights). ``scale``, ``rscales`` and ``rho`` are
-    R's and only go with ``columns``; ``replicates`` and ``seed`` only with bootstrap."""
+    R's and only go with ``columns``; ``replicates`` and ``seed`` only with bootstrap,
+    which needs ``seed`` (without it every run would draw other replicates and SEs)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,6 +56,11 @@ class DesignReplicatesSpec(BaseModel):
                 )
             if self.type != "bootstrap" and (self.replicates is not None or self.seed is not None):
                 raise ValueError("'replicates' and 'seed' are for type bootstrap only")
+            if self.type == "bootstrap" and self.seed is None:
+                raise ValueError(
+                    "type bootstrap draws its replicates at random: give 'seed' (any whole "
+                    "number, e.g. seed: 1) so the SEs are the same on every run"
+                )
         else:
             if self.type not in COLUMN_TYPES:
                 raise ValueError(
