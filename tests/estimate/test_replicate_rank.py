@@ -15,7 +15,7 @@ from harmonise.errors import EstimationError, HarmoniseError
 from harmonise.estimate import Design, replicate_design
 from harmonise.estimate import replicates as replicates_module
 from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.rep_spec import DesignReplicatesSpec
+from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns
 from harmonise.estimate.replicates import ReplicateDesign, weight_rank
 from harmonise.estimate.spec import DesignFileSpec, build_design
 from harmonise.weight import Margin
@@ -155,3 +155,15 @@ def test_bootstrap_from_a_design_file_needs_a_seed() -> None:
     assert isinstance(first, ReplicateDesign) and isinstance(second, ReplicateDesign)
     assert np.array_equal(first.replicates, second.replicates)
     assert DesignReplicatesSpec(type="bootstrap", columns="r").seed is None  # columns: no draw
+
+
+def test_replicate_columns_never_take_in_the_full_sample_weight() -> None:
+    """``weights: wt`` with ``columns: "wt.*"`` made the full-sample weight one more
+    replicate: a replicate equal to the full sample adds nothing to the variance, so the
+    SEs came out too small without a word (spec.py has to pass ``weights=``)."""
+    data = pd.DataFrame({"wt": [1.0, 2.0], "wt1": [0.0, 4.0], "wt2": [2.0, 0.0]})
+    assert replicate_columns(data, "wt.*") == ["wt", "wt1", "wt2"]  # no weights named
+    assert replicate_columns(data, "wt[0-9]+", weights="wt") == ["wt1", "wt2"]
+    for columns in ("wt.*", ["wt1", "wt"]):
+        with pytest.raises(EstimationError, match="'wt', the full-sample weight column"):
+            replicate_columns(data, columns, weights="wt")
