@@ -179,6 +179,7 @@ def calibrate_replicates(
         rho=design.rho,
         calibrated=True,
         history=(*design.history, method),
+        census=design.census,
     )
 
 

@@ -58,6 +58,12 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _frozen_bool(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, dtype=bool, copy=True)
+    out.flags.writeable = False
+    return out
+
+
 #: The test is ``residual² / length² >= 1e-10`` (R's tol²). On the Gram matrix the
 #: rounding of that ratio is ~1e-13 (R·eps; dependent columns of real designs come out at
 #: 1e-15 to 1e-13), but it grows with 1 / the smallest accepted pivot. So a column counts
@@ -133,7 +139,9 @@ class ReplicateDesign:
     instead of the replicates' mean. ``type`` names the method (``"JK1"``, ``"JKn"``,
     ``"bootstrap"``, ``"BRR"``, ``"Fay"``, …) and ``rho`` is Fay's coefficient.
     ``calibrated`` records that the full sample and every replicate were calibrated.
-    Equality is identity.
+    ``census`` marks rows of stage-1 strata sampled completely (R's ``selfrep``): they
+    have no sampling variance, so replicate totals count them at their full-sample
+    weight (see :func:`harmonise.estimate.rep_estimate.rep_total`). Equality is identity.
     """
 
     weights: np.ndarray
@@ -145,9 +153,17 @@ class ReplicateDesign:
     rho: float = 0.0
     calibrated: bool = False
     history: tuple[str, ...] = field(default=())
+    census: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
+        if self.census is not None:
+            census = np.asarray(self.census, dtype=bool)
+            if census.shape != w.shape:
+                raise EstimationError(
+                    f"census must mark each of the {w.size} rows, got shape {census.shape}"
+                )
+            object.__setattr__(self, "census", _frozen_bool(census) if census.any() else None)
         rep = np.asarray(self.replicates, dtype=np.float64)
         if w.ndim != 1 or w.size == 0:
             raise EstimationError(
@@ -421,6 +437,10 @@ def replicate_design(
     else:
         factors, scale, rscales = _bootstrap(design, replicates, np.random.default_rng(seed))
     w = design.weights
+    stage = design.stages[0]
+    census = None
+    if design.fpc is not None:  # R: selfrep <- popsize == sampsize at stage 1
+        census = stage.fraction[stage.group[stage.unit]] >= 1.0
     return ReplicateDesign(
         weights=w,
         replicates=factors * w[:, None],
@@ -429,6 +449,7 @@ def replicate_design(
         type=kind,
         mse=mse,
         history=(f"as.svrepdesign(type = {kind!r})",),
+        census=census,
     )
 
 
