@@ -16,7 +16,7 @@ from harmonise.estimate import Design, replicate_design
 from harmonise.estimate import replicates as replicates_module
 from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns
-from harmonise.estimate.replicates import ReplicateDesign, weight_rank
+from harmonise.estimate.replicates import ReplicateDesign, replicate_weights_design, weight_rank
 from harmonise.estimate.spec import DesignFileSpec, build_design
 from harmonise.weight import Margin
 from rsurvey import RSCRIPT, SKIP_REASON
@@ -167,3 +167,17 @@ def test_replicate_columns_never_take_in_the_full_sample_weight() -> None:
     for columns in ("wt.*", ["wt1", "wt"]):
         with pytest.raises(EstimationError, match="'wt', the full-sample weight column"):
             replicate_columns(data, columns, weights="wt")
+
+
+def test_replicate_weight_errors_show_plain_numbers() -> None:
+    """numpy 2 prints a scalar's repr as ``np.float64(nan)``; messages show ``nan``."""
+    bad = [
+        lambda: ReplicateDesign(np.array([1.0, 0.0]), np.ones((2, 2)), 1.0, np.ones(2), "JK1"),
+        lambda: ReplicateDesign(np.ones(2), np.array([[1.0, np.nan], [1, 1]]), 1.0,
+                                np.ones(2), "JK1"),
+        lambda: replicate_weights_design(np.ones(2), np.array([[1.0, -1], [1, 1]]), kind="JK1"),
+    ]
+    for make, shown in zip(bad, ["(0.0)", "has nan", "has -1.0 at data row 1"], strict=True):
+        with pytest.raises(EstimationError) as info:
+            make()
+        assert shown in str(info.value) and "np.float64" not in str(info.value)

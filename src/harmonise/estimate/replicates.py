@@ -179,14 +179,14 @@ class ReplicateDesign:
             first = int(np.flatnonzero(bad)[0])
             raise EstimationError(
                 f"full-sample weights must be positive: {int(bad.sum())} row(s) are not, "
-                f"first data row {first + 1} ({w[first]!r}); fix the weight column"
+                f"first data row {first + 1} ({float(w[first])!r}); fix the weight column"
             )
         bad_rep = ~np.isfinite(rep) | (rep < 0)
         if bad_rep.any():
             row, col = (int(i) for i in np.argwhere(bad_rep)[0])
             raise EstimationError(
                 f"replicate weights must be finite and non-negative: replicate {col + 1}, "
-                f"data row {row + 1} has {rep[row, col]!r}"
+                f"data row {row + 1} has {float(rep[row, col])!r}"
             )
         rscales = np.asarray(self.rscales, dtype=np.float64).reshape(-1)
         if rscales.size == 1:
@@ -531,7 +531,7 @@ def replicate_weights_design(
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise EstimationError(
-            f"replicate weight column {labels[col]!r} has {rep[row, col]!r} at data row "
+            f"replicate weight column {labels[col]!r} has {float(rep[row, col])!r} at data row "
             f"{row + 1}; replicate weights must be non-negative numbers "
             f"({int(bad.sum())} bad value(s) in all)"
         )
