@@ -1,5 +1,6 @@
-"""``degf`` of replicate designs: R's ``qr(weights, tol = 1e-5)$rank - 1``, decided
-without an ``n × R`` QR when the Gram matrix settles it (synthetic weights)."""
+"""Replicate designs: ``degf`` (R's ``qr(weights, tol = 1e-5)$rank - 1``) without an ``n × R``
+QR when the Gram matrix settles it, and checks on sizes, seeds, columns and targets
+(synthetic weights)."""
 
 from __future__ import annotations
 
