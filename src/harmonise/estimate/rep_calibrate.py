@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from harmonise.errors import EstimationError, WeightingError
 from harmonise.estimate.replicates import ReplicateDesign
 from harmonise.weight import Margin, NumericTotal, calibrate
+from harmonise.weight.rake import _check_cells, _check_margin, _check_totals
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -58,13 +59,12 @@ def _post_stratify(
 
 
 def _codes(margin: Margin, n: int) -> tuple[IntArray, FloatArray]:
-    codes = np.asarray(margin.codes, dtype=np.int64)
-    targets = np.asarray(margin.targets, dtype=np.float64)
-    if codes.shape != (n,) or codes.min() < 0 or codes.max() >= targets.size:
-        raise EstimationError(
-            f"calibration margin {margin.name!r}: need one category code 0..{targets.size - 1} "
-            f"per respondent ({n})"
-        )
+    """Codes and targets of ``margin``, checked as the Taylor path's ``rake`` checks them
+    (finite non-negative targets, codes 0..k-1, no sampled category with a target of 0
+    and no target without respondents), so a bad targets file gets the same message here
+    instead of a complaint about zero or missing weights after the calibration."""
+    codes, targets = _check_margin(margin, n)
+    _check_cells(margin, codes, targets)
     return codes, targets
 
 
@@ -73,6 +73,7 @@ def _rake(
 ) -> FloatArray:
     n = columns.shape[0]
     coded = [_codes(m, n) for m in margins]
+    _check_totals(margins, [targets for _, targets in coded])
     cross = np.zeros(n, dtype=np.int64)
     for codes, targets in coded:
         cross = cross * targets.size + codes
@@ -178,6 +179,7 @@ def calibrate_replicates(
         rho=design.rho,
         calibrated=True,
         history=(*design.history, method),
+        census=design.census,
     )
 
 

@@ -120,13 +120,29 @@ def rep_total(
     level: float = 0.95,
     deff: bool = True,
 ) -> TotalEstimate:
-    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset)."""
+    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset).
+
+    Rows of census strata (``design.census``, R's ``selfrep``) count at their full-sample
+    weight in every replicate total. R leaves them out of the replicate totals, which
+    gives the same variance whenever their replicate weights equal across replicates;
+    where they do not (the ``lonely_psu: adjust`` replicate rescales every other stratum,
+    calibration moves every row) it gives R's variance too, since a constant added to
+    every replicate does not change it. With ``mse`` R's way would add the census total's
+    square to the variance; counting them at full weight keeps it out.
+    """
     _check_level(level)
     d, n = _domain(design, domain)
     yv = domain_values("y", y, d, design.n)
     w, yd = design.weights[d], yv[d]
     estimate = float(np.dot(w, yd))
-    thetas = design.replicates[d].T @ yd
+    if design.census is None:
+        thetas = design.replicates[d].T @ yd
+    else:
+        fixed = d & design.census
+        varying = d & ~design.census
+        thetas = design.replicates[varying].T @ yv[varying] + float(
+            np.dot(design.weights[fixed], yv[fixed])
+        )
     variance = float(design.variance(thetas, np.array([estimate]))[0])
     se = math.sqrt(variance)
     df = design.domain_df(d)

@@ -21,7 +21,8 @@ class DesignReplicatesSpec(BaseModel):
     ``as.svrepdesign``) or read from existing ``columns`` (a regular expression matched
     against the column names, or a list of names; R's ``svrepdesign(combined.weights =
     TRUE)``, each column a full set of weights). ``scale``, ``rscales`` and ``rho`` are
-    R's and only go with ``columns``; ``replicates`` and ``seed`` only with bootstrap."""
+    R's and only go with ``columns``; ``replicates`` and ``seed`` only with bootstrap,
+    which needs ``seed`` (without it every run would draw other replicates and SEs)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,6 +56,11 @@ class DesignReplicatesSpec(BaseModel):
                 )
             if self.type != "bootstrap" and (self.replicates is not None or self.seed is not None):
                 raise ValueError("'replicates' and 'seed' are for type bootstrap only")
+            if self.type == "bootstrap" and self.seed is None:
+                raise ValueError(
+                    "type bootstrap draws its replicates at random: give 'seed' (any whole "
+                    "number, e.g. seed: 1) so the SEs are the same on every run"
+                )
         else:
             if self.type not in COLUMN_TYPES:
                 raise ValueError(
@@ -68,9 +74,14 @@ class DesignReplicatesSpec(BaseModel):
         return self
 
 
-def replicate_columns(data: pd.DataFrame, columns: str | Sequence[str]) -> list[str]:
+def replicate_columns(
+    data: pd.DataFrame, columns: str | Sequence[str], *, weights: str | None = None
+) -> list[str]:
     """The replicate weight columns: every column whose whole name matches the regular
-    expression ``columns``, or the listed names (in the data's column order for a regex)."""
+    expression ``columns``, or the listed names (in the data's column order for a regex).
+    ``weights`` names the full-sample weight column, which is never a replicate: a
+    pattern or list that takes it in is an error (a replicate equal to the full sample
+    adds nothing to the variance, so the SEs would come out too small, silently)."""
     if isinstance(columns, str):
         try:
             pattern = re.compile(columns)
@@ -84,16 +95,23 @@ def replicate_columns(data: pd.DataFrame, columns: str | Sequence[str]) -> list[
                 f"replicates columns pattern {columns!r} matches no column; columns are: "
                 f"{', '.join(map(str, data.columns))}"
             )
-        return names
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
+    else:
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise EstimationError(
+                f"replicate weight column(s) {missing} are not in the data; columns are: "
+                f"{', '.join(map(str, data.columns))}"
+            )
+        if not columns:
+            raise EstimationError("replicates columns: the list is empty; name the columns")
+        names = list(columns)
+    if weights is not None and weights in names:
         raise EstimationError(
-            f"replicate weight column(s) {missing} are not in the data; columns are: "
-            f"{', '.join(map(str, data.columns))}"
+            f"replicates columns {columns!r} take in {weights!r}, the full-sample weight "
+            "column ('weights'), which is not a replicate; make the pattern or list name "
+            "the replicate columns only (e.g. a pattern ending in [0-9]+)"
         )
-    if not columns:
-        raise EstimationError("replicates columns: the list is empty; name the columns")
-    return list(columns)
+    return names
 
 
 def replicate_matrix(data: pd.DataFrame, names: Sequence[str]) -> np.ndarray:

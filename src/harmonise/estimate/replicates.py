@@ -20,6 +20,7 @@ fpc are ignored), and ``df`` is R's ``degf``: the rank of the replicate weights 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +46,10 @@ COLUMN_TYPES: tuple[str, ...] = (
 )  # fmt: skip
 #: R's ``qr(weights, tol = 1e-5)`` tolerance in ``degf``.
 RANK_TOLERANCE = 1e-5
+#: Most replicate weights (rows × replicates) :func:`replicate_design` builds: 2 GB per
+#: copy of the matrix (a few copies exist while it is built). JK1 without clusters has
+#: one replicate per respondent, so 30,000 respondents would need 7.2 GB per copy.
+MAX_REPLICATE_CELLS = 250_000_000
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -53,13 +58,47 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def weight_rank(matrix: np.ndarray) -> int:
-    """Numerical rank of the columns of ``matrix`` as R's ``qr(x, tol = 1e-5)$rank``:
-    a column counts when its part not explained by the columns before it (pivoted QR)
-    keeps more than ``1e-5`` of its own length."""
-    a = np.asarray(matrix, dtype=np.float64)
-    if a.size == 0:
-        return 0
+def _frozen_bool(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, dtype=bool, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+#: The test is ``residual² / length² >= 1e-10`` (R's tol²). On the Gram matrix the
+#: rounding of that ratio is ~1e-13 (R·eps; dependent columns of real designs come out at
+#: 1e-15 to 1e-13), but it grows with 1 / the smallest accepted pivot. So a column counts
+#: from the Gram matrix only at ``>= 1e-6`` (then no pivot is below 1e-3 of its column)
+#: and is left out only at ``< 1e-11`` (10× under the tolerance, far above the rounding);
+#: between them :func:`weight_rank` decides by pivoted QR.
+_GRAM_PIVOT_SAFE = 1e-6
+_GRAM_ZERO = 1e-11
+#: Above this many replicates the Gram test's ``R³`` loop costs more than the QR.
+_GRAM_MAX_COLUMNS = 1000
+
+
+def _rank_from_gram(gram: FloatArray, rows: int) -> int | None:
+    """LINPACK ``dqrdc2``'s test (R's ``qr``) on the Gram matrix: columns in order, a
+    column counts when the part of it not explained by the columns counted before keeps
+    at least ``RANK_TOLERANCE`` of its length; at most ``rows`` count. ``None`` when a
+    decision is too close to the tolerance for the Gram matrix's rounding."""
+    s = np.array(gram, dtype=np.float64, copy=True)
+    length2 = np.diag(s).copy()
+    length2[length2 == 0] = 1.0  # dqrdc2: a zero column is compared with 1
+    rank = 0
+    for j in range(s.shape[0]):
+        if rank == rows:
+            break
+        rel = s[j, j] / length2[j]
+        if rel >= _GRAM_PIVOT_SAFE:
+            rank += 1
+            col = s[j + 1 :, j] / math.sqrt(s[j, j])
+            s[j + 1 :, j + 1 :] -= np.outer(col, col)
+        elif rel > _GRAM_ZERO:
+            return None
+    return rank
+
+
+def _rank_pivoted_qr(a: FloatArray) -> int:
     norms = np.linalg.norm(a, axis=0)
     keep = norms > 0
     if not keep.any():
@@ -69,6 +108,25 @@ def weight_rank(matrix: np.ndarray) -> int:
     diag = np.abs(np.diag(r))
     ok = diag > RANK_TOLERANCE * norms[keep][piv[: diag.size]]
     return int(np.argmin(ok)) if not ok.all() else int(ok.size)
+
+
+def weight_rank(matrix: np.ndarray) -> int:
+    """Numerical rank of the columns of ``matrix`` as R's ``qr(x, tol = 1e-5)$rank``:
+    a column counts when its part not explained by the columns before it keeps more
+    than ``1e-5`` of its own length.
+
+    Decided on the ``R × R`` Gram matrix when every column is clearly in or out (one
+    BLAS product: ~10× faster than a QR of the ``n × R`` weights, which took ~10 s at
+    200,000 rows × 200 replicates); otherwise, or above ``_GRAM_MAX_COLUMNS`` replicates,
+    by pivoted QR."""
+    a = np.asarray(matrix, dtype=np.float64)
+    if a.size == 0:
+        return 0
+    if a.shape[1] <= _GRAM_MAX_COLUMNS:
+        rank = _rank_from_gram(a.T @ a, a.shape[0])
+        if rank is not None:
+            return rank
+    return _rank_pivoted_qr(a)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +139,9 @@ class ReplicateDesign:
     instead of the replicates' mean. ``type`` names the method (``"JK1"``, ``"JKn"``,
     ``"bootstrap"``, ``"BRR"``, ``"Fay"``, …) and ``rho`` is Fay's coefficient.
     ``calibrated`` records that the full sample and every replicate were calibrated.
-    Equality is identity.
+    ``census`` marks rows of stage-1 strata sampled completely (R's ``selfrep``): they
+    have no sampling variance, so replicate totals count them at their full-sample
+    weight (see :func:`harmonise.estimate.rep_estimate.rep_total`). Equality is identity.
     """
 
     weights: np.ndarray
@@ -93,9 +153,17 @@ class ReplicateDesign:
     rho: float = 0.0
     calibrated: bool = False
     history: tuple[str, ...] = field(default=())
+    census: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
+        if self.census is not None:
+            census = np.asarray(self.census, dtype=bool)
+            if census.shape != w.shape:
+                raise EstimationError(
+                    f"census must mark each of the {w.size} rows, got shape {census.shape}"
+                )
+            object.__setattr__(self, "census", _frozen_bool(census) if census.any() else None)
         rep = np.asarray(self.replicates, dtype=np.float64)
         if w.ndim != 1 or w.size == 0:
             raise EstimationError(
@@ -111,14 +179,14 @@ class ReplicateDesign:
             first = int(np.flatnonzero(bad)[0])
             raise EstimationError(
                 f"full-sample weights must be positive: {int(bad.sum())} row(s) are not, "
-                f"first data row {first + 1} ({w[first]!r}); fix the weight column"
+                f"first data row {first + 1} ({float(w[first])!r}); fix the weight column"
             )
         bad_rep = ~np.isfinite(rep) | (rep < 0)
         if bad_rep.any():
             row, col = (int(i) for i in np.argwhere(bad_rep)[0])
             raise EstimationError(
                 f"replicate weights must be finite and non-negative: replicate {col + 1}, "
-                f"data row {row + 1} has {rep[row, col]!r}"
+                f"data row {row + 1} has {float(rep[row, col])!r}"
             )
         rscales = np.asarray(self.rscales, dtype=np.float64).reshape(-1)
         if rscales.size == 1:
@@ -340,6 +408,17 @@ def replicate_design(
             "calibrate every replicate (calibrate_replicates, or a DESIGN.yaml with both "
             "'calibrate' and 'replicates'), as R's rake(as.svrepdesign(d0), ...)"
         )
+    n_rep = replicates if kind == "bootstrap" else int(design.stages[0].group.size)
+    if design.n * n_rep > MAX_REPLICATE_CELLS:
+        each = "replicates" if kind == "bootstrap" else "replicates (one per PSU)"
+        raise EstimationError(
+            f"{kind} would make {n_rep:,} {each} of {design.n:,} rows: "
+            f"{design.n * n_rep:,} weights, {design.n * n_rep * 8 / 1e9:.1f} GB per copy, "
+            f"more than the {MAX_REPLICATE_CELLS:,} allowed; "
+            + ("use fewer replicates" if kind == "bootstrap" else
+               "give the cluster ids (ids:) so replicates drop whole clusters, or use type "
+               "bootstrap with a few hundred replicates")
+        )
     stratified = design.strata is not None
     if kind == "JK1" and stratified:
         raise EstimationError(
@@ -358,6 +437,10 @@ def replicate_design(
     else:
         factors, scale, rscales = _bootstrap(design, replicates, np.random.default_rng(seed))
     w = design.weights
+    stage = design.stages[0]
+    census = None
+    if design.fpc is not None:  # R: selfrep <- popsize == sampsize at stage 1
+        census = stage.fraction[stage.group[stage.unit]] >= 1.0
     return ReplicateDesign(
         weights=w,
         replicates=factors * w[:, None],
@@ -366,6 +449,7 @@ def replicate_design(
         type=kind,
         mse=mse,
         history=(f"as.svrepdesign(type = {kind!r})",),
+        census=census,
     )
 
 
@@ -447,7 +531,7 @@ def replicate_weights_design(
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise EstimationError(
-            f"replicate weight column {labels[col]!r} has {rep[row, col]!r} at data row "
+            f"replicate weight column {labels[col]!r} has {float(rep[row, col])!r} at data row "
             f"{row + 1}; replicate weights must be non-negative numbers "
             f"({int(bad.sum())} bad value(s) in all)"
         )
