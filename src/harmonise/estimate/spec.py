@@ -333,7 +333,7 @@ def _replicate_design(
                 "weight column) and no ids, strata or fpc: the replicate weights carry the "
                 "design (R's svrepdesign)"
             )
-        names = replicate_columns(data, rep.columns)
+        names = replicate_columns(data, rep.columns, weights=spec.weights)
         design = replicate_weights_design(
             w0,
             replicate_matrix(data, names),
