@@ -151,6 +151,8 @@ def estimate(
             --design tests/data/api/apiclus1.design.yaml \\
             --mean api00 --total enroll --proportion stype --by sch.wide --deff
     """
+    import pandas as pd
+
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
     from harmonise.estimate.replicates import ReplicateDesign
@@ -188,6 +190,21 @@ def estimate(
         quantile_rule=qrule,  # type: ignore[arg-type]
         quantile_interval=quantile_ci,  # type: ignore[arg-type]
     )
+    thin = table[pd.to_numeric(table["df"], errors="coerce").fillna(0) < 1]
+    if not thin.empty:
+        shown = "; ".join(
+            f"{r.statistic} {r.variable}{' ' + str(r.category) if r.category else ''} "
+            f"({r.group})"
+            for r in thin.head(5).itertuples()
+        )
+        more = f" and {len(thin) - 5} more" if len(thin) > 5 else ""
+        click.echo(
+            f"note: {len(thin)} row(s) have no degrees of freedom (df 0: the group's "
+            f"respondents lie in one PSU per stratum, or in one replicate's PSU), so their "
+            f"SE and interval cannot be trusted: {shown}{more}. Widen the group or merge "
+            "strata (R gives the same numbers with a warning).",
+            err=True,
+        )
     if out is not None:
         table.to_csv(out, index=False)
         click.echo(f"wrote {len(table)} row(s) to {out}", err=True)
