@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from harmonise.cli import main
 from harmonise.errors import EstimationError
-from harmonise.estimate import Design, mean
+from harmonise.estimate import Design, degrees_of_freedom, mean
 from harmonise.estimate.rep_calibrate import calibrate_replicates
 from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
 from harmonise.estimate.replicates import (
@@ -291,3 +291,13 @@ def test_cli_reports_replicate_errors_cleanly(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "matches no column" in result.output
+
+
+def test_degrees_of_freedom_takes_a_replicate_design_too() -> None:
+    spec = _spec(ids=["dnum"], weights="pw", replicates={"type": "JK1"})
+    rd = build_design(spec, APICLUS1)[0]
+    assert isinstance(rd, ReplicateDesign)
+    everyone = np.ones(rd.n, dtype=bool)
+    assert degrees_of_freedom(rd, everyone) == rd.df == 14  # R: degf() of 15 JK1 replicates
+    some = (APICLUS1["sch.wide"] == "No").to_numpy()
+    assert degrees_of_freedom(rd, some) == rd.domain_df(some)

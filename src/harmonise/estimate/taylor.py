@@ -31,6 +31,7 @@ from scipy import special, stats
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
+from harmonise.estimate.replicates import ReplicateDesign
 from harmonise.estimate.variance import degrees_of_freedom as _degf
 from harmonise.estimate.variance import variance_matrix
 
@@ -105,9 +106,13 @@ def linearised_variance(design: Design, scores: np.ndarray, domain: np.ndarray) 
     return float(variance_matrix(design, np.asarray(scores, dtype=np.float64), d)[0, 0])
 
 
-def degrees_of_freedom(design: Design, domain: np.ndarray) -> int:
-    """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows."""
-    return _degf(design, _mask("domain", domain, design.n))
+def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> int:
+    """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows
+    (for a replicate design: the rank of the domain's replicate weights minus 1)."""
+    d = _mask("domain", domain, design.n)
+    if isinstance(design, ReplicateDesign):
+        return design.domain_df(d)
+    return _degf(design, d)
 
 
 def _t(p: float, df: float) -> float:
