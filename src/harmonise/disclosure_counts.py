@@ -9,8 +9,9 @@ elsewhere, so a single blank can be worked back:
   ``weighting.csv``); all categories of one margin do too;
 * the audit rows of an item whose indicator row for all respondents is published add up
   to its base ``n`` (answer categories), its count ``n_success`` (success categories), the
-  difference of the two (the other categories) and its ``n_out_of_base`` (missing types
-  other than not asked).
+  difference of the two (the other categories), its ``n_out_of_base`` (missing types
+  other than not asked) and the sample size minus its ``n`` (every missing type, not asked
+  included: a small blanked not-asked count takes another missing-type count with it).
 
 Each such sum is a :class:`CountFamily`. While the blanked members of a family whose sum is
 published add up to between 1 and ``threshold - 1``, the next smallest published positive
@@ -119,7 +120,8 @@ def audit_families(audit: pd.DataFrame, estimates: pd.DataFrame, schema: Schema,
             is_success = target.isin(success).to_numpy()
             where = f"{ind.id} row for all respondents of {ref} (estimates.csv)"
             subsets = [("base", category), ("count", category & is_success),
-                       ("base minus count", category & ~is_success)]
+                       ("base minus count", category & ~is_success),
+                       ("sample size minus base", ~category)]
             if pd.notna(row["n_out_of_base"].iloc[0]):
                 subsets.append(("out-of-base count",
                                 (~category & (target != "not_asked")).to_numpy()))

@@ -108,6 +108,7 @@ class _Unit:
     hidden: dict[Key, bool]
     oob_shown: dict[Key, bool]
     victims: dict[Key, str] = field(default_factory=dict)  # estimate suppressed here
+    routed: dict[Key, str] = field(default_factory=dict)  # suppressed: small not-asked
     oob_victims: set[Key] = field(default_factory=set)
 
 
@@ -511,10 +512,40 @@ def apply_release_disclosure(
         if missing:
             raise DisclosureError(f"{ref}: no membership for published groups {missing}; "
                                   "build the masks with group_masks() from the same rows")
+    for (ref, _, _), u in sorted(units.items()):
+        protect_not_asked(u, {k: int(masks[ref][k].sum()) for k in u.keys}, rules)
     packs = {ref: breakdowns(m, ref) for ref, m in masks.items()}
     for (ref, _, _), u in sorted(units.items()):
         _repair(u, masks[ref], packs[ref], rules)
     return [_blank(d, units, rules) for d in done]
+
+
+def protect_not_asked(u: _Unit, sizes: Mapping[Key, int], rules: DisclosureRules) -> None:
+    """Withhold what would give a small *not asked* count away (docs/disclosure.md).
+
+    A group's size is published (the sample size, a margin's ``sample_n``) or follows from
+    any unrouted item (``n + n_out_of_base``), so ``size - n - n_out_of_base`` is the
+    number routed past the question, which follows an earlier answer. When it is 1 to
+    ``min_count - 1`` in any group of the unit, ``n_out_of_base`` is withheld on every row
+    of the unit with anyone not asked (so no group's not-asked count, nor a difference of
+    two, can be worked out; ``size - n`` gives only not asked plus out of base). When
+    ``size - n`` is itself 1 to ``min_count - 1`` on such a row, the row is suppressed:
+    withholding ``n`` alone would not do, as ``n_success`` over the unweighted estimate (or
+    the SE) gives it back. Rows so suppressed then take part in the linked repair.
+    """
+    routed = {key: sizes[key] - u.n[key] - u.oob[key] for key in u.keys}
+    if not any(0 < na < rules.min_count for na in routed.values()):
+        return
+    for key, na in routed.items():
+        if na <= 0:
+            continue
+        u.oob_shown[key] = False
+        u.oob_victims.add(key)
+        rest = sizes[key] - u.n[key]
+        if 0 < na < rules.min_count and rest < rules.min_count and not u.hidden[key]:
+            u.hidden[key] = True
+            u.routed[key] = (f"fewer than {rules.min_count} respondents were not asked this "
+                             f"question or left out of its base ({_label(key)})")
 
 
 def _blank(table: EstimateTable, units: Mapping[tuple[str, str, str], _Unit],
@@ -528,6 +559,8 @@ def _blank(table: EstimateTable, units: Mapping[tuple[str, str, str], _Unit],
                           .astype(str).itertuples(index=False)):
         u = units[(r[0], r[1], r[2])]
         key = (r[3], r[4])
+        if key in u.routed and not kinds[i]:
+            kinds[i], reasons[i], hide[i] = "primary", u.routed[key], True
         if key in u.victims and not kinds[i]:
             kinds[i], reasons[i], hide[i] = "linked", u.victims[key], True
         hide_oob[i] = key in u.oob_victims
