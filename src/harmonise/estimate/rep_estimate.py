@@ -25,7 +25,7 @@ from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.replicates import ReplicateDesign
-from harmonise.estimate.statistics import TotalEstimate
+from harmonise.estimate.statistics import TotalEstimate, total_result
 from harmonise.estimate.taylor import (
     CI_METHODS,
     CIMethod,
@@ -131,7 +131,7 @@ def rep_total(
     square to the variance; counting them at full weight keeps it out.
     """
     _check_level(level)
-    d, n = _domain(design, domain)
+    d, _ = _domain(design, domain)
     yv = domain_values("y", y, d, design.n)
     w, yd = design.weights[d], yv[d]
     estimate = float(np.dot(w, yd))
@@ -144,27 +144,7 @@ def rep_total(
             np.dot(design.weights[fixed], yv[fixed])
         )
     variance = float(design.variance(thetas, np.array([estimate]))[0])
-    se = math.sqrt(variance)
-    df = design.domain_df(d)
-    tq = _t(1 - (1 - level) / 2, df)
-    base = float(w.sum())
-    design_effect = None
-    if deff and n > 1:
-        mean = estimate / base
-        s2 = n / (n - 1) * float(np.dot(w, (yd - mean) ** 2)) / base
-        vsrs = s2 * base**2 / n * (base - n) / base
-        design_effect = variance / vsrs if vsrs != 0 else None
-    return TotalEstimate(
-        estimate=estimate,
-        se=se,
-        ci_low=estimate - tq * se,
-        ci_high=estimate + tq * se,
-        ci_method="wald",
-        df=df,
-        deff=design_effect,
-        n=n,
-        weighted_base=base,
-    )
+    return total_result(estimate, variance, design.domain_df(d), w, yd, level=level, deff=deff)
 
 
 def _linkinv(eta: np.ndarray) -> FloatArray:

@@ -76,16 +76,33 @@ def total(
         raise EstimationError("the domain has no respondents, so its total cannot be estimated")
     yd = domain_values("y", y, d, design.n)
     wd = np.where(d, design.weights, 0.0)
-    base = float(wd.sum())
     estimate = float(np.dot(wd, yd))
     variance = float(variance_matrix(design, wd * yd, d)[0, 0])
-    se = math.sqrt(variance)
     df = degrees_of_freedom(design, d)
+    return total_result(estimate, variance, df, wd[d], yd[d], level=level, deff=deff)
+
+
+def total_result(
+    estimate: float,
+    variance: float,
+    df: int,
+    w: FloatArray,
+    y: FloatArray,
+    *,
+    level: float,
+    deff: bool,
+) -> TotalEstimate:
+    """A domain total's :class:`TotalEstimate` from its variance (Taylor or replicate):
+    a Wald interval on ``df`` and R's ``svytotal`` deff against simple random sampling.
+    ``w`` and ``y`` are the domain's weights and values (its rows only)."""
+    n = int(w.size)
+    se = math.sqrt(variance)
     tq = _t(level, df)
+    base = float(w.sum())
     design_effect = None
     if deff and n > 1:
         mean = estimate / base
-        s2 = n / (n - 1) * float(np.dot(wd, (yd - mean) ** 2 * d)) / base
+        s2 = n / (n - 1) * float(np.dot(w, (y - mean) ** 2)) / base
         vsrs = s2 * base * (base - n) / n
         design_effect = variance / vsrs if vsrs != 0 else None
     return TotalEstimate(
@@ -180,4 +197,5 @@ __all__ = [
     "domain_means_covariance",
     "proportions",
     "total",
+    "total_result",
 ]
