@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from harmonise.models.crosswalk import Crosswalk
-from harmonise.models.harmonised import CrosswalkRef
+from harmonise.models.harmonised import ESTIMATE_COLUMNS, CrosswalkRef, EstimateTable
 from harmonise.models.survey import Codebook, Provenance, SurveyFile, VariableInfo
 
 
@@ -62,3 +63,39 @@ def safe_item(**overrides: Any) -> dict[str, Any]:
     }
     item.update(overrides)
     return item
+
+
+def indicator_tables(
+    counts: pd.DataFrame, *, out_of_base_share: float | pd.Series = 0.1
+) -> list[EstimateTable]:
+    """Weighted and unweighted estimate tables of one indicator (``ind`` of ``cw@v1``) from
+    per-group counts (columns ``group_var, group, n, n_success, n_out_of_base``); every
+    figure is ``n_success / n`` (disclosure only looks at the counts)."""
+    tables = []
+    for weighted in (True, False):
+        rows = pd.DataFrame({c: [""] * len(counts) for c in ESTIMATE_COLUMNS})
+        for col in ("group_var", "group", "n", "n_success", "n_out_of_base"):
+            rows[col] = counts[col].to_numpy()
+        rows["indicator"], rows["crosswalk"], rows["weighted"] = "ind", "cw@v1", weighted
+        rows["suppressed"] = False
+        rows["out_of_base_share"] = out_of_base_share
+        for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
+            rows[col] = rows["n_success"] / rows["n"].where(rows["n"] > 0)
+        tables.append(EstimateTable(rows=rows))
+    return tables
+
+
+def linked_release(
+    people: pd.DataFrame, groups: dict[tuple[str, str], np.ndarray]
+) -> tuple[list[EstimateTable], dict[str, dict[tuple[str, str], np.ndarray]]]:
+    """:func:`indicator_tables` counted from respondent-level columns ``valid`` /
+    ``success`` / ``oob`` over group masks (keys in row order), and the masks by crosswalk."""
+    counts = pd.DataFrame(
+        [
+            {"group_var": gv, "group": g, "n": int(people["valid"][m].sum()),
+             "n_success": int(people["success"][m].sum()),
+             "n_out_of_base": int(people["oob"][m].sum())}
+            for (gv, g), m in groups.items()
+        ]
+    )  # fmt: skip
+    return indicator_tables(counts), {"cw@v1": groups}

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 import harmonise.disclosure_linked as dl
 from harmonise.disclosure import DisclosureRules, apply_disclosure
 from harmonise.errors import DisclosureError
-from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
+from harmonise.models.harmonised import EstimateTable
+from helpers import linked_release
 
 Key = tuple[str, str]
 Found = tuple[str, Key, tuple[Key, ...], str] | None
@@ -103,22 +104,9 @@ def _old_find_leak(u: dl._Unit, masks: Mapping[Key, np.ndarray], _: object,
 
 def _release(people: pd.DataFrame, groups: dict[Key, np.ndarray]
              ) -> tuple[list[EstimateTable], dict[str, dict[Key, np.ndarray]]]:
-    recs = [{"group_var": gv, "group": g, "n": int(people["valid"][m].sum()),
-             "n_success": int(people["success"][m].sum()),
-             "n_out_of_base": int(people["oob"][m].sum())} for (gv, g), m in groups.items()]
-    body = pd.DataFrame(recs)
-    tables = []
-    for weighted in (True, False):
-        rows = pd.DataFrame({c: [""] * len(body) for c in ESTIMATE_COLUMNS})
-        for col in ("group_var", "group", "n", "n_success", "n_out_of_base"):
-            rows[col] = body[col]
-        rows["indicator"], rows["crosswalk"], rows["weighted"] = "ind", "cw@v1", weighted
-        rows["suppressed"] = False
-        rows["out_of_base_share"] = 0.1
-        for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
-            rows[col] = rows["n_success"] / rows["n"].where(rows["n"] > 0)
-        tables.append(EstimateTable(rows=rows))
-    return tables, {"cw@v1": groups}
+    """Weighted and unweighted tables of one indicator from respondent-level columns
+    ``valid``/``success``/``oob`` and group masks (keys in row order)."""
+    return linked_release(people, groups)
 
 
 @st.composite

@@ -20,9 +20,10 @@ from harmonise.disclosure_linked import (
     linked_leaks,
     release_masks,
 )
-from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
+from harmonise.models.harmonised import EstimateTable
 from harmonise.pipeline import RunResult, run
 from harmonise.report import report_data
+from helpers import linked_release
 
 Key = tuple[str, str]
 
@@ -31,24 +32,7 @@ def _release(people: pd.DataFrame, groups: dict[Key, np.ndarray]
              ) -> tuple[list[EstimateTable], dict[str, dict[Key, np.ndarray]]]:
     """Weighted and unweighted tables of one indicator from respondent-level columns
     ``valid``/``success``/``oob`` and group masks (keys in row order)."""
-    recs = []
-    for (gv, g), m in groups.items():
-        recs.append({"group_var": gv, "group": g, "n": int(people["valid"][m].sum()),
-                     "n_success": int(people["success"][m].sum()),
-                     "n_out_of_base": int(people["oob"][m].sum())})
-    body = pd.DataFrame(recs)
-    tables = []
-    for weighted in (True, False):
-        rows = pd.DataFrame({c: [""] * len(body) for c in ESTIMATE_COLUMNS})
-        for col in ("group_var", "group", "n", "n_success", "n_out_of_base"):
-            rows[col] = body[col]
-        rows["indicator"], rows["crosswalk"], rows["weighted"] = "ind", "cw@v1", weighted
-        rows["suppressed"] = False
-        rows["out_of_base_share"] = 0.1
-        for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
-            rows[col] = rows["n_success"] / rows["n"].where(rows["n"] > 0)
-        tables.append(EstimateTable(rows=rows))
-    return tables, {"cw@v1": groups}
+    return linked_release(people, groups)
 
 
 def _people(sizes: dict[str, tuple[int, int]]) -> pd.DataFrame:

@@ -10,8 +10,9 @@ import pytest
 
 from harmonise.disclosure_counts import audit_families, suppress_counts
 from harmonise.disclosure_linked import apply_release_disclosure
-from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
+from harmonise.models.harmonised import EstimateTable
 from harmonise.pipeline import RunResult, run
+from helpers import indicator_tables
 
 Key = tuple[str, str]
 
@@ -36,18 +37,8 @@ def _release(people: pd.DataFrame) -> tuple[list[EstimateTable], dict[str, dict[
                      "n_success": int((a == "yes").sum()),
                      "n_out_of_base": int((a == "refused").sum())})
     body = pd.DataFrame(recs)
-    tables = []
-    for weighted in (True, False):
-        rows = pd.DataFrame({c: [""] * len(body) for c in ESTIMATE_COLUMNS})
-        for col in ("group_var", "group", "n", "n_success", "n_out_of_base"):
-            rows[col] = body[col]
-        rows["indicator"], rows["crosswalk"], rows["weighted"] = "ind", "cw@v1", weighted
-        rows["suppressed"] = False
-        rows["out_of_base_share"] = rows["n_out_of_base"] / (rows["n"] + rows["n_out_of_base"])
-        for col in ("estimate", "se", "ci_low", "ci_high", "deff"):
-            rows[col] = rows["n_success"] / rows["n"]
-        tables.append(EstimateTable(rows=rows))
-    return tables, {"cw@v1": groups}
+    share = body["n_out_of_base"] / (body["n"] + body["n_out_of_base"])
+    return indicator_tables(body, out_of_base_share=share), {"cw@v1": groups}
 
 
 def _not_asked_from(row: pd.Series, size: int) -> float:
