@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harmonise.compare.trends import trends
 from harmonise.pipeline import RunResult, run
-from harmonise.trends import trends
 
 #: Indicators whose answers the generator ties strongly to age and sex (headline bias).
 HEADLINE = {

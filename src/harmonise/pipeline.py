@@ -19,10 +19,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 import harmonise
-from harmonise.compare import ComparisonTable, compare, restricted_estimates
+from harmonise._util.yamlio import validate_yaml
+from harmonise.compare.pairs import ComparisonTable, compare, restricted_estimates
+from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
-from harmonise.disclosure import DisclosureRules
-from harmonise.disclosure_linked import apply_release_disclosure, release_masks
+from harmonise.disclosure.cells import DisclosureRules
+from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
@@ -30,10 +32,8 @@ from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.schema import Schema
 from harmonise.recode import apply_crosswalk
-from harmonise.trends import trends
 from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import Targets, read_targets_table, select_targets
-from harmonise.yamlio import validate_yaml
 
 
 class SurveyEntry(BaseModel):
@@ -69,7 +69,7 @@ class RunResult:
     comparisons: ComparisonTable
     provenance: dict[str, object]
     rules: DisclosureRules = field(default_factory=DisclosureRules)
-    #: change between waves per CSP (harmonise.trends), when a CSP has several waves
+    #: change between waves per CSP (harmonise.compare.trends), when a CSP has several waves
     trends: pd.DataFrame | None = None
 
 

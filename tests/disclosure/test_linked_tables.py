@@ -12,9 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harmonise.disclosure import DisclosureRules, apply_disclosure, footnotes, suppression_reason
-from harmonise.disclosure_counts import CountFamily, suppress_counts
-from harmonise.disclosure_linked import (
+from harmonise.disclosure.cells import (
+    DisclosureRules,
+    apply_disclosure,
+    footnotes,
+    suppression_reason,
+)
+from harmonise.disclosure.counts import CountFamily, suppress_counts
+from harmonise.disclosure.linked import (
     apply_release_disclosure,
     group_mask,
     linked_leaks,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.disclosure_counts import audit_families, suppress_counts
-from harmonise.disclosure_linked import apply_release_disclosure
+from harmonise.disclosure.counts import audit_families, suppress_counts
+from harmonise.disclosure.linked import apply_release_disclosure
 from harmonise.models.harmonised import EstimateTable
 from harmonise.pipeline import RunResult, run
 from helpers import indicator_tables

@@ -153,12 +153,12 @@ def estimate(
     """
     import pandas as pd
 
+    from harmonise._util.yamlio import load_yaml_model
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
     from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
-    from harmonise.yamlio import load_yaml_model
 
     if not (means or proportions or totals or quantiles):
         raise EstimationError(

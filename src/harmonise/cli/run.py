@@ -43,7 +43,7 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
         harmonise run --manifest surveys/manifest.yaml --out reports
         harmonise run --store postgresql+psycopg://analyst@db.example/harmonise
     """
-    from harmonise.disclosure import DisclosureRules
+    from harmonise.disclosure.cells import DisclosureRules
     from harmonise.pipeline import run as run_pipeline
     from harmonise.report import report_data, write_report
     from harmonise.store import Store

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from harmonise.disclosure import DisclosureRules
-from harmonise.disclosure_counts import audit_families, margin_families, suppress_counts
+from harmonise.disclosure.cells import DisclosureRules
+from harmonise.disclosure.counts import audit_families, margin_families, suppress_counts
 from harmonise.models.schema import Schema
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def report_data(result: RunResult) -> ReportData:
     Unweighted counts under the disclosure threshold in the audit and the weighting
     margins are blanked (a count of 3 'Yes' answers there would undo the suppression of
     that estimate), and more where a published sum would give a blank back
-    (:mod:`harmonise.disclosure_counts`).
+    (:mod:`harmonise.disclosure.counts`).
     """
     weighting, margins = _weighting_tables(result)
     threshold = result.rules.min_count

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import ReportError
-from harmonise.files import sha256_bytes
 from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_html
 from harmonise.report.xlsx import xlsx_bytes

@@ -64,9 +64,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range
-from harmonise.disclosure import FIGURES, DisclosureRules, apply_disclosure, suppression_reason
+from harmonise.disclosure.cells import (
+    FIGURES,
+    DisclosureRules,
+    apply_disclosure,
+    suppression_reason,
+)
 from harmonise.errors import DisclosureError
+from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 
 #: A published grouping cell: (group_var, group).

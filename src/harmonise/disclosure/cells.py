@@ -29,8 +29,8 @@ a number; the report marks them with :data:`SUPPRESSED_MARK` and footnotes the r
 
 Families only link a breakdown to its own total; differencing *between* breakdowns of one
 release (an age range minus the bands inside it) is checked by
-:mod:`harmonise.disclosure_linked`, and the audit/margins counts by
-:mod:`harmonise.disclosure_counts`.
+:mod:`harmonise.disclosure.linked`, and the audit/margins counts by
+:mod:`harmonise.disclosure.counts`.
 """
 
 from __future__ import annotations

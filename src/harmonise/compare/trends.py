@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harmonise.compare import adjust_family, adjust_pvalues, difference, pair_df
-from harmonise.models.crosswalk import Crosswalk, Item
+from harmonise.compare.pairs import adjust_family, adjust_pvalues, difference, pair_df
+from harmonise.models.crosswalk import Crosswalk, Item, normalise_value
 from harmonise.models.harmonised import EstimateTable
 from harmonise.models.schema import grade_at_least
-from harmonise.recode import normalise_value
 
 TREND_COLUMNS = (
     "series",

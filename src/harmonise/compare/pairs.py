@@ -1,10 +1,10 @@
 """Compare surveys on an indicator, only where the questions really measure the same thing.
 
 Pairs are formed per indicator (and option) among the surveys of the **same wave** (change
-between waves of one survey is :mod:`harmonise.trends`). The gate: both items graded at
+between waves of one survey is :mod:`harmonise.compare.trends`). The gate: both items graded at
 least ``close``, neither estimate suppressed, AND the same population definition — or, when
 the populations differ, a common age range both surveys' age bands tile exactly (adults 16+
-and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.age_ranges`). A pair
+and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.models.age_ranges`). A pair
 that fails the gate is listed with **every** reason it fails (grade, population, mode where
 the modes differ, suppression), so the report can show both figures side by side.
 
@@ -12,7 +12,7 @@ A compared pair gets the difference, its SE (independent samples: se² = se_a² 
 normal-theory CI and p-value (:func:`difference`), and p-values adjusted across the family
 of all comparisons in the table (:func:`adjust_family`: Holm by default,
 Benjamini–Hochberg or Bonferroni as options; pingouin.multicomp) in ``p_adjusted``, the
-method named in ``correction``. :mod:`harmonise.trends` uses the same two functions.
+method named in ``correction``. :mod:`harmonise.compare.trends` uses the same two functions.
 Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
 the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
 ``svyby(covmat=TRUE)`` + ``svycontrast``).
@@ -30,10 +30,10 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.errors import EstimationError
 from harmonise.estimate import difference as domain_difference
 from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
+from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
@@ -251,7 +251,7 @@ def compare(
 
     ``crosswalks`` (optional) supply each item's note and each survey's mode; without them
     the notes are empty and modes are not checked. ``ages`` maps population ids to age
-    ranges (default :data:`harmonise.age_ranges.POPULATION_AGES`).
+    ranges (default :data:`harmonise.models.age_ranges.POPULATION_AGES`).
     """
     adjust_pvalues(np.array([]), correction, 1 - level)  # an unknown correction fails early
     rows = table.rows[table.rows["weighted"].astype(bool)]
@@ -330,7 +330,7 @@ def difference(
     With ``df`` (the smaller of the two designs' degrees of freedom: conservative, and what
     matters when one survey has few clusters, e.g. ten schools) the reference distribution
     is t on ``df``; without it (or with a non-positive one) the normal.
-    Used between surveys (:func:`compare`) and between waves (:func:`harmonise.trends.trends`).
+    Used between surveys (:func:`compare`) and between waves (:func:`.trends.trends`).
     A zero SE gives a NaN p-value (nothing to test).
     """
     diff = est_a - est_b
