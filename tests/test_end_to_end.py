@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from harmonise.cli import main
-from harmonise.pipeline import Manifest, RunResult, run
+from harmonise.models.run import RunResult
+from harmonise.pipeline import load_manifest, run
 from harmonise.report import OUTPUTS, report_data, write_report
 from harmonise.store import Store
 
@@ -38,7 +39,7 @@ def test_every_output_is_written(outputs: Path) -> None:
 
 def test_every_manifest_survey_is_estimated(result: RunResult, root: Path) -> None:
     est = result.estimates.rows
-    manifest = Manifest.load(root / "surveys/manifest.yaml")
+    manifest = load_manifest(root / "surveys/manifest.yaml")
     assert est["crosswalk"].nunique() == len(manifest.surveys) >= 4
     overall = est[est["group_var"] == "all"]
     assert overall["estimate"].notna().sum() > 30

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from harmonise.compare.trends import trends
-from harmonise.pipeline import RunResult, run
+from harmonise.models.run import RunResult
+from harmonise.pipeline import run
 
 #: Indicators whose answers the generator ties strongly to age and sex (headline bias).
 HEADLINE = {

@@ -26,7 +26,8 @@ from harmonise.disclosure.linked import (
     release_masks,
 )
 from harmonise.models.harmonised import EstimateTable
-from harmonise.pipeline import RunResult, run
+from harmonise.models.run import RunResult
+from harmonise.pipeline import run
 from harmonise.report import report_data
 from helpers import linked_release
 

@@ -11,7 +11,8 @@ import pytest
 from harmonise.disclosure.counts import audit_families, suppress_counts
 from harmonise.disclosure.linked import apply_release_disclosure
 from harmonise.models.harmonised import EstimateTable
-from harmonise.pipeline import RunResult, run
+from harmonise.models.run import RunResult
+from harmonise.pipeline import run
 from helpers import indicator_tables
 
 Key = tuple[str, str]

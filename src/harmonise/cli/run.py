@@ -43,7 +43,7 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
         harmonise run --manifest surveys/manifest.yaml --out reports
         harmonise run --store postgresql+psycopg://analyst@db.example/harmonise
     """
-    from harmonise.disclosure.cells import DisclosureRules
+    from harmonise.models.run import DisclosureRules
     from harmonise.pipeline import run as run_pipeline
     from harmonise.report import report_data, write_report
     from harmonise.store import Store
@@ -75,7 +75,7 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
     click.echo(f"Saved as run {run_id} in {location}")
     made = int(comp["compared"].astype(bool).sum())
     click.echo(f"{plural(made, 'comparison')} made, {len(comp) - made} refused with reasons.")
-    if result.provenance.get("synthetic"):
+    if result.provenance.synthetic:
         click.echo("Note: the inputs are SYNTHETIC sample data; the figures are not real findings.")
 
 

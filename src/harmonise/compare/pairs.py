@@ -36,6 +36,7 @@ from harmonise.estimate.indicators import concat_tables, estimate_indicators, su
 from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
+from harmonise.models.run import ComparisonTable
 from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
 
 COMPARISON_COLUMNS = (
@@ -86,13 +87,6 @@ AGE_RANGE_GROUP = "age_range"
 
 _INTERVIEWER = ("telephone", "cati", "face-to-face", "face to face", "capi", "interview")
 _SELF = ("self-completion", "self completion", "online", "postal", "paper", "web")
-
-
-@dataclass(frozen=True)
-class ComparisonTable:
-    rows: pd.DataFrame
-    level: float
-    correction: str
 
 
 def mode_family(mode: str) -> str:

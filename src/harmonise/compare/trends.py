@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -32,6 +31,7 @@ import pandas as pd
 from harmonise.compare.pairs import adjust_family, adjust_pvalues, difference, pair_df
 from harmonise.models.crosswalk import Crosswalk, Item, normalise_value
 from harmonise.models.harmonised import EstimateTable
+from harmonise.models.run import TrendTable
 from harmonise.models.schema import grade_at_least
 
 TREND_COLUMNS = (
@@ -64,13 +64,6 @@ TREND_COLUMNS = (
     "flag",
     "changelog",
 )
-
-
-@dataclass(frozen=True)
-class TrendTable:
-    rows: pd.DataFrame
-    level: float
-    correction: str
 
 
 def series_id(crosswalk_id: str, wave: str) -> str:

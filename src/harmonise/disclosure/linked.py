@@ -64,15 +64,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harmonise.disclosure.cells import (
-    FIGURES,
-    DisclosureRules,
-    apply_disclosure,
-    suppression_reason,
-)
+from harmonise.disclosure.cells import FIGURES, apply_disclosure, suppression_reason
 from harmonise.errors import DisclosureError
 from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
+from harmonise.models.run import DisclosureRules
 
 #: A published grouping cell: (group_var, group).
 Key = tuple[str, str]

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from harmonise.disclosure.cells import DisclosureRules
 from harmonise.disclosure.counts import audit_families, margin_families, suppress_counts
+from harmonise.models.run import DisclosureRules
 from harmonise.models.schema import Schema
 
 if TYPE_CHECKING:
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 #: Tidy tables of a run, in the order they are written (CSV file stem = key).
 TABLE_NAMES = (
@@ -175,7 +175,7 @@ def report_data(result: RunResult) -> ReportData:
     """
     weighting, margins = _weighting_tables(result)
     threshold = result.rules.min_count
-    synthetic = bool(result.provenance.get("synthetic"))
+    synthetic = result.provenance.synthetic
     illustrative = any(ws.diagnostics is not None and ws.diagnostics.illustrative_targets
                        for ws in result.surveys)
     audit = pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True)
@@ -192,12 +192,12 @@ def report_data(result: RunResult) -> ReportData:
         "audit": _marked(audit, synthetic, None),
     }
     if result.trends is not None:
-        tables["trends"] = _marked(result.trends, synthetic, illustrative)
+        tables["trends"] = _marked(result.trends.rows, synthetic, illustrative)
     return ReportData(
         schema=result.schema,
         surveys=_survey_meta(result),
         tables=tables,
-        provenance=dict(result.provenance),
+        provenance=result.provenance.as_record(),
         rules=result.rules,
         comparison_level=result.comparisons.level,
         correction=result.comparisons.correction,

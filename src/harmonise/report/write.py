@@ -26,7 +26,7 @@ from harmonise.report.html import render_html
 from harmonise.report.xlsx import xlsx_bytes
 
 if TYPE_CHECKING:
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 #: Files every run writes into the output folder.
 OUTPUTS = (
