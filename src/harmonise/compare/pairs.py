@@ -33,7 +33,15 @@ from scipy import stats
 from harmonise.errors import EstimationError
 from harmonise.estimate import difference as domain_difference
 from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
-from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
+from harmonise.models.age_ranges import (
+    AGE_RANGE_GROUP,
+    POPULATION_AGES,
+    AgeRange,
+    age_range_members,
+    band_range,
+    common_range,
+    cover,
+)
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 from harmonise.models.run import ComparisonTable
@@ -83,7 +91,6 @@ CORRECTIONS: Mapping[str, str] = {
 }
 
 #: Subgroup variable of estimates restricted to a common age range (group = AgeRange.code).
-AGE_RANGE_GROUP = "age_range"
 
 _INTERVIEWER = ("telephone", "cati", "face-to-face", "face to face", "capi", "interview")
 _SELF = ("self-completion", "self completion", "online", "postal", "paper", "web")
@@ -459,9 +466,10 @@ def restricted_estimates(
     tables: list[EstimateTable] = []
     for i, ranges in sorted(wanted.items()):
         ws = surveys[i]
-        for target, bands in sorted(ranges):
-            band = ws.data["age_band"].astype("object")
-            derived = np.where(band.isin(bands), target.code, "not_applicable")
+        for target, _bands in sorted(ranges):
+            inside = age_range_members(ws.data["age_band"], target,
+                                       ages.get(ws.survey.crosswalk.population))
+            derived = np.where(inside, target.code, "not_applicable")
             data = ws.data.assign(**{AGE_RANGE_GROUP: derived})
             est = estimate_indicators(dataclasses.replace(ws, data=data), schema,
                                       by=[AGE_RANGE_GROUP], level=level)
