@@ -26,6 +26,7 @@ from harmonise.ingest import read_survey
 from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.run import (
+    Correction,
     CrosswalkUse,
     DisclosureRules,
     InputFile,
@@ -87,7 +88,7 @@ def run(
     root: Path | None = None,
     rules: DisclosureRules | None = None,
     progress: Progress | None = None,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> RunResult:
     """Run every stage on the manifest's surveys; raise HarmoniseError on the first failure."""
     say = progress or (lambda _msg: None)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harmonise.cli.root import project_root, root_option
+
+if TYPE_CHECKING:
+    from harmonise.models.run import Correction
 
 
 @click.command()
@@ -29,7 +33,7 @@ from harmonise.cli.root import project_root, root_option
                    "(postgresql+psycopg://user@host/db) [default: OUT/harmonise.sqlite].")
 def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: int,
         no_charts: bool,
-        correction: str, store: str | None) -> None:
+        correction: Correction, store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
     Writes index.html, tables.xlsx, tidy CSV tables (estimates, comparisons, weighting,

@@ -44,7 +44,7 @@ from harmonise.models.age_ranges import (
 )
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
-from harmonise.models.run import ComparisonTable
+from harmonise.models.run import ComparisonTable, Correction
 from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
 
 COMPARISON_COLUMNS = (
@@ -90,8 +90,6 @@ CORRECTIONS: Mapping[str, str] = {
     "none": "none",
 }
 
-#: Subgroup variable of estimates restricted to a common age range (group = AgeRange.code).
-
 _INTERVIEWER = ("telephone", "cati", "face-to-face", "face to face", "capi", "interview")
 _SELF = ("self-completion", "self completion", "online", "postal", "paper", "web")
 
@@ -106,7 +104,7 @@ def mode_family(mode: str) -> str:
     return "unknown"
 
 
-def adjust_pvalues(p: np.ndarray, correction: str, alpha: float) -> np.ndarray:
+def adjust_pvalues(p: np.ndarray, correction: Correction, alpha: float) -> np.ndarray:
     """Adjusted p-values for one family of tests (``holm``, ``bh``, ``bonferroni``, ``none``)."""
     if correction not in CORRECTIONS:
         raise EstimationError(
@@ -244,7 +242,7 @@ def compare(
     *,
     floor: str = "close",
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
     crosswalks: Sequence[Crosswalk] = (),
     ages: Mapping[str, AgeRange | None] = POPULATION_AGES,
 ) -> ComparisonTable:
@@ -352,7 +350,7 @@ def pair_df(a: pd.Series, b: pd.Series) -> float | None:
 
 
 def adjust_family(
-    frame: pd.DataFrame, tested: np.ndarray | pd.Series, correction: str, level: float
+    frame: pd.DataFrame, tested: np.ndarray | pd.Series, correction: Correction, level: float
 ) -> pd.DataFrame:
     """A copy of ``frame`` with ``p_adjusted`` and ``significant`` filled for one family.
 
@@ -389,7 +387,7 @@ def compare_domains(
     group_var: str,
     *,
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> pd.DataFrame:
     """Differences between every pair of ``group_var`` categories of one survey.
 

@@ -31,7 +31,7 @@ import pandas as pd
 from harmonise.compare.pairs import adjust_family, adjust_pvalues, difference, pair_df
 from harmonise.models.crosswalk import Crosswalk, Item, normalise_value
 from harmonise.models.harmonised import EstimateTable
-from harmonise.models.run import TrendTable
+from harmonise.models.run import Correction, TrendTable
 from harmonise.models.schema import grade_at_least
 
 TREND_COLUMNS = (
@@ -191,7 +191,7 @@ def trends(
     crosswalks: Sequence[Crosswalk] = (),
     floor: str = "close",
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> TrendTable:
     """Change between consecutive waves of each series, per indicator (and option).
 

@@ -16,7 +16,7 @@ import pandas as pd
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
 from harmonise.estimate.domains import proportions_by
-from harmonise.estimate.taylor import ProportionEstimate, proportion
+from harmonise.estimate.taylor import CIMethod, ProportionEstimate, proportion
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.models.schema import MISSING_TYPES, Schema
 
@@ -55,7 +55,7 @@ def estimate_indicators(
     by: Sequence[str] | None = None,
     weighted: bool = True,
     level: float = 0.95,
-    ci: str = "logit",
+    ci: CIMethod = "logit",
 ) -> EstimateTable:
     """Estimate every schema indicator the survey's crosswalk can answer.
 
@@ -206,7 +206,7 @@ def _cells(
     columns: Sequence[IndicatorColumn],
     partitions: Sequence[Partition],
     level: float,
-    ci: str,
+    ci: CIMethod,
 ) -> Cell:
     """``cell(column, partition, domain)``: every partition's domains in one vectorised call
     per partition; if that raises, ``proportion()`` cell by cell in row order, so the
@@ -224,7 +224,7 @@ def _cells(
                 answered=valid,
                 n_domains=len(part.names),
                 level=level,
-                ci=ci,  # type: ignore[arg-type]
+                ci=ci,
             )
             for part in partitions
         ]
@@ -234,7 +234,7 @@ def _cells(
             domain = valid[:, k] & (partitions[p].codes == j)
             if not domain.any():
                 return None
-            return proportion(design, success[:, k], domain, level=level, ci=ci)  # type: ignore[arg-type]
+            return proportion(design, success[:, k], domain, level=level, ci=ci)
 
         return scalar
     return lambda k, p, j: tables[p].cell(k, j)

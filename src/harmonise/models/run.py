@@ -7,13 +7,16 @@ The report and the store are handed a :class:`RunResult` and never import the pi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 from harmonise.models.schema import Schema
+
+#: Multiple-comparison corrections across comparisons and trends (``fdr_bh`` = ``bh``).
+Correction = Literal["holm", "bh", "fdr_bh", "bonferroni", "none"]
 
 
 class SurveyEntry(BaseModel):
@@ -52,7 +55,7 @@ class ComparisonTable:
 
     rows: pd.DataFrame
     level: float
-    correction: str
+    correction: Correction
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class TrendTable:
 
     rows: pd.DataFrame
     level: float
-    correction: str
+    correction: Correction
 
 
 class _Record(BaseModel):
