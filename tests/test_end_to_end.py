@@ -70,10 +70,10 @@ def test_report_says_synthetic_and_shows_provenance(outputs: Path, result: RunRe
     assert "Read with care:</strong> Bedford Borough Community Safety Partnership: close — " \
         "As Q1A" in html
     assert html.count("data:image/png;base64,") >= 4
-    for c in result.provenance["crosswalks"]:  # type: ignore[attr-defined]
-        assert c["sha256"] in html
-    for i in result.provenance["inputs"]:  # type: ignore[attr-defined]
-        assert i["sha256"] in html
+    for c in result.provenance.crosswalks:
+        assert c.sha256 in html
+    for i in result.provenance.inputs:
+        assert i.sha256 in html
     prov = json.loads((outputs / "provenance.json").read_text(encoding="utf-8"))
     assert prov["schema"]["ref"] == "perception-v1"
     for name, digest in prov["outputs"].items():  # the record names the bytes it belongs to
