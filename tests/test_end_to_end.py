@@ -21,8 +21,8 @@ from harmonise.store import Store
 
 
 @pytest.fixture(scope="module")
-def result(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def result(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 @pytest.fixture(scope="module")

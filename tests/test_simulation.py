@@ -9,7 +9,6 @@ import pytest
 
 from harmonise.compare.trends import trends
 from harmonise.models.run import RunResult
-from harmonise.pipeline import run
 
 #: Indicators whose answers the generator ties strongly to age and sex (headline bias).
 HEADLINE = {
@@ -22,8 +21,8 @@ HEADLINE = {
 
 
 @pytest.fixture(scope="module")
-def result(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def result(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 def _joined(result: RunResult, root: Path, weighted: bool) -> pd.DataFrame:

@@ -74,7 +74,35 @@ _API: dict[str, str] = {
     "HarmoniseError": "harmonise.errors",
 }
 
-__all__ = ["__version__", *sorted(_API)]
+__all__ = [
+    "Crosswalk",
+    "DisclosureRules",
+    "EstimateTable",
+    "HarmoniseError",
+    "HarmonisedSurvey",
+    "Manifest",
+    "RunResult",
+    "Schema",
+    "Store",
+    "SurveyFile",
+    "WeightedSurvey",
+    "__version__",
+    "apply_crosswalk",
+    "compare",
+    "estimate_indicators",
+    "load_crosswalk",
+    "load_manifest",
+    "load_schema",
+    "read_survey",
+    "read_targets_table",
+    "report_data",
+    "run",
+    "select_targets",
+    "trends",
+    "validate_paths",
+    "weight_survey",
+    "write_report",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,11 +14,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 import harmonise
 from harmonise._util.yamlio import validate_yaml
 from harmonise.compare.pairs import compare, restricted_estimates
 from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
+from harmonise.disclosure.counts import protect_counts
 from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
@@ -37,6 +40,7 @@ from harmonise.models.run import (
     TargetsUse,
 )
 from harmonise.recode import apply_crosswalk
+from harmonise.weight.diagnostics import weighting_tables
 from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import Targets, read_targets_table, select_targets
 
@@ -142,6 +146,10 @@ def run(
     estimates, unweighted = apply_release_disclosure(
         release, release_masks(weighted_surveys, release), rules)
     comparisons = compare(estimates, crosswalks=cws, correction=correction)
+    weighting, margins = weighting_tables(weighted_surveys)
+    audit, margins = protect_counts(
+        pd.concat([ws.survey.audit for ws in weighted_surveys], ignore_index=True),
+        margins, estimates.rows, schema, weighted_surveys, rules.min_count)
     trend_table = trends(estimates, crosswalks=cws, correction=correction)
     provenance = RunProvenance(
         tool_version=harmonise.__version__,
@@ -162,6 +170,9 @@ def run(
         estimates=estimates,
         unweighted=unweighted,
         comparisons=comparisons,
+        weighting=weighting,
+        margins=margins,
+        audit=audit,
         provenance=provenance,
         rules=rules,
         trends=trend_table,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,6 @@ from harmonise.disclosure.linked import (
 )
 from harmonise.models.harmonised import EstimateTable
 from harmonise.models.run import RunResult
-from harmonise.pipeline import run
 from harmonise.report import report_data
 from helpers import linked_release
 
@@ -194,8 +192,8 @@ def test_count_tables_blank_a_second_count_when_the_total_gives_one_back() -> No
 
 
 @pytest.fixture(scope="module")
-def bundled(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def bundled(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 def test_bundled_release_passes_the_release_wide_check(bundled: RunResult) -> None:

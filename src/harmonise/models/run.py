@@ -129,6 +129,11 @@ class RunResult:
     estimates: EstimateTable  # weighted, disclosure applied
     unweighted: EstimateTable  # unweighted, disclosure applied (for the weighting check)
     comparisons: ComparisonTable
+    #: weighting diagnostics, achieved vs target margins and the recode audit, their
+    #: unweighted counts already disclosure-controlled (see harmonise.disclosure.counts)
+    weighting: pd.DataFrame
+    margins: pd.DataFrame
+    audit: pd.DataFrame
     provenance: RunProvenance
     rules: DisclosureRules = field(default_factory=DisclosureRules)
     #: change between waves per CSP, when a CSP has several waves
