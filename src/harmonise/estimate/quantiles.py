@@ -50,7 +50,7 @@ from scipy import stats
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import _mask, domain_values
+from harmonise.estimate.taylor import _mask, domain_values, group_of
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -498,13 +498,15 @@ def quantile(
     level: float = 0.95,
     interval: QuantileInterval = "mean",
     rule: QRule = "math",
+    group: np.ndarray | None = None,
 ) -> tuple[QuantileEstimate, ...]:
     """Quantiles of ``y`` among respondents in ``domain``, one result per probability.
 
     R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE,
     qrule = rule, interval.type = interval, alpha = 1 − level)``; see the module doc.
     ``y`` may be NaN outside the domain (leave missing answers out of the domain, as
-    R's ``na.rm = TRUE``), not inside it.
+    R's ``na.rm = TRUE``), not inside it; ``group`` as in
+    :func:`harmonise.estimate.taylor.mean`.
     """
     if interval == "quantile":
         raise EstimationError(
@@ -529,8 +531,8 @@ def quantile(
         domain=d,
         w=w,
         total=_sum(w),
-        df=degrees_of_freedom(design, d),
-        rows=design.n if design.calibrated else n,
+        df=degrees_of_freedom(design, group_of(design, d, group)),
+        rows=design.n if design.calibrated else int(group_of(design, d, group).sum()),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))
     t_half = _t(1 - (1 - level) / 2, ctx.df)

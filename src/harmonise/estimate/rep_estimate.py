@@ -36,6 +36,7 @@ from harmonise.estimate.taylor import (
     _mask,
     _t,
     domain_values,
+    group_of,
 )
 
 FloatArray = NDArray[np.float64]
@@ -88,16 +89,18 @@ def rep_mean(
     *,
     level: float = 0.95,
     deff: bool = True,
+    group: np.ndarray | None = None,
 ) -> MeanEstimate:
     """Weighted mean of ``y`` in ``domain`` with its replicate SE and a Wald interval on
-    ``degf(subset(design, domain))`` (``y`` may be NaN outside the domain)."""
+    ``degf(subset(design, group))`` (``y`` may be NaN outside the domain; ``group`` as in
+    :func:`harmonise.estimate.taylor.mean`)."""
     _check_level(level)
     d, n = _domain(design, domain)
     yv = domain_values("y", y, d, design.n)
     w, yd, estimate, thetas = _weighted_means(design, yv, d)
     variance = float(design.variance(thetas, np.array([estimate]))[0])
     se = math.sqrt(variance)
-    df = design.domain_df(d)
+    df = design.domain_df(group_of(design, d, group))
     tq = _t(1 - (1 - level) / 2, df)
     return MeanEstimate(
         estimate=estimate,
@@ -119,6 +122,7 @@ def rep_total(
     *,
     level: float = 0.95,
     deff: bool = True,
+    group: np.ndarray | None = None,
 ) -> TotalEstimate:
     """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset).
 
@@ -144,7 +148,8 @@ def rep_total(
             np.dot(design.weights[fixed], yv[fixed])
         )
     variance = float(design.variance(thetas, np.array([estimate]))[0])
-    return total_result(estimate, variance, design.domain_df(d), w, yd, level=level, deff=deff)
+    df = design.domain_df(group_of(design, d, group))
+    return total_result(estimate, variance, df, w, yd, level=level, deff=deff)
 
 
 def _linkinv(eta: np.ndarray) -> FloatArray:
@@ -236,6 +241,7 @@ def rep_proportion(
     level: float = 0.95,
     ci: CIMethod = "logit",
     deff: bool = True,
+    group: np.ndarray | None = None,
 ) -> ProportionEstimate:
     """Weighted proportion of ``success`` in ``domain`` with its replicate SE.
 
@@ -254,7 +260,8 @@ def rep_proportion(
     n_success = int(np.count_nonzero(s & d))
     variance = float(design.variance(thetas, np.array([p]))[0])
     se = math.sqrt(variance)
-    df = design.domain_df(d)
+    g = group_of(design, d, group)
+    df = design.domain_df(g)
     tq = _t(1 - (1 - level) / 2, df)
     method: str = ci
     if ci == "logit" and 0 < n_success < n:
@@ -267,7 +274,7 @@ def rep_proportion(
     else:
         if ci == "logit":
             method = "beta (logit fallback: p = 0 or 1)"
-        low, high = _beta_ci(p, variance, n, n, df, level)
+        low, high = _beta_ci(p, variance, n, int(g.sum()), df, level)
     return ProportionEstimate(
         estimate=p,
         se=se,

@@ -414,7 +414,8 @@ def estimate_table(
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
     Rows with a missing value of a variable are outside that variable's domain (R's
-    ``na.rm=TRUE``); the design always keeps every row. A :class:`ReplicateDesign` uses
+    ``na.rm=TRUE``); the design always keeps every row, and each interval's degrees of
+    freedom are those of the design or of the ``by`` group, as R's. A :class:`ReplicateDesign` uses
     the replicate estimators (:mod:`harmonise.estimate.rep_estimate`). ``quantiles`` gives
     one row per probability in ``probs`` (statistic ``quantile``, category the probability,
     deff empty; R's ``svyquantile`` with ``qrule``/``interval.type``, see
@@ -450,16 +451,14 @@ def estimate_table(
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(
-                    _row("mean", var, "", group, mean_of(y, dom, level=level, deff=deff))
-                )
+                rows.append(_row("mean", var, "", group,
+                                 mean_of(y, dom, level=level, deff=deff, group=g)))
         for var in totals:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(
-                    _row("total", var, "", group, total_of(y, dom, level=level, deff=deff))
-                )
+                rows.append(_row("total", var, "", group,
+                                 total_of(y, dom, level=level, deff=deff, group=g)))
         for var in proportions:
             present = data[var].notna().to_numpy()
             text = data[var].map(label).to_numpy()
@@ -467,7 +466,7 @@ def estimate_table(
             if not dom.any():
                 continue
             for cat in sorted(set(text[present])):
-                est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff)
+                est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff, group=g)
                 rows.append(_row("proportion", var, cat, group, est))
         for var in quantiles:
             y = numeric[var]
@@ -475,7 +474,7 @@ def estimate_table(
             if dom.any():
                 for q in quantiles_of(
                     y, dom, probs, level=level,
-                    interval=quantile_interval, rule=quantile_rule,
+                    interval=quantile_interval, rule=quantile_rule, group=g,
                 ):  # fmt: skip
                     rows.append(_row("quantile", var, f"{q.probability:g}", group, q))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

@@ -21,7 +21,14 @@ from scipy import stats
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import CIMethod, ProportionEstimate, _mask, domain_values, proportion
+from harmonise.estimate.taylor import (
+    CIMethod,
+    ProportionEstimate,
+    _mask,
+    domain_values,
+    group_of,
+    proportion,
+)
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -67,9 +74,15 @@ def _t(level: float, df: float) -> float:
 
 
 def total(
-    design: Design, y: np.ndarray, domain: np.ndarray, *, level: float = 0.95, deff: bool = True
+    design: Design, y: np.ndarray, domain: np.ndarray, *, level: float = 0.95,
+    deff: bool = True, group: np.ndarray | None = None,
 ) -> TotalEstimate:
-    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset)."""
+    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset).
+
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
+    """
     d = _mask("domain", domain, design.n)
     n = int(d.sum())
     if n == 0:
@@ -78,7 +91,7 @@ def total(
     wd = np.where(d, design.weights, 0.0)
     estimate = float(np.dot(wd, yd))
     variance = float(variance_matrix(design, wd * yd, d)[0, 0])
-    df = degrees_of_freedom(design, d)
+    df = degrees_of_freedom(design, group_of(design, d, group))
     return total_result(estimate, variance, df, wd[d], yd[d], level=level, deff=deff)
 
 

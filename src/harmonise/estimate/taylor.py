@@ -115,6 +115,21 @@ def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> 
     return _degf(design, d)
 
 
+def group_of(design: Design | ReplicateDesign, d: BoolArray, group: np.ndarray | None
+             ) -> BoolArray:
+    """The rows the caller subset the design to (R's design before ``na.rm`` drops rows
+    missing the variable); the domain ``d`` must lie inside it. Default: ``d`` itself."""
+    if group is None:
+        return d
+    g = _mask("group", group, design.n)
+    if (d & ~g).any():
+        raise EstimationError(
+            "the domain has respondents outside its group; the group must contain the "
+            "domain (it is the subgroup before respondents missing the variable are left out)"
+        )
+    return g
+
+
 def _t(p: float, df: float) -> float:
     return float(stats.t.ppf(p, df)) if df >= 1 else math.nan
 
@@ -183,6 +198,7 @@ def proportion(
     level: float = 0.95,
     ci: CIMethod = "logit",
     deff: bool = True,
+    group: np.ndarray | None = None,
 ) -> ProportionEstimate:
     """Weighted proportion of ``success`` among respondents in ``domain``.
 
@@ -191,6 +207,9 @@ def proportion(
     or ``1`` the SE is 0 and the logit interval is undefined: it falls back to ``beta``
     with the unweighted domain size as effective n (``ci_method`` records the fallback).
     With ``df = 0`` the interval is NaN, as in R.
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
     """
     if ci not in CI_METHODS:
         raise EstimationError(f"ci={ci!r} is not a method; use one of {', '.join(CI_METHODS)}")
@@ -208,7 +227,8 @@ def proportion(
     dev = s.astype(np.float64) - p
     variance = linearised_variance(design, wd * dev / base, d)
     se = math.sqrt(variance)
-    df = degrees_of_freedom(design, d)
+    g = group_of(design, d, group)
+    df = degrees_of_freedom(design, g)
     tq = _t(1 - (1 - level) / 2, df)
     method: str = ci
     if ci == "logit" and 0 < p < 1:
@@ -219,7 +239,7 @@ def proportion(
     else:
         if ci == "logit":
             method = "beta (logit fallback: p = 0 or 1)"
-        rows = design.n if design.calibrated else n  # R's nrow() of the subset design
+        rows = design.n if design.calibrated else int(g.sum())  # R's nrow(subset design)
         low, high = _beta_ci(p, variance, n, rows, df, level)
     return ProportionEstimate(
         estimate=p,
@@ -242,10 +262,16 @@ def mean(
     *,
     level: float = 0.95,
     deff: bool = True,
+    group: np.ndarray | None = None,
 ) -> MeanEstimate:
     """Weighted mean of ``y`` in ``domain`` with a Wald interval on ``df`` (R's
     ``confint(svymean(~y, subset(d, domain)), df = degf(...))``). ``y`` may be NaN
-    outside the domain, not inside it."""
+    outside the domain, not inside it.
+
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
+    """
     _check_level(level)
     d = _mask("domain", domain, design.n)
     yd = domain_values("y", y, d, design.n)
@@ -254,7 +280,7 @@ def mean(
     dev = np.where(d, yd - estimate, 0.0)
     variance = linearised_variance(design, wd * dev / base, d)
     se = math.sqrt(variance)
-    df = degrees_of_freedom(design, d)
+    df = degrees_of_freedom(design, group_of(design, d, group))
     tq = _t(1 - (1 - level) / 2, df)
     return MeanEstimate(
         estimate=estimate,
