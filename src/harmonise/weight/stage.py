@@ -51,7 +51,8 @@ def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.nd
             "list the value under the item's 'missing' so the weighting's missing "
             "treatment handles it"
         )
-    codes = pd.Categorical(values, categories=list(mt.categories)).codes.astype(np.int64)
+    index = {c: k for k, c in enumerate(mt.categories)}
+    codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
     return codes, values
 
 
