@@ -9,7 +9,7 @@ report regenerated from it without re-reading a raw export.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from harmonise.disclosure import DisclosureRules
 from harmonise.disclosure_counts import audit_families, margin_families, suppress_counts
+from harmonise.models.harmonised import MissingMarginRecord
 from harmonise.models.schema import Schema
 
 if TYPE_CHECKING:
@@ -105,21 +106,51 @@ class ReportData:
         return bool(self.provenance.get("synthetic"))
 
 
+def _count(n: int, threshold: int) -> str:
+    """A respondent count as published: under the disclosure threshold it is not given
+    (the audit's count of the same answers is suppressed alike)."""
+    return f"fewer than {threshold}" if 0 < n < threshold else f"{n:,}"
+
+
+def missing_summary(records: Sequence[MissingMarginRecord], threshold: int) -> str:
+    """One line per treated margin: how many respondents, which treatment, how."""
+    parts = []
+    for r in records:
+        n = _count(r.n_missing, threshold)
+        if r.treatment == "impute":
+            cells = " × ".join(r.cells) or "all respondents"
+            collapsed = (f", {_count(r.collapsed, threshold)} from a coarser cell"
+                         if r.collapsed else "")
+            parts.append(f"{r.margin}: {n} imputed (hot-deck within {cells}, seed "
+                         f"{r.seed}{collapsed})")
+        else:
+            share = 100 * (r.share or 0.0)
+            parts.append(f"{r.margin}: {n} kept out of the {r.margin} adjustment (held at "
+                         f"their base-weighted {share:.1f}% of the total)")
+    return "; ".join(parts)
+
+
 def _weighting_tables(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     weighting: list[dict[str, object]] = []
     margins: list[dict[str, object]] = []
+    # the column exists only when some survey had missing values treated, so a run
+    # without any writes the same bytes as before the treatments existed
+    treated = any(ws.diagnostics is not None and ws.diagnostics.missing
+                  for ws in result.surveys)
     for ws in result.surveys:
         d = ws.diagnostics
         if d is None:
             continue
         ref = ws.survey.crosswalk.ref
+        extra: dict[str, object] = (
+            {"missing": missing_summary(d.missing, result.rules.min_count)} if treated else {})
         weighting.append({
             "crosswalk": ref, "method": d.method, "margins": " ".join(ws.raking_margins),
             "targets_file": d.targets_file, "illustrative_targets": d.illustrative_targets,
             "iterations": d.iterations, "converged": d.converged, "max_gap": d.max_gap,
             "n": d.n, "total": d.total, "min_weight": d.min_weight,
             "max_weight": d.max_weight, "cv": d.cv, "kish_deff": d.kish_deff,
-            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct,
+            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct, **extra,
         })
         margins.extend(
             {"crosswalk": ref, "margin": m.margin, "category": m.category,
