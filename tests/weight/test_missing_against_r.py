@@ -147,7 +147,8 @@ def ours(case: MCase) -> dict[str, float]:
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(survey))
 out <- file("r.csv", open = "w")
-put <- function(case, key, value) writeLines(sprintf("%s,%s,%.17g", case, key, as.numeric(value)), out)
+put <- function(case, key, value)
+  writeLines(sprintf("%s,%s,%.17g", case, key, as.numeric(value)), out)
 args <- read.csv("cases.csv", stringsAsFactors = FALSE)
 for (k in seq_len(nrow(args))) {
   a <- args[k, ]

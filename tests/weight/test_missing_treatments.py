@@ -22,7 +22,7 @@ def test_default_treatment_is_impute_and_keys_must_be_margins() -> None:
     assert spec.treatment("sex") == "impute" and spec.missing == {}
     spec = WeightingSpec.model_validate(SPEC | {"missing": {"area": "exclude"}})
     assert spec.treatment("area") == "exclude" and spec.treatment("sex") == "impute"
-    with pytest.raises(ValidationError, match="'ethnicity'.* are not weighting margins"):
+    with pytest.raises(ValidationError, match=r"'ethnicity'.* are not weighting margins"):
         WeightingSpec.model_validate(SPEC | {"missing": {"ethnicity": "impute"}})
     with pytest.raises(ValidationError, match="impute"):
         WeightingSpec.model_validate(SPEC | {"missing": {"sex": "drop"}})

@@ -43,10 +43,10 @@ def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.nd
     unknown = sorted(set(present) - set(mt.categories))
     if unknown:
         shown = ", ".join(repr(str(u)[:40]) for u in unknown[:10])
+        noun = "categories" if len(unknown) > 1 else "category"
         raise WeightingError(
-            f"{file}: weighting margin {variable!r} has categor{'ies' if len(unknown) > 1 else 'y'} "
-            f"{shown} in the data (from crosswalk {hs.ref.path}) but not in targets file "
-            f"{targets.file}, which has {list(mt.categories)}; recode the item to the "
+            f"{file}: weighting margin {variable!r} has {noun} {shown} in the data (from "
+            f"crosswalk {hs.ref.path}) but not in targets file {targets.file}, which has {list(mt.categories)}; recode the item to the "
             "targets' categories (or add the category to the targets, with its count), or "
             "list the value under the item's 'missing' so the weighting's missing "
             "treatment handles it"
