@@ -46,7 +46,8 @@ def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.nd
         noun = "categories" if len(unknown) > 1 else "category"
         raise WeightingError(
             f"{file}: weighting margin {variable!r} has {noun} {shown} in the data (from "
-            f"crosswalk {hs.ref.path}) but not in targets file {targets.file}, which has {list(mt.categories)}; recode the item to the "
+            f"crosswalk {hs.ref.path}) but not in targets file {targets.file}, which has "
+            f"{list(mt.categories)}; recode the item to the "
             "targets' categories (or add the category to the targets, with its count), or "
             "list the value under the item's 'missing' so the weighting's missing "
             "treatment handles it"
