@@ -26,7 +26,7 @@ from harmonise.weight import METHODS, Adjustment, cross_classify, trim_and_recal
 from harmonise.weight.diagnostics import summarise_weights
 from harmonise.weight.missing import MISSING_CATEGORY, exclude_missing, hot_deck
 from harmonise.weight.rake import Margin, RakeResult
-from harmonise.weight.targets import Targets
+from harmonise.weight.targets import Targets, check_categories
 
 
 def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.ndarray, pd.Series]:
@@ -129,6 +129,7 @@ def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurv
             raking_margins=(),
             diagnostics=None,
         )
+    check_categories(targets, hs.crosswalk, hs.ref.path)
     # Start from base weights scaled to the population total, as design weights would be
     # (calibrated weights do not depend on the scale; bounds on g = w / d then mean what
     # an analyst expects).
