@@ -190,9 +190,12 @@ def _age(label: str) -> int | None:
 def _selected(labels: pd.Series, codes: pd.Series, spec: str) -> np.ndarray:
     """Rows whose category matches one of ``spec``'s comma-separated items: a label or
     code, or a range ``A..B`` (``A..`` open) of numeric codes or single years of age."""
-    keep = np.zeros(len(labels), dtype=bool)
     norm_labels = labels.map(_norm).to_numpy()
     norm_codes = codes.map(_norm).to_numpy()
+    whole = (norm_labels == _norm(spec)) | (norm_codes == _norm(spec))
+    if whole.any():  # a label that itself holds a comma
+        return np.asarray(whole, dtype=bool)
+    keep = np.zeros(len(labels), dtype=bool)
     for item in (s.strip() for s in spec.split(",")):
         m = _RANGE.match(item)
         if m:
@@ -305,7 +308,9 @@ def census_targets(
                     "and its subtotal are both mapped — drop one of them (--drop)"
                 )
         for cat in order:
-            sources = sorted(set(mapped.loc[mapped["_target"] == cat, "_label"]))
+            sources = list(dict.fromkeys(mapped.loc[mapped["_target"] == cat, "_label"]))
+            if len(sources) > 4:
+                sources = [f"{sources[0]} … {sources[-1]} ({len(sources)} categories)"]
             out.append({
                 "area_code": code, "area_name": name, "population": population,
                 "variable": variable, "category": cat, "count": float(sums.get(cat, 0.0)),
@@ -326,40 +331,46 @@ def census_targets(
 
 def _map_categories(labels: pd.Series, codes: pd.Series, mapping: Mapping[str, str],
                     drop: Sequence[str], file: str, dimension: str) -> np.ndarray:
-    """The target category of each row ('' for dropped and total rows)."""
-    keys = {_norm(k): v for k, v in mapping.items()}
-    dropped = {_norm(d) for d in drop}
-    out = np.empty(len(labels), dtype=object)
-    unmapped: list[str] = []
-    used: set[str] = set()
-    for i, (label, code) in enumerate(zip(labels, codes, strict=True)):
-        hit = next((k for k in (_norm(label), _norm(code)) if k and k in keys), None)
-        if hit is not None:
-            out[i] = keys[hit]
-            used.add(hit)
-        elif (_norm(label) in dropped or (code and _norm(code) in dropped)
-              or _TOTAL.match(str(label).strip())):
-            out[i] = ""
-            used |= {_norm(label), _norm(code)} & dropped
-        else:
-            out[i] = ""
-            unmapped.append(str(label))
-    if unmapped:
-        shown = ", ".join(repr(u[:60]) for u in list(dict.fromkeys(unmapped))[:8])
+    """The target category of each row ('' for dropped and total rows). Keys of
+    ``mapping`` and ``drop`` entries are selections as in ``--where`` (a label or code,
+    a comma list, a range ``18..34`` of numeric codes or single years of age)."""
+    out = np.full(len(labels), "", dtype=object)
+    mapped = np.zeros(len(labels), dtype=bool)
+    for key, code in mapping.items():
+        hit = _selected(labels, codes, key)
+        if not hit.any():
+            raise TargetsError(f"{file}: --map {key!r} matches no category of {dimension!r} "
+                               "(after --where); check the spelling against the table")
+        twice = hit & mapped & (out != code)
+        if twice.any():
+            label = str(labels.iloc[int(np.flatnonzero(twice)[0])])
+            raise TargetsError(f"{file}: {dimension!r} category {label[:60]!r} is mapped to "
+                               f"two categories (again by --map {key!r}); map it once")
+        out[hit] = code
+        mapped |= hit
+    dropped = np.zeros(len(labels), dtype=bool)
+    for d in drop:
+        hit = _selected(labels, codes, d)
+        if not hit.any():
+            raise TargetsError(f"{file}: --drop {d!r} matches no category of {dimension!r}; "
+                               "check the spelling against the table")
+        if (hit & mapped).any():
+            label = str(labels.iloc[int(np.flatnonzero(hit & mapped)[0])])
+            raise TargetsError(f"{file}: {dimension!r} category {label[:60]!r} is both mapped "
+                               f"and dropped (--drop {d!r}); choose one")
+        dropped |= hit
+    total = labels.map(lambda t: bool(_TOTAL.match(str(t).strip()))).to_numpy(dtype=bool)
+    out[total & ~mapped] = ""
+    unmapped = ~(mapped | dropped | total)
+    if unmapped.any():
+        names = list(dict.fromkeys(str(x) for x in labels[unmapped]))
+        shown = ", ".join(repr(u[:60]) for u in names[:8]) + (" …" if len(names) > 8 else "")
         raise TargetsError(
-            f"{file}: categor{'ies' if len(set(unmapped)) > 1 else 'y'} of {dimension!r} "
-            f"{shown} {'are' if len(set(unmapped)) > 1 else 'is'} neither mapped nor "
-            "dropped; map each census category to a crosswalk category (--map 'LABEL=code') "
-            "or leave it out on purpose (--drop 'LABEL')"
+            f"{file}: {len(names)} categor{'ies' if len(names) > 1 else 'y'} of "
+            f"{dimension!r} neither mapped nor dropped: {shown}; map each census category "
+            "to a crosswalk category (--map 'LABEL=code', --map '18..34=18_34') or leave it "
+            "out on purpose (--drop 'LABEL', --drop '0..17')"
         )
-    unused_drop = [d for d in drop if _norm(d) not in used]
-    if unused_drop:
-        raise TargetsError(f"{file}: --drop names {unused_drop[:8]}, which the table's "
-                           f"{dimension!r} does not have; check the spelling against the table")
-    unused = [k for k in mapping if _norm(k) not in used]
-    if unused:
-        raise TargetsError(f"{file}: --map names {unused[:8]}, which the table's {dimension!r} "
-                           "does not have (after --where); check the spelling against the table")
     return out
 
 

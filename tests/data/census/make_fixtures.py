@@ -75,10 +75,13 @@ def main() -> None:
           ["date", "geography", "geography code", "Age: Total; measures: Value",
            *(f"Age: {b}; measures: Value" for b in TS007A)], rows)
     # ONS custom dataset at ward level: Electoral wards x Age (101 categories)
+    # Bedford's people split across six invented wards (so the wards add up to it)
+    bedford = counts[("E06000055", "Female")] + counts[("E06000055", "Male")]
+    shares = rng.dirichlet(np.full(len(WARDS), 40.0))
+    split = np.array([rng.multinomial(int(n), shares) for n in bedford])  # ages x wards
     rows = []
-    for code, name in WARDS:
-        ages = by_age(rng, 160)
-        rows.extend([code, name, a, age_label(a), int(ages[a])] for a in range(101))
+    for w, (code, name) in enumerate(WARDS):
+        rows.extend([code, name, a, age_label(a), int(split[a, w])] for a in range(101))
     write("ons_custom_age101_wards.csv",
           ["Electoral wards and divisions Code", "Electoral wards and divisions",
            "Age (101 categories) Code", "Age (101 categories)", "Observation"], rows)
