@@ -129,7 +129,7 @@ def test_a_subtotal_mapped_with_its_parts_is_refused() -> None:
         raw["Age: Aged 15 to 19 years; measures: Value"]
         + raw["Age: Aged 20 to 24 years; measures: Value"])
     doctored = parse_census_table(raw.to_csv(index=False).encode(), "doctored.csv")
-    with pytest.raises(TargetsError, match="more than the table's total.*drop one of them"):
+    with pytest.raises(TargetsError, match=r"more than the table's total.*drop one of them"):
         census_targets(doctored, variable="age_band",
                        mapping=mapping | {"Aged 15 to 24 years": "all"}, population="p")
 
@@ -224,6 +224,6 @@ def test_targets_categories_that_differ_from_the_crosswalk_are_refused(tmp_path:
     targets = select_targets(extra.assign(count=extra["count"].astype(float)), file="x.csv",
                              sha256=sha, area_code="E06000055", population="adults_18plus",
                              variables=cw.weighting.margins, tolerance=1.0)
-    with pytest.raises(TargetsError, match="category '16_34' has a population target but "
+    with pytest.raises(TargetsError, match=r"category '16_34' has a population target but "
                                            "crosswalk .* recodes no value to it"):
         check_categories(targets, cw, str(BEDFORD_CW))
