@@ -144,3 +144,24 @@ def test_small_counts_are_not_published(result: RunResult) -> None:
     text = missing_summary((MissingMarginRecord("sex", "impute", 3, cells=("area",), seed=1),
                             MissingMarginRecord("area", "exclude", 25, share=0.04)), 10)
     assert text.startswith("sex: fewer than 10 imputed") and "area: 25 kept out" in text
+
+
+def test_the_store_keeps_the_treatment_and_the_report_is_rebuilt_alike(
+    result: RunResult, outputs: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from harmonise.cli import main
+    from harmonise.report import report_data
+    from harmonise.store import Store
+
+    path = tmp_path / "harmonise.sqlite"
+    with Store(path) as store:
+        store.save(report_data(result))
+    again = tmp_path / "again"
+    cli = CliRunner().invoke(main, ["report", "--store", str(path), "--run", "latest",
+                                    "--out", str(again), "--no-charts"])
+    assert cli.exit_code == 0, cli.output
+    for name in ("weighting.csv", "margins.csv"):
+        assert (again / name).read_bytes() == (outputs / name).read_bytes(), name
+    assert 'id="weighting-missing"' in (again / "index.html").read_text(encoding="utf-8")
