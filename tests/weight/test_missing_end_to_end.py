@@ -139,7 +139,7 @@ def test_refuse_stops_with_what_to_do(result: RunResult, root: Path) -> None:
 
 def test_small_counts_are_not_published(result: RunResult) -> None:
     from harmonise.models.harmonised import MissingMarginRecord
-    from harmonise.report.data import missing_summary
+    from harmonise.weight.diagnostics import missing_summary
 
     text = missing_summary((MissingMarginRecord("sex", "impute", 3, cells=("area",), seed=1),
                             MissingMarginRecord("area", "exclude", 25, share=0.04)), 10)
