@@ -290,6 +290,7 @@ def test_treatments_did_something() -> None:
 
 
 @pytest.mark.needs_r
+@pytest.mark.slow  # one R run of a few seconds
 @pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)
 def test_live_r(tmp_path: Path) -> None:
     live = run_r(tmp_path)

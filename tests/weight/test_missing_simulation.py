@@ -158,6 +158,7 @@ def test_raw_sample_is_biased_and_full_raking_is_not() -> None:
     assert abs(np.mean(full)) < 4 * np.std(full, ddof=1) / np.sqrt(len(full))
 
 
+@pytest.mark.slow  # 160 simulated samples per case
 @pytest.mark.parametrize(
     ("treatment", "mechanism", "unbiased"),
     [
