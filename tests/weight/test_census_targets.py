@@ -227,3 +227,19 @@ def test_targets_categories_that_differ_from_the_crosswalk_are_refused(tmp_path:
     with pytest.raises(TargetsError, match=r"category '16_34' has a population target but "
                                            "crosswalk .* recodes no value to it"):
         check_categories(targets, cw, str(BEDFORD_CW))
+
+
+def test_crosswalk_validate_reports_targets_that_do_not_fit(tmp_path: Path) -> None:
+    """`crosswalk validate` checks the weighting block's targets file when it finds it."""
+    from harmonise.crosswalk.validate import targets_issues
+
+    cw = load_crosswalk(BEDFORD_CW)
+    assert targets_issues(cw, BEDFORD_CW) == []
+    item = next(i for i in cw.items if i.concept == "age_band")
+    bad_item = item.model_copy(update={"recode": {**item.recode, 1: "16_34"}})
+    bad = cw.model_copy(update={"items": tuple(bad_item if i is item else i
+                                                for i in cw.items)})
+    issues = targets_issues(bad, BEDFORD_CW)
+    assert [i.code for i in issues] == ["targets-invalid"]
+    assert "variable 'age_band' has no category '16_34'" in issues[0].message
+    assert targets_issues(bad, tmp_path / "elsewhere.v1.yaml") == []  # not found: the run says
