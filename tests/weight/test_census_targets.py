@@ -243,3 +243,29 @@ def test_crosswalk_validate_reports_targets_that_do_not_fit(tmp_path: Path) -> N
     assert [i.code for i in issues] == ["targets-invalid"]
     assert "variable 'age_band' has no category '16_34'" in issues[0].message
     assert targets_issues(bad, tmp_path / "elsewhere.v1.yaml") == []  # not found: the run says
+
+
+def test_a_two_variable_nomis_bulk_table_gives_what_the_long_table_gives() -> None:
+    """Nomis bulk headers with two variables ('Sex: Female; Age: Aged 18 years; measures:
+    Value'), rebuilt here from the long fixture, give the same targets."""
+    raw = _long()
+    wide: dict[str, list[object]] = {"date": [], "geography": [], "geography code": []}
+    for (code, name), area in raw.groupby(["Lower tier local authorities Code",
+                                           "Lower tier local authorities"]):
+        wide["date"].append(2021)
+        wide["geography"].append(name)
+        wide["geography code"].append(code)
+        for row in area.itertuples(index=False):
+            header = f"Sex: {row[5]}; Age: {row[3]}; measures: Value"
+            wide.setdefault(header, []).append(row[6])
+    text = pd.DataFrame(wide).to_csv(index=False).encode()
+    bulk = parse_census_table(text, "census2021-ts009-ltla.csv")
+    assert bulk.layout == "nomis-bulk" and bulk.dimensions == ("Sex", "Age")
+    got = census_targets(bulk, variable="sex", dimension="Sex",
+                         mapping={"Female": "female", "Male": "male"}, where={"Age": "18.."},
+                         population="adults_18plus", area_codes=["E06000055"])
+    want = census_targets(read_census_table(DATA / "ons_custom_age101_sex_ltla.csv"),
+                          variable="sex", dimension=SEX,
+                          mapping={"Female": "female", "Male": "male"}, where={AGE: "18.."},
+                          population="adults_18plus", area_codes=["E06000055"])
+    assert got["count"].tolist() == want["count"].tolist()
