@@ -48,10 +48,9 @@ def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.nd
         raise WeightingError(
             f"{file}: weighting margin {variable!r} has {noun} {shown} in the data (from "
             f"crosswalk {hs.ref.path}) but not in targets file {targets.file}, which has "
-            f"{list(mt.categories)}; recode the item to the "
-            "targets' categories (or add the category to the targets, with its count), or "
-            "list the value under the item's 'missing' so the weighting's missing "
-            "treatment handles it"
+            f"{list(mt.categories)}; recode the item to the targets' categories (or add "
+            "the category to the targets, with its count), or list the value under the "
+            "item's 'missing' so the weighting's missing treatment handles it"
         )
     index = {c: k for k, c in enumerate(mt.categories)}
     codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
