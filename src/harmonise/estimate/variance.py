@@ -13,6 +13,11 @@ the scores ``x`` (``n × k``), vectorised with ``np.bincount``:
    sampled units' totals ``t_j``, ``t̄_g = Σ t_j / n_g`` with ``n_g`` counted in the whole
    sample, times the product of the sampling fractions ``n/N`` of the enclosing units
    at the earlier stages (R's ``multistage``).
+   Under Brewer's PPS (``Design.pps == "brewer"``) ``f`` is ``1 − π_j`` per unit
+   (R's ``svydesign(pps = "brewer")``), and a stratum a domain reaches only partly takes
+   the ``f`` of the domain's first row there for every unit, as R's ``onestrat`` does.
+   A Hartley–Rao design (``pps == "HR"``) replaces steps 3–4 by
+   :func:`harmonise.estimate.pps.hartley_rao_variance`.
 4. Strata with a single unit follow ``Design.lonely_psu`` as R's ``onestrat``: ``fail``
    raises, ``remove``/``certainty`` add 0, ``adjust`` adds ``(1 − f) t tᵀ`` (centred at
    0), ``average`` scales stage 1 by ``strata / strata with ≥ 2 units``. A stratum
@@ -26,6 +31,7 @@ from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, Stage
+from harmonise.estimate.pps import hartley_rao_variance
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -62,9 +68,13 @@ def _stage_variance(
 ) -> FloatArray:
     size_g = st.n.size
     totals = _column_sums(st.unit, x, st.group.size)
-    here = np.bincount(st.group[st.unit[present]], minlength=size_g) > 0
-    f = 1.0 - st.fraction
-    certain = f < CERTAINTY
+    unit_here = np.bincount(st.unit[present], minlength=st.group.size) > 0
+    here_count = np.bincount(st.group[unit_here], minlength=size_g)
+    here = here_count > 0
+    f_unit = 1.0 - st.unit_fraction
+    # R's onestrat: a stratum is certain when every unit the subset reaches has f ≈ 0
+    certain = np.bincount(st.group[unit_here & (f_unit >= CERTAINTY)], minlength=size_g) == 0
+    f_unit = _partial_strata_f(st, f_unit, present, here & (here_count < st.n))
     single = st.n == 1
     lonely = here & single & ~certain
     option = design.lonely_psu
@@ -79,9 +89,9 @@ def _stage_variance(
     if option == "adjust":
         centre[single] = 0.0
     dev = totals - centre[st.group]
-    scale = np.where(single, f, f * st.n / np.maximum(st.n - 1, 1))
+    ratio = np.where(single, 1.0, st.n / np.maximum(st.n - 1, 1))
     include = here & ~certain & (~single | (option == "adjust"))
-    unit_scale = np.where(include, scale * mult, 0.0)[st.group]
+    unit_scale = np.where(include[st.group], f_unit * (ratio * mult)[st.group], 0.0)
     v: FloatArray = (dev * unit_scale[:, None]).T @ dev
     if option == "average" and s == 0 and lonely.any():
         ok = int(np.sum(here & ~lonely))
@@ -92,6 +102,24 @@ def _stage_variance(
             )
         v = v * (int(here.sum()) / ok)
     return v
+
+
+def _partial_strata_f(
+    st: Stage, f_unit: FloatArray, present: BoolArray, partial: BoolArray
+) -> FloatArray:
+    """R's onestrat pads a stratum the subset reaches only partly with empty units and
+    gives every unit of it the ``f`` of the subset's first row there. Only Brewer's PPS
+    has ``f`` varying within a stratum, so elsewhere this changes nothing."""
+    if not partial.any() or not np.isnan(st.fraction).any():
+        return f_unit
+    rows = np.flatnonzero(present)
+    unit_of_row = st.unit[rows]
+    stratum_of_row = st.group[unit_of_row]
+    strata, first = np.unique(stratum_of_row, return_index=True)
+    first_f = np.full(st.n.size, np.nan)
+    first_f[strata] = f_unit[unit_of_row[first]]
+    out: FloatArray = np.where(partial[st.group], first_f[st.group], f_unit)
+    return out
 
 
 def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> FloatArray:
@@ -116,12 +144,14 @@ def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> F
         x[~act] = 0.0
     for adjustment in design.adjustments:
         x = adjustment.apply(x)
+    if design.pps == "HR":
+        return hartley_rao_variance(design, x)
     stages = design.stages if design.fpc is not None else design.stages[:1]
     v = np.zeros((x.shape[1], x.shape[1]))
     mult = np.ones(stages[0].n.size)
     for s, st in enumerate(stages):
         v = v + _stage_variance(design, s, st, x, present, mult)
-        mult = (mult * st.fraction)[st.group]  # next stage's strata are this stage's units
+        mult = mult[st.group] * st.unit_fraction  # next stage's strata: this stage's units
     return v
 
 
