@@ -255,6 +255,12 @@ class Design:
         """Whether the weights were calibrated (R then keeps all rows in a domain)."""
         return bool(self.raking or self.calibration)
 
+    @property
+    def keeps_rows(self) -> bool:
+        """Whether R's subset of this design keeps every row (giving the others weight 0)
+        rather than dropping them: calibrated and PPS designs (R's ``[.survey.design2``)."""
+        return self.calibrated or self.pps is not None
+
     @cached_property
     def adjustments(self) -> tuple[Adjustment, ...]:
         """Every calibration adjustment, in the order svyrecvar applies them."""

@@ -426,7 +426,7 @@ def _score(
     """R's ``ffullerCI``; ``x`` is R's ``x``: the domain's values, or every row's in a
     calibrated design."""
     alpha = 1 - level
-    rows_x = x if ctx.design.calibrated else x[ctx.domain]
+    rows_x = x if ctx.design.keeps_rows else x[ctx.domain]
 
     def scoretest(theta: float, qlimit: float) -> float:
         u = np.where(ctx.domain, (x > theta) - (1 - p), 0.0)
@@ -532,7 +532,7 @@ def quantile(
         w=w,
         total=_sum(w),
         df=degrees_of_freedom(design, group_of(design, d, group)),
-        rows=design.n if design.calibrated else int(group_of(design, d, group).sum()),
+        rows=design.n if design.keeps_rows else int(group_of(design, d, group).sum()),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))
     t_half = _t(1 - (1 - level) / 2, ctx.df)

@@ -239,7 +239,7 @@ def proportion(
     else:
         if ci == "logit":
             method = "beta (logit fallback: p = 0 or 1)"
-        rows = design.n if design.calibrated else int(g.sum())  # R's nrow(subset design)
+        rows = design.n if design.keeps_rows else int(g.sum())  # R's nrow(subset design)
         low, high = _beta_ci(p, variance, n, rows, df, level)
     return ProportionEstimate(
         estimate=p,

@@ -4,8 +4,8 @@
 the scores ``x`` (``n × k``), vectorised with ``np.bincount``:
 
 1. Rows outside ``active`` (the rows of R's ``subset()``) get score 0 — R drops them —
-   unless the design is calibrated, whose domains keep every row (R sets their weight
-   to 0), so every stratum counts.
+   unless the design is calibrated or PPS, whose domains keep every row (R sets their
+   weight to 0), so every stratum counts.
 2. Each calibration adjustment, in order (raking backfit, post-stratification means,
    GREG residuals; see :mod:`harmonise.weight.adjustments`).
 3. Per stage ``s`` (stages after the first only with an fpc, as R): per stratum ``g`` of
@@ -14,8 +14,8 @@ the scores ``x`` (``n × k``), vectorised with ``np.bincount``:
    sample, times the product of the sampling fractions ``n/N`` of the enclosing units
    at the earlier stages (R's ``multistage``).
    Under Brewer's PPS (``Design.pps == "brewer"``) ``f`` is ``1 − π_j`` per unit
-   (R's ``svydesign(pps = "brewer")``), and a stratum a domain reaches only partly takes
-   the ``f`` of the domain's first row there for every unit, as R's ``onestrat`` does.
+   (R's ``svydesign(pps = "brewer")``); a domain of a PPS design keeps every row, as a
+   calibrated design's does (R's ``[.survey.design2``).
    A Hartley–Rao design (``pps == "HR"``) replaces steps 3–4 by
    :func:`harmonise.estimate.pps.hartley_rao_variance`.
 4. Strata with a single unit follow ``Design.lonely_psu`` as R's ``onestrat``: ``fail``
@@ -69,12 +69,10 @@ def _stage_variance(
     size_g = st.n.size
     totals = _column_sums(st.unit, x, st.group.size)
     unit_here = np.bincount(st.unit[present], minlength=st.group.size) > 0
-    here_count = np.bincount(st.group[unit_here], minlength=size_g)
-    here = here_count > 0
+    here = np.bincount(st.group[unit_here], minlength=size_g) > 0
     f_unit = 1.0 - st.unit_fraction
     # R's onestrat: a stratum is certain when every unit the subset reaches has f ≈ 0
     certain = np.bincount(st.group[unit_here & (f_unit >= CERTAINTY)], minlength=size_g) == 0
-    f_unit = _partial_strata_f(st, f_unit, present, here & (here_count < st.n))
     single = st.n == 1
     lonely = here & single & ~certain
     option = design.lonely_psu
@@ -104,24 +102,6 @@ def _stage_variance(
     return v
 
 
-def _partial_strata_f(
-    st: Stage, f_unit: FloatArray, present: BoolArray, partial: BoolArray
-) -> FloatArray:
-    """R's onestrat pads a stratum the subset reaches only partly with empty units and
-    gives every unit of it the ``f`` of the subset's first row there. Only Brewer's PPS
-    has ``f`` varying within a stratum, so elsewhere this changes nothing."""
-    if not partial.any() or not np.isnan(st.fraction).any():
-        return f_unit
-    rows = np.flatnonzero(present)
-    unit_of_row = st.unit[rows]
-    stratum_of_row = st.group[unit_of_row]
-    strata, first = np.unique(stratum_of_row, return_index=True)
-    first_f = np.full(st.n.size, np.nan)
-    first_f[strata] = f_unit[unit_of_row[first]]
-    out: FloatArray = np.where(partial[st.group], first_f[st.group], f_unit)
-    return out
-
-
 def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> FloatArray:
     """Covariance matrix of the totals of the columns of ``scores`` (see module doc).
 
@@ -137,7 +117,7 @@ def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> F
             f"scores have {x.shape[0]} rows and the domain {act.size} for a design of "
             f"{design.n} respondents; give one per respondent, in the design's row order"
         )
-    if design.calibrated:
+    if design.keeps_rows:
         present = np.ones(design.n, dtype=bool)
     else:
         present = act
