@@ -175,7 +175,7 @@ def estimate(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
     survey = read_survey(data, encoding=encoding)
-    design, _ = build_design(spec, survey.data)
+    design, _ = build_design(spec, survey.data, source=str(data))
     if quantiles and isinstance(design, ReplicateDesign):
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
