@@ -17,6 +17,7 @@ after putting that factor back.
 
 from __future__ import annotations
 
+import io
 import math
 from functools import cache
 from pathlib import Path
@@ -196,6 +197,31 @@ def test_hartley_rao_sums_equal_the_dense_matrix() -> None:
     np.fill_diagonal(d, 1 - pi)
     assert np.any(fbar[strat[:, None] == strat[None, :]] == 1)
     np.testing.assert_allclose(hartley_rao_variance(design, x), t.T @ d @ t, rtol=1e-12)
+
+
+def test_cli_reads_pps_and_names_the_file_of_a_bad_probability(tmp_path: Path) -> None:
+    """``harmonise estimate`` with a Hartley–Rao design file gives R's numbers; a
+    probability outside (0, 1] is an error naming the data file, row and value."""
+    from click.testing import CliRunner
+
+    from harmonise.cli import main
+
+    design = tmp_path / "design.yaml"
+    design.write_text("ids: [school]\nstrata: area\nprobs: p\npps: HR\n", encoding="utf-8")
+    data = tmp_path / "pupils.csv"
+    frame("schools").to_csv(data, index=False)
+    args = ["estimate", str(data), "--design", str(design), "--mean", "score"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(io.StringIO(result.output)).iloc[0]
+    theirs = reference()[("hr_strat", "mean", "score", "", "all", "se")]
+    assert relative_difference(float(row["se"]), theirs) <= TOL
+    bad = frame("schools")
+    bad.loc[9, "p"] = 4.0  # a weight where a probability belongs
+    bad.to_csv(data, index=False)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0
+    assert "pupils.csv" in result.output and "first 4 at data row 10" in result.output
 
 
 LIVE = tuple(
