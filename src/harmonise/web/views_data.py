@@ -287,6 +287,9 @@ def crosswalk_release(ctx: Ctx) -> Response:
     if sub.submitted_by == ctx.me.id:
         raise Refused(403, "Not your own", "You submitted this crosswalk, so you cannot "
                       "release it: another admin must review and release it.")
+    if sub.status != "draft":
+        raise Refused(409, "Cannot release", f"{sub.ref} is {sub.status}, not a draft; "
+                      "nothing to release.")
     try:
         plan = ctx.state.catalogue.plan_release(sub)
         ctx.ws.release_submission(sub.id, ctx.me, text=plan.text, sha256=plan.entry.sha256)
