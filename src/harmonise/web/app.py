@@ -107,6 +107,49 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class BodyCap:
+    """The request-body size cap, refused with a page that says what to do.
+
+    Starlette 1.10's own ``max_body_size`` answers a plain-text "Content Too Large" (and
+    replaces any page the app renders), so the cap is here: a declared Content-Length over
+    the cap is refused before a byte is read; a body without one is counted as it arrives
+    and stopped with HTTP 413 (rendered by the app's error page) once over the cap.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max:
+            mib = self.max // (1024 * 1024)
+            body = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Too large"
+                    f"</title></head><body><main><h1>Too large</h1><div id=\"refusal\">The request "
+                    f"is over the size limit of {mib} MiB, so it was not read and nothing was "
+                    "stored. Export only the survey responses, or ask an admin to raise the "
+                    "limit (harmonise serve --max-upload-mb).</div><p><a href=\"/\">Back to "
+                    "the start page</a></p></main></body></html>").encode()
+            await Response(body, status_code=413, media_type="text/html; charset=utf-8",
+                           headers={"connection": "close"})(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def secret_key(data_dir: Path) -> str:
     """The session-signing key: random, made on first start, readable by the owner only."""
     path = data_dir / "session.key"
@@ -143,8 +186,9 @@ async def refused(request: Request, exc: Exception) -> Response:
             405: ("Not allowed", "That page cannot be used this way. Go back and use its "
                   "form."),
             413: ("Too large", f"The request is over the size limit of "
-                  f"{state.config.max_upload_bytes // (1024 * 1024)} MiB. Export only the "
-                  "survey responses, or ask an admin to raise the limit."),
+                  f"{state.config.max_upload_bytes // (1024 * 1024)} MiB, so nothing was "
+                  "stored. Export only the survey responses, or ask an admin to raise the "
+                  "limit (harmonise serve --max-upload-mb)."),
         }.get(status, ("Refused", str(exc.detail)))
     elif isinstance(exc, HarmoniseError):
         status, title, message = 400, "Cannot do that", str(exc)
@@ -176,6 +220,8 @@ def build_state(config: WebConfig) -> WebState:
     return WebState(config=config, ws=ws, blobs=BlobStore(data),
                     catalogue=Catalogue(config.project_root, ws), templates=templates(),
                     limiter=RateLimiter(config.sign_in_attempts, config.sign_in_window),
+                    client_limiter=RateLimiter(config.sign_in_attempts * 4,
+                                               config.sign_in_window),
                     runs_dir=runs_dir)
 
 
@@ -203,13 +249,13 @@ def create_app(config: WebConfig, *, state: WebState | None = None) -> Starlette
                                name="static")],
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(BodyCap, max_body_size=config.max_upload_bytes + 64 * 1024),
             Middleware(SessionMiddleware, secret_key=secret_key(config.data_dir),
                        session_cookie="harmonise_session", max_age=config.session_hours * 3600,
                        same_site="strict", https_only=config.secure_cookies),
         ],
         exception_handlers=handlers,
         lifespan=lifespan,
-        max_body_size=config.max_upload_bytes + 64 * 1024,
     )
     app.state.web = state
     return app

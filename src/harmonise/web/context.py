@@ -54,7 +54,8 @@ class WebState:
     blobs: BlobStore
     catalogue: Catalogue
     templates: Jinja2Templates
-    limiter: RateLimiter
+    limiter: RateLimiter  # failed sign-ins per user name
+    client_limiter: RateLimiter  # per client address (several users behind one address)
     runs_dir: Path
     worker: Worker | None = None
     setup_token: list[str] = field(default_factory=list)

@@ -32,9 +32,9 @@ def _client(ctx: Ctx) -> str:
 def signin(ctx: Ctx) -> Response:
     username = ctx.field("username").strip()[:64]
     password = ctx.field("password")[:1024]
-    limiter = ctx.state.limiter
-    keys = (f"user:{username.lower()}", f"client:{_client(ctx)}")
-    wait = limiter.blocked(*keys)
+    limiter, per_client = ctx.state.limiter, ctx.state.client_limiter
+    key, client = f"user:{username.lower()}", f"client:{_client(ctx)}"
+    wait = max(limiter.blocked(key), per_client.blocked(client))
     if wait > 0:
         raise Refused(429, "Too many attempts", f"Too many failed sign-ins. Wait "
                       f"{int(wait // 60) + 1} minute(s) and try again, or ask an admin to "
@@ -46,13 +46,14 @@ def signin(ctx: Ctx) -> Response:
     else:
         ok, rehash = check_password(user.password_hash, password)
     if not ok or user is None or not user.active:
-        limiter.fail(*keys)
+        limiter.fail(key)
+        per_client.fail(client)
         ctx.ws.log(None, "sign-in-failed", "session", "wrong name or password")
         return ctx.render("signin.html", status=400,
                           error="Wrong user name or password (or the account is disabled).")
     if rehash:
         ctx.ws.set_password(user.id, rehash)
-    limiter.clear(keys[0])
+    limiter.clear(key)
     start_session(ctx.request, ctx.state, user)
     ctx.ws.log(user, "sign-in", "session")
     return ctx.redirect("/")
@@ -86,8 +87,11 @@ def setup(ctx: Ctx) -> Response:
     tokens = ctx.state.setup_token
     if not tokens or ctx.ws.any_admin():
         raise Refused(404, "Not found", "Setup is finished: an admin exists. Sign in.")
+    if ctx.state.client_limiter.blocked(f"client:{_client(ctx)}") > 0:
+        raise Refused(429, "Too many attempts", "Too many wrong setup tokens from this "
+                      "address; wait a few minutes.")
     if not same_token(tokens[0], ctx.field("token")):
-        ctx.state.limiter.fail(f"client:{_client(ctx)}")
+        ctx.state.client_limiter.fail(f"client:{_client(ctx)}")
         raise Refused(403, "Wrong setup token", "Copy the setup token exactly as the "
                       "server printed it at start.")
     user = _new_user(ctx, role="admin", partnership_id=None)
