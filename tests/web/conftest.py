@@ -1,14 +1,13 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-
-import sys
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from webkit import PG_URL, Site, database, make_site  # noqa: E402
+from webkit import PG_URL, Site, database, make_site
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     PG_URL is None, reason="no PostgreSQL server configured (HARMONISE_TEST_POSTGRES_URL)"))]

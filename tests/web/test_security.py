@@ -16,7 +16,7 @@ from harmonise.web.app import build_state, create_app
 from harmonise.web.context import WebConfig
 
 sys.path.insert(0, str(ROOT / "tests/ingest"))
-from test_zip_bomb import zip_bomb  # noqa: E402
+from test_zip_bomb import zip_bomb
 
 BEDFORD = ROOT / EXPORTS["bedford"][0]
 
