@@ -19,10 +19,7 @@ from harmonise.errors import StoreError
 from harmonise.store.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from webkit import PG_URL, database
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    PG_URL is None, reason="no PostgreSQL server configured (HARMONISE_TEST_POSTGRES_URL)"))]
+from webkit import BACKENDS, database
 
 
 @pytest.fixture(params=BACKENDS)

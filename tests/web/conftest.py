@@ -7,10 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from webkit import PG_URL, Site, database, make_site
-
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    PG_URL is None, reason="no PostgreSQL server configured (HARMONISE_TEST_POSTGRES_URL)"))]
+from webkit import BACKENDS, Site, database, make_site
 
 
 @pytest.fixture

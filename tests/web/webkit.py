@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
@@ -26,6 +27,8 @@ if PG_URL is None and os.environ.get("HARMONISE_REQUIRE_POSTGRES"):
     raise RuntimeError("HARMONISE_REQUIRE_POSTGRES is set but HARMONISE_TEST_POSTGRES_URL is "
                        "not; run 'make postgres-deps'")
 PASSWORD = "correct horse battery staple"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    PG_URL is None, reason="no PostgreSQL server configured (HARMONISE_TEST_POSTGRES_URL)"))]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 #: the three bundled exports, one per partnership, with the released crosswalk to pick

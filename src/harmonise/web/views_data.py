@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from harmonise.errors import CrosswalkError, HarmoniseError, IngestError, StoreError
 from harmonise.files import sha256_text
@@ -97,6 +97,9 @@ def upload_create(ctx: Ctx) -> Response:
                 "nothing new stored", partnership_id=me.partnership_id)
         ctx.flash(f"This file was already uploaded (upload {upload.id}, same SHA-256); "
                   "nothing new was stored.")
+    if ctx.request.headers.get("x-requested-with") == "harmonise-upload":
+        # the drag-and-drop script: it navigates itself, so the flash is shown there once
+        return JSONResponse({"location": f"/uploads/{upload.id}"})
     return ctx.redirect(f"/uploads/{upload.id}")
 
 

@@ -29,12 +29,16 @@
     e.preventDefault();
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Requested-With", "harmonise-upload");
     bar.hidden = false;
     xhr.upload.addEventListener("progress", function (p) {
       if (p.lengthComputable) { bar.value = p.loaded / p.total; }
     });
     xhr.addEventListener("load", function () {
-      if (xhr.status < 400) { window.location.assign(xhr.responseURL); return; }
+      if (xhr.status < 400) {
+        window.location.assign(JSON.parse(xhr.responseText).location);
+        return;
+      }
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var main = doc.querySelector("main");
       if (main) { document.querySelector("main").replaceWith(document.adoptNode(main)); }
