@@ -91,7 +91,8 @@ def test_officers_upload_and_an_analyst_compares_in_chromium(base: str,
                 page.context.close()
 
             page = new_page("analyst")
-            expect(page.locator("header a", has_text="Uploads")).to_have_count(0)  # no raw files for analysts
+            # analysts never see raw files: no Uploads link
+            expect(page.locator("header a", has_text="Uploads")).to_have_count(0)
             page.click("text=Runs and results")
             page.click("#start-run")
             expect(page.locator("#job-state")).to_have_text("done", timeout=300_000)
