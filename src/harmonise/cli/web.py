@@ -32,7 +32,8 @@ def _locations(root: Path | None, data: Path | None, database: str | None) -> tu
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (put a TLS proxy in front for anything but "
                    "loopback).")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port to listen on.")
 @click.option("--max-upload-mb", type=click.IntRange(1, 4096), default=200, show_default=True,
               help="Largest upload accepted (the request body cap).")
 @click.option("--insecure-cookies", is_flag=True,
