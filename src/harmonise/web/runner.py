@@ -82,7 +82,7 @@ class Catalogue:
 
     def text(self, key: str) -> tuple[str, str]:
         """``(yaml text, file label)`` of a released crosswalk named by its key."""
-        from harmonise.files import sha256_text
+        from harmonise._util.files import sha256_text
 
         kind, _, ref = key.partition(":")
         if kind == "project":

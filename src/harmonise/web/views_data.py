@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from harmonise.errors import CrosswalkError, HarmoniseError, IngestError, StoreError
-from harmonise.files import sha256_text
+from harmonise._util.files import sha256_text
 from harmonise.store.workspace import Upload
 from harmonise.web.access import submission_for, upload_for
 from harmonise.web.context import Ctx, Refused, page
