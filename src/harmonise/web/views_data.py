@@ -12,8 +12,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from harmonise.errors import CrosswalkError, HarmoniseError, IngestError, StoreError
 from harmonise._util.files import sha256_text
+from harmonise.errors import CrosswalkError, HarmoniseError, IngestError, StoreError
 from harmonise.store.workspace import Upload
 from harmonise.web.access import submission_for, upload_for
 from harmonise.web.context import Ctx, Refused, page
