@@ -161,3 +161,36 @@ def test_a_failed_run_shows_why_and_keeps_nothing(site: Site, monkeypatch) -> No
     assert officer.get(f"{job_url}/files/index.html").status_code == 404
     assert not any(p.name == str(job.id) for p in site.state.runs_dir.iterdir())
     assert ids
+
+
+def test_a_run_left_by_a_dead_worker_is_failed_by_the_next_and_shows_nothing(
+        site: Site) -> None:
+    import datetime as dt
+    import time
+
+    import sqlalchemy as sa
+
+    from harmonise.store.tables import JOBS
+
+    ws = site.state.ws
+    officer = site.client(OFFICERS["bedford"])
+    job = ws.enqueue(kind="partnership", partnership_id=ws.user(
+        site.users[OFFICERS["bedford"]]).partnership_id, by=site.users[OFFICERS["bedford"]],
+        inputs=[])
+    assert ws.claim("a-worker-that-dies") is not None
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+    with ws.engine.begin() as conn:  # its last heartbeat was five minutes ago
+        conn.execute(sa.update(JOBS).where(JOBS.c.id == job.id).values(heartbeat_at=old))
+    st = site.state
+    worker = Worker(st.ws, st.blobs, st.catalogue, st.runs_dir, poll=0.05, charts=False)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while ws.job(job.id).state == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        worker.join(timeout=30)
+    page = officer.get(f"/runs/{job.id}").text
+    assert 'id="job-state">failed' in page and "nothing from it was kept" in page
+    assert "/files/" not in page

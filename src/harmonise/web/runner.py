@@ -24,6 +24,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ log = logging.getLogger("harmonise.web")
 
 HEARTBEAT = 5.0
 STALE_AFTER = dt.timedelta(seconds=60)
+RECOVER_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -233,9 +235,14 @@ class Worker(threading.Thread):
         self.wake.set()
 
     def run(self) -> None:
-        self.ws.recover(stale_after=STALE_AFTER)
+        checked = 0.0
         while not self.stopping.is_set():
             try:
+                if time.monotonic() - checked > RECOVER_EVERY:
+                    # jobs of a worker that died (this server's previous life, or another
+                    # server sharing the database) fail instead of hanging as 'running'
+                    self.ws.recover(stale_after=STALE_AFTER)
+                    checked = time.monotonic()
                 job = self.ws.claim(self.name_id)
             except (StoreError, OSError):
                 log.exception("worker cannot reach the job table")
