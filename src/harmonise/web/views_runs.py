@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from harmonise.errors import StoreError
 from harmonise.store.workspace import Job
 from harmonise.web.access import job_for, visible_jobs
 from harmonise.web.context import Ctx, Refused, not_found, page
@@ -115,7 +116,7 @@ def run_detail(ctx: Ctx) -> Response:
 def _who(ctx: Ctx, job: Job) -> str:
     try:
         return ctx.ws.user(job.requested_by).username
-    except Exception:  # a removed user
+    except StoreError:  # a removed user
         return f"user {job.requested_by}"
 
 
