@@ -5,6 +5,8 @@ checks that it covers every route the app has, so a new route cannot go untested
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +39,7 @@ TABLE: list[tuple[str, str, set[str], dict[str, str]]] = [
     ("POST", "/crosswalks/{sub}/release", {"admin"}, {}),
     ("GET", "/runs", ALL_SIGNED_IN, {}),
     ("POST", "/runs", ALL_SIGNED_IN, {}),
+    ("GET", "/runs/export.zip", ALL_SIGNED_IN, {}),
     ("GET", "/runs/{pjob}", {OWN, "analyst", "admin"}, {}),
     ("GET", "/runs/{pjob}/files/{file}", {OWN, "analyst", "admin"}, {}),
     ("GET", "/runs/{pjob}/export.zip", {OWN, "analyst", "admin"}, {}),
@@ -155,8 +158,13 @@ def test_officers_lists_hold_only_their_own_partnership(
     runs = other.get("/runs").text
     assert f'href="/runs/{ids["pjob"]}"' not in runs
     assert f'href="/runs/{ids["jjob"]}"' not in runs
-    analyst_runs = site.client("analyst").get("/runs").text
-    assert f'href="/runs/{ids["jjob"]}"' in analyst_runs
+    analyst = site.client("analyst")
+    assert f'href="/runs/{ids["jjob"]}"' in analyst.get("/runs").text
+    # "export everything I may see": all runs for the analyst, none of bedford's for luton
+    everything = zipfile.ZipFile(io.BytesIO(analyst.get("/runs/export.zip").content))
+    assert sorted(everything.namelist()) == [f"run-{ids['pjob']}/estimates.csv",
+                                             f"run-{ids['jjob']}/estimates.csv"]
+    assert zipfile.ZipFile(io.BytesIO(other.get("/runs/export.zip").content)).namelist() == []
 
 
 def test_no_one_can_raise_their_own_rights(world: tuple[Site, dict[str, str]]) -> None:

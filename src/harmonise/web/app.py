@@ -70,6 +70,7 @@ ROUTES: list[BaseRoute] = [
     Route("/crosswalks/{id:int}/release", vd.crosswalk_release, methods=["POST"]),
     Route("/runs", vr.runs, methods=["GET"]),
     Route("/runs", vr.run_start, methods=["POST"]),
+    Route("/runs/export.zip", vr.runs_export, methods=["GET"]),
     Route("/runs/{id:int}", vr.run_detail, methods=["GET"]),
     Route("/runs/{id:int}/files/{name}", vr.run_file, methods=["GET"]),
     Route("/runs/{id:int}/export.zip", vr.run_export, methods=["GET"]),

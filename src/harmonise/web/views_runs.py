@@ -150,6 +150,21 @@ def run_export(ctx: Ctx) -> Response:
     return attachment(buf.getvalue(), f"run-{job.id}.zip", "application/zip")
 
 
+@page()
+def runs_export(ctx: Ctx) -> Response:
+    """Every result the user may see (every run for analysts and admins, the
+    partnership's runs for officers) as one zip: nobody is left unable to export."""
+    buf = io.BytesIO()
+    count = 0
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for job in visible_jobs(ctx):
+            for name in _files(ctx, job):
+                zf.write(ctx.state.runs_dir / str(job.id) / name, f"run-{job.id}/{name}")
+                count += 1
+    ctx.log("download", "runs", f"all visible results (zip, {count} files)")
+    return attachment(buf.getvalue(), "harmonise-results.zip", "application/zip")
+
+
 def _questionnaire_dir(ctx: Ctx) -> Path:
     return ctx.state.config.project_root / "reports" / "questionnaire"
 
@@ -178,4 +193,4 @@ def questionnaire_file(ctx: Ctx) -> Response:
 
 
 __all__ = ["questionnaire", "questionnaire_file", "run_detail", "run_export", "run_file",
-           "run_start", "runs"]
+           "run_start", "runs", "runs_export"]
