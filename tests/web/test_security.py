@@ -122,6 +122,15 @@ def test_markup_in_labels_and_values_is_rendered_escaped(site: Site) -> None:
     assert "&lt;script&gt;alert" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def test_an_identifying_file_name_is_not_kept(site: Site) -> None:
+    officer = site.client(OFFICERS["bedford"])
+    with BEDFORD.open("rb") as fh:
+        response = officer.post("/uploads", files={"file": ("jane.doe@example.com.sav", fh)})
+    assert response.status_code == 303
+    assert site.state.ws.uploads()[0].display_name == "<e-mail-like value>.sav"
+    assert "jane.doe" not in officer.get("/uploads").text
+
+
 def test_no_identifying_value_is_rendered(site: Site) -> None:
     path, _key, encoding = EXPORTS["luton"]
     raw = (ROOT / path).read_bytes().decode("cp1252")

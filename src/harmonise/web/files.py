@@ -47,9 +47,15 @@ class Examined:
 
 def display_name(name: str | None) -> str:
     """What to show for a browser-supplied file name: its last path part, printable,
-    at most 120 characters. Never used to build a path."""
+    at most 120 characters, replaced by a placeholder when it holds an e-mail address,
+    phone number, postcode or IP address. Never used to build a path."""
+    from harmonise.privacy import looks_identifying, placeholder
+
     base = re.split(r"[\\/]", name or "")[-1]
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
+    kind = looks_identifying(base)
+    if kind is not None:  # an e-mail address, phone number or postcode in the name
+        return f"{placeholder(kind)}{Path(base).suffix[:8]}"
     return base[:120] or "(unnamed file)"
 
 
