@@ -68,6 +68,8 @@ def test_three_officers_upload_run_and_an_analyst_compares(any_site: Site) -> No
 
     page = analyst.get(f"/runs/{joint_id}").text
     assert 'id="job-state">done' in page and 'id="comparisons"' in page
+    assert re.findall(r'class="theme">Theme: (\w+)<', page)  # findings grouped by theme
+    assert "proxy" in page and "identical" in page  # each survey's comparability grade
     for name in ("Bedford Borough", "Central Bedfordshire", "Luton"):
         assert name in page
     report = analyst.get(f"/runs/{joint_id}/files/index.html")

@@ -55,6 +55,7 @@ class Catalogue:
         self.root = project_root
         self.cw_dir = project_root / "crosswalks"
         self.ws = workspace
+        self._themes: dict[tuple[str, int], dict[str, str]] = {}
 
     def project_lock(self) -> Any:
         from harmonise.crosswalk.lock import LOCK_NAME, read_lock
@@ -106,6 +107,18 @@ class Catalogue:
                                      "submit it must release it first")
             return sub.text, f"{sub.crosswalk}.v{sub.version}.yaml"
         raise CrosswalkError(f"unknown crosswalk {key!r}; pick one from the list")
+
+    def themes(self, schema_ref: str) -> dict[str, str]:
+        """``{concept: theme}`` of a schema of this project ({} when it is not here)."""
+        from harmonise.crosswalk.io import load_schema
+
+        path = self.cw_dir / "schema" / f"{schema_ref}.yaml"
+        if "/" in schema_ref or "\\" in schema_ref or not path.is_file():
+            return {}
+        key = (schema_ref, path.stat().st_mtime_ns)
+        if key not in self._themes:
+            self._themes[key] = {c.id: c.theme for c in load_schema(path).concepts}
+        return self._themes[key]
 
     def schema_for(self, text: str) -> Any:
         from harmonise.crosswalk.io import load_schema, parse_yaml

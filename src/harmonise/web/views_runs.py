@@ -91,10 +91,20 @@ def _table(path: Path, keep: tuple[str, ...], limit: int = 400) -> list[dict[str
     return rows
 
 
-ESTIMATE_FIELDS = ("indicator", "option", "label", "csp_name", "wave", "group_var", "group", "n",
+ESTIMATE_FIELDS = ("indicator", "concept", "option", "label", "csp_name", "wave", "group_var", "group", "n",
                    "estimate", "ci_low", "ci_high", "comparability", "suppressed")
 COMPARISON_FIELDS = ("indicator", "label", "a_name", "b_name", "a_grade", "b_grade",
                      "compared", "reason", "difference", "ci_low", "ci_high")
+
+
+def _schema_ref(folder: Path) -> str:
+    import json
+
+    try:
+        prov = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        return str(prov["schema"]["ref"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 @page()
@@ -104,11 +114,13 @@ def run_detail(ctx: Ctx) -> Response:
     files = _files(ctx, job)
     estimates = [r for r in _table(folder / "estimates.csv", ESTIMATE_FIELDS, 2000)
                  if r["group_var"] in ("", "all")] if files else []
-    by_indicator: dict[str, list[dict[str, str]]] = {}
+    themes = ctx.state.catalogue.themes(_schema_ref(folder)) if files else {}
+    by_theme: dict[str, dict[str, list[dict[str, str]]]] = {}
     for row in estimates:
-        by_indicator.setdefault(row["indicator"], []).append(row)
+        theme = themes.get(row["concept"], "other")
+        by_theme.setdefault(theme, {}).setdefault(row["indicator"], []).append(row)
     comparisons = _table(folder / "comparisons.csv", COMPARISON_FIELDS) if files else []
-    return ctx.render("run.html", job=job, files=files, by_indicator=by_indicator,
+    return ctx.render("run.html", job=job, files=files, by_theme=by_theme,
                       comparisons=comparisons, running=job.state in ("queued", "running"),
                       requester=_who(ctx, job))
 
