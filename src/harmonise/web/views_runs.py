@@ -91,8 +91,8 @@ def _table(path: Path, keep: tuple[str, ...], limit: int = 400) -> list[dict[str
     return rows
 
 
-ESTIMATE_FIELDS = ("indicator", "concept", "option", "label", "csp_name", "wave", "group_var", "group", "n",
-                   "estimate", "ci_low", "ci_high", "comparability", "suppressed")
+ESTIMATE_FIELDS = ("indicator", "concept", "option", "label", "csp_name", "wave", "group_var",
+                   "group", "n", "estimate", "ci_low", "ci_high", "comparability", "suppressed")
 COMPARISON_FIELDS = ("indicator", "label", "a_name", "b_name", "a_grade", "b_grade",
                      "compared", "reason", "difference", "ci_low", "ci_high")
 
