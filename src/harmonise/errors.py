@@ -12,7 +12,8 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── TargetsError           a population targets file is malformed or inconsistent
     ├── WeightingError         weights cannot be computed (empty cell, no convergence)
     ├── EstimationError        a design or estimate cannot be computed (lonely PSU, empty domain)
-    └── ReportError            outputs cannot be written
+    ├── ReportError            outputs cannot be written
+    └── QuestionnaireError     a questionnaire spec is invalid or a form cannot be built
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
 """
@@ -56,6 +57,10 @@ class ReportError(HarmoniseError):
     """Outputs cannot be written."""
 
 
+class QuestionnaireError(HarmoniseError):
+    """A questionnaire spec is invalid, or a form built from it cannot be converted."""
+
+
 class StoreError(HarmoniseError):
     """The workspace store cannot be opened, read or written."""
 
@@ -66,6 +71,7 @@ __all__ = [
     "EstimationError",
     "HarmoniseError",
     "IngestError",
+    "QuestionnaireError",
     "ReportError",
     "StoreError",
     "TargetsError",
