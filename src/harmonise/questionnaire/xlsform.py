@@ -129,3 +129,25 @@ def convert(xlsx: bytes, *, validate: bool = False, name: str = "form") -> str:
             raise QuestionnaireError(f"{name}: ODK Validate rejected the form: {exc}") from exc
         raise
     return str(result.xform)
+
+
+def read_xlsform(xlsx: bytes) -> XLSFormRows:
+    """The three sheets of an XLSForm workbook as rows (blank cells as ``""``)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(xlsx), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a damaged file
+        raise QuestionnaireError(f"not an XLSForm workbook: {exc}") from exc
+    sheets: dict[str, list[dict[str, str]]] = {}
+    for name in ("survey", "choices", "settings"):
+        if name not in wb.sheetnames:
+            raise QuestionnaireError(f"the XLSForm has no '{name}' sheet")
+        values = list(wb[name].iter_rows(values_only=True))
+        header = [str(h) if h is not None else "" for h in values[0]] if values else []
+        sheets[name] = [{h: ("" if v is None else str(v)) for h, v in zip(header, row,
+                                                                            strict=False) if h}
+                        for row in values[1:]]
+    settings = sheets["settings"][0] if sheets["settings"] else {}
+    return XLSFormRows(survey=tuple(sheets["survey"]), choices=tuple(sheets["choices"]),
+                       settings=settings)
