@@ -88,7 +88,7 @@ def test_odk_validate_accepts_every_form(built: Built) -> None:
 
 @needs_java
 def test_odk_validate_rejects_a_bad_expression(built: Built) -> None:
-    lay, rows = _rows(built, "adults")
+    _, rows = _rows(built, "adults")
     survey = [dict(r) for r in rows.survey]
     row = next(r for r in survey if r["name"] == "activity_limit")
     row["relevant"] = "foo(${long_condition})"  # pyxform passes it; ODK Validate does not

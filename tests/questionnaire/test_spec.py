@@ -104,7 +104,8 @@ def test_unknown_key_and_dont_know_on_tick_all(tmp_path: Path) -> None:
     text = TEXT.replace("      - concept: safer_measures\n",
                         "      - concept: safer_measures\n        dont_know: true\n")
     msg = _fails(tmp_path, text)
-    assert "tick-all question" in msg and f"bad.yaml:{_line('concept: safer_measures', text) + 1}:" in msg
+    line = _line("concept: safer_measures", text) + 1
+    assert "tick-all question" in msg and f"bad.yaml:{line}:" in msg
 
 
 def test_age_bands_must_tile_the_form(tmp_path: Path) -> None:

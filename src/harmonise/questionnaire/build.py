@@ -50,7 +50,7 @@ def _index(spec: QuestionnaireSpec, names: list[str], validated: bool) -> bytes:
             f"<h1>{e(spec.title)} — {e(spec.ref)} (draft)</h1>\n"
             f"<p>Built by <code>harmonise questionnaire build</code>: {e(check)}. Wordings "
             "marked † are not yet checked against their published source.</p>\n"
-            f"<ul>\n{links}\n</ul>\n</body></html>\n").encode("utf-8")
+            f"<ul>\n{links}\n</ul>\n</body></html>\n").encode()
 
 
 def build_outputs(spec: QuestionnaireSpec, schema: Schema, *,

@@ -29,7 +29,8 @@ def codebook_table(layouts: Sequence[FormLayout]) -> pd.DataFrame:
             missing = "; ".join(f"{c}={m}" for c, m in q.missing)
             missing = "; ".join(x for x in (missing, "(blank)=not_asked" if q.relevant else "")
                                 if x)
-            base = {"form": lay.form.id, "number": f"Q{q.number}", "concept": q.concept,
+            base: dict[str, object] = {
+                    "form": lay.form.id, "number": f"Q{q.number}", "concept": q.concept,
                     "universe": q.universe, "routing": q.relevant or "(everyone)",
                     "wording_status": q.wording_status, "wording_source": q.wording_source}
             if q.kind == "integer":

@@ -159,7 +159,7 @@ def layout_form(spec: QuestionnaireSpec, schema: Schema, form_id: str) -> FormLa
     kinds: dict[str, Kind] = {}
     choice_sets: dict[str, tuple[Choice, ...]] = {}
     numbers = {item_name(i): n for n, (_, i) in enumerate(entries, start=1)}
-    drafts: list[dict[str, object]] = []
+    questions: list[Question] = []
     derived: list[Derived] = []
     modules: list[tuple[str, str]] = []
     for module, item in entries:
@@ -184,7 +184,7 @@ def layout_form(spec: QuestionnaireSpec, schema: Schema, form_id: str) -> FormLa
         constraint = constraint_message = hint = appearance = ""
         if item.ask == "age_in_years":
             kind: Kind = "integer"
-            list_name, choices = "", ()
+            list_name, choices = "", tuple[Choice, ...]()
             label = concept.wording
             constraint = f". >= {form.min_age} and . <= {form.max_age}"
             constraint_message = (f"This survey is for people aged {form.min_age} to "
@@ -198,16 +198,14 @@ def layout_form(spec: QuestionnaireSpec, schema: Schema, form_id: str) -> FormLa
             list_name, choices, appearance = _choices(item, schema)
             label = concept.wording
             hint = "Tick all that apply" if kind == "select_multiple" else "Tick one box"
-        missing = tuple((c.name, m) for c, m in
-                        ((Choice(DONT_KNOW[0], ""), DONT_KNOW[2]),
-                         (Choice(PREFER_NOT[0], ""), PREFER_NOT[2]))
-                        if any(ch.name == c.name for ch in choices))
+        offered = {ch.name for ch in choices}
+        missing = tuple((code, m) for code, _, m in (DONT_KNOW, PREFER_NOT) if code in offered)
         kinds[name] = kind
         choice_sets[name] = choices
         pop = next((p.label for p in schema.populations if p.id == form.population),
                    form.population)
         universe = pop + (f", asked if {ask_when}" if ask_when else "")
-        drafts.append(dict(
+        questions.append(Question(
             number=numbers[name], name=name, module=module.id, module_title=module.title,
             concept=concept.id, kind=kind, label=label, intro=concept.intro or "", hint=hint,
             scale=scale.id, list_name=list_name, choices=choices, missing=missing,
@@ -219,21 +217,18 @@ def layout_form(spec: QuestionnaireSpec, schema: Schema, form_id: str) -> FormLa
     if form.cluster:
         derived.append(Derived(form.cluster, "", "'SET_PER_SCHOOL'", "",
                                "School code (set in each school's copy of the form)"))
-    questions = [Question(**d) for d in drafts]  # type: ignore[arg-type]
-    questions = _add_skips(questions, entries)
+    questions = _add_skips(questions, [i for _, i in entries])
     return FormLayout(spec=spec, form=form, questions=tuple(questions),
                       derived=tuple(derived), modules=tuple(modules))
 
 
-def _add_skips(questions: list[Question],
-               entries: list[tuple[object, SpecItem]]) -> list[Question]:
+def _add_skips(questions: list[Question], items: list[SpecItem]) -> list[Question]:
     """Paper routing: under a question that alone decides whether the next ones are asked,
     "If <other answers>, go to Q<n>"; age filters say "If you are under N, go to Q<n>"."""
     from dataclasses import replace
 
     by_name = {q.name: q for q in questions}
     skips: dict[str, list[str]] = {q.name: [] for q in questions}
-    items = [i for _, i in entries]
     n = len(questions)
 
     def after_run(k: int, prefix: str) -> str:

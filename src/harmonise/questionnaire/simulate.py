@@ -236,8 +236,9 @@ def simulate(rows: XLSFormRows, options: SimOptions) -> pd.DataFrame:
                              (int(value) if isinstance(value, float) else value))
             if kind == "select_multiple":
                 chosen = set(str(value).split()) if value is not None else None
-                for c in lists[r["type"].split(" ")[1]]:
-                    out[f"{path}/{c}"].append("" if chosen is None else int(c in chosen))
+                for option in lists[r["type"].split(" ")[1]]:
+                    out[f"{path}/{option}"].append("" if chosen is None else
+                                                   int(option in chosen))
     frame = pd.DataFrame(out, columns=columns)
     return _with_metadata(frame, rows, rng)
 
