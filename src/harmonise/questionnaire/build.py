@@ -53,18 +53,33 @@ def _index(spec: QuestionnaireSpec, names: list[str], validated: bool) -> bytes:
             f"<ul>\n{links}\n</ul>\n</body></html>\n").encode()
 
 
+def _add_links(index: bytes, names: list[str]) -> bytes:
+    e = html.escape
+    extra = "\n".join(f'<li><a href="{e(n)}">{e(n)}</a></li>' for n in names)
+    text = index.decode("utf-8").replace(
+        "</ul>\n</body>", f"</ul>\n<h2>Also in this folder</h2>\n<ul>\n{extra}\n</ul>\n</body>")
+    return text.encode("utf-8")
+
+
 def build_outputs(spec: QuestionnaireSpec, schema: Schema, *,
                   validate: bool = False) -> Built:
     """Every output's relative path and bytes. ``validate`` runs ODK Validate (needs java)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     layouts = layout_all(spec, schema)
     files: dict[str, bytes] = {}
-    for lay in layouts:
-        stem = form_stem(lay)
-        xlsx = xlsform_bytes(xlsform_rows(lay))
-        files[f"{stem}.xlsx"] = xlsx
-        files[f"{stem}.xml"] = convert(xlsx, validate=validate, name=f"{stem}.xlsx").encode()
-        files[f"{stem}.html"] = render_html(lay).encode("utf-8")
-        files[f"{stem}.docx"] = docx_bytes(lay)
+    workbooks = {form_stem(lay): xlsform_bytes(xlsform_rows(lay)) for lay in layouts}
+    # ODK Validate is a Java process per form: run them side by side (threads wait on it)
+    with ThreadPoolExecutor(max_workers=len(workbooks)) as pool:
+        xforms = {stem: pool.submit(convert, xlsx, validate=validate, name=f"{stem}.xlsx")
+                  for stem, xlsx in workbooks.items()}
+        for lay in layouts:
+            stem = form_stem(lay)
+            files[f"{stem}.xlsx"] = workbooks[stem]
+            files[f"{stem}.html"] = render_html(lay).encode("utf-8")
+            files[f"{stem}.docx"] = docx_bytes(lay)
+        for stem, future in xforms.items():
+            files[f"{stem}.xml"] = future.result().encode("utf-8")
     table = codebook_table(layouts)
     files[f"{spec.ref}-codebook.csv"] = codebook_csv(table)
     files[f"{spec.ref}-codebook.xlsx"] = codebook_xlsx(table)
@@ -76,13 +91,21 @@ def build_outputs(spec: QuestionnaireSpec, schema: Schema, *,
 
 def write_outputs(files: Mapping[str, bytes], out_dir: Path) -> list[Path]:
     """Write ``files`` (relative paths) under ``out_dir``: all staged first, then moved in,
-    so a failure leaves no half-written set."""
+    so a failure leaves no half-written set. ``index.html`` also links the files other
+    builders (the bridge, the plan) left in the folder."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-questionnaire-", dir=out_dir))
     except OSError as exc:
         raise QuestionnaireError(f"cannot create the output folder {out_dir}: {exc}; check "
                                  "the path and its permissions") from exc
+    files = dict(files)
+    if "index.html" in files:
+        others = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*")
+                        if p.is_file() and not p.relative_to(out_dir).as_posix().startswith(".")
+                        and p.relative_to(out_dir).as_posix() not in files)
+        if others:
+            files["index.html"] = _add_links(files["index.html"], others)
     try:
         for name, content in files.items():
             target = staging / name
