@@ -198,6 +198,8 @@ def layout_form(spec: QuestionnaireSpec, schema: Schema, form_id: str) -> FormLa
             list_name, choices, appearance = _choices(item, schema)
             label = concept.wording
             hint = "Tick all that apply" if kind == "select_multiple" else "Tick one box"
+            if hint.lower() in label.lower():  # the schema stem already says it
+                hint = ""
         offered = {ch.name for ch in choices}
         missing = tuple((code, m) for code, _, m in (DONT_KNOW, PREFER_NOT) if code in offered)
         kinds[name] = kind
