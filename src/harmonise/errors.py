@@ -12,7 +12,9 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── TargetsError           a population targets file is malformed or inconsistent
     ├── WeightingError         weights cannot be computed (empty cell, no convergence)
     ├── EstimationError        a design or estimate cannot be computed (lonely PSU, empty domain)
+    ├── DisclosureError        published tables cannot be checked for disclosure
     ├── ReportError            outputs cannot be written
+    ├── StoreError             the workspace store cannot be opened, read or written
     └── QuestionnaireError     a questionnaire spec is invalid or a form cannot be built
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
@@ -57,12 +59,12 @@ class ReportError(HarmoniseError):
     """Outputs cannot be written."""
 
 
-class QuestionnaireError(HarmoniseError):
-    """A questionnaire spec is invalid, or a form built from it cannot be converted."""
-
-
 class StoreError(HarmoniseError):
     """The workspace store cannot be opened, read or written."""
+
+
+class QuestionnaireError(HarmoniseError):
+    """A questionnaire spec is invalid, or a form built from it cannot be converted."""
 
 
 __all__ = [

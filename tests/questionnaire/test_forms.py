@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from harmonise._util.files import sha256_file
 from harmonise.crosswalk.io import load_crosswalk
 from harmonise.crosswalk.lock import read_lock
 from harmonise.errors import QuestionnaireError
-from harmonise.files import sha256_file
 from harmonise.questionnaire.build import Built, form_stem
 from harmonise.questionnaire.crosswalks import crosswalk_path
 from harmonise.questionnaire.spec import DONT_KNOW, PREFER_NOT

@@ -412,7 +412,7 @@ def _explain_validation(file: str, exc: ValidationError, lines: dict[Path_, int]
 
 def parse_spec(text: str, file: str) -> tuple[QuestionnaireSpec, dict[Path_, int]]:
     """The spec model and its line map; a structure problem raises naming each line."""
-    from harmonise.yamlio import parse_yaml
+    from harmonise._util.yamlio import parse_yaml
 
     raw: Any = parse_yaml(text, file, error=QuestionnaireError)
     lines = line_map(text)
