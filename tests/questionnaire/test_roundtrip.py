@@ -121,3 +121,30 @@ def test_round_trip_through_the_pipeline(built: Built, tmp_path: Path) -> None:
     asked = young.data["anxious_yesterday"] != "not_asked"
     assert (young.data.loc[asked, "age_band"] == "16_18").all()
     assert (young.data.loc[~asked, "age_band"] != "16_18").all()
+
+
+def test_ingest_keeps_kobo_columns_and_drops_metadata(built: Built, tmp_path: Path) -> None:
+    """Kobo's space-joined select-multiple column is coded answers, not free text; its
+    submission uuid and time are dropped at the door."""
+    from harmonise.ingest import read_survey
+
+    lay = next(lay for lay in built.layouts if lay.form.id == "adults")
+    frame = simulate(read_xlsform(built.files[f"{form_stem(lay)}.xlsx"]),
+                     SimOptions(n=300, seed=5))
+    path = tmp_path / "kobo.csv"
+    path.write_bytes(kobo_csv(frame))
+    survey = read_survey(path)
+    assert {f.name for f in survey.flagged} == {"_uuid", "_submission_time"}
+    assert survey.provenance.reader.startswith("pandas") and "sep=';'" in survey.provenance.reader
+    assert "safety/unsafe_reasons" in survey.data.columns
+    # the rule needs a 1/0 column for every name: typed text beside them is still flagged
+    from harmonise.privacy import detect_identifying
+
+    places = ["park", "station", "shops", "bus stop", "school", "river"]
+    typed = [f"i felt unsafe near the {p} after {h} because of the people there"
+             for p in places for h in ("six", "seven", "eight", "nine", "ten")]
+    sub = pd.DataFrame({"q": ["drugs groups", "groups", "drugs"] * 10, "q/drugs": [1, 0, 1] * 10,
+                        "q/groups": [1, 1, 0] * 10, "why": typed,
+                        "why/i": [1] * 30})
+    flagged = {f.name: f.kind for f in detect_identifying(sub)}
+    assert flagged == {"why": "free_text"}
