@@ -49,3 +49,20 @@ def test_schema_command_prints_the_json_schema() -> None:
     assert result.exit_code == 0
     committed = (ROOT / "questionnaire/questionnaire.schema.json").read_text(encoding="utf-8")
     assert result.output == committed
+
+
+def test_simulate_writes_a_kobo_csv(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["questionnaire", "build", str(SPEC), "--out", str(tmp_path),
+                                "--validate", "no"]).exit_code == 0
+    out = tmp_path / "dry" / "young.csv"
+    result = runner.invoke(main, ["questionnaire", "simulate",
+                                  str(tmp_path / "joint-v1-young-people.xlsx"), "--out",
+                                  str(out), "--n", "50", "--cluster", "school_code"])
+    assert result.exit_code == 0, result.output
+    assert "50 SYNTHETIC submissions" in result.output
+    head = out.read_text(encoding="utf-8-sig").splitlines()[0].split(";")
+    assert head[0] == "about_you_first/age" and "safety/unsafe_reasons/drugs" in head
+    assert head[-1] == "_index"
+    bad = runner.invoke(main, ["questionnaire", "simulate", str(SPEC), "--out", str(out)])
+    assert bad.exit_code == 2 and "not an XLSForm workbook" in bad.output

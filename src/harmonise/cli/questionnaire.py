@@ -90,4 +90,44 @@ def json_schema() -> None:
     click.echo(spec_json_schema(), nl=False)
 
 
+@questionnaire.command()
+@click.argument("xlsform", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--out", "out_file", type=_FILE, required=True,
+              help="CSV to write (Kobo layout: ';'-separated, group paths, 1/0 option columns).")
+@click.option("--n", "n", type=click.IntRange(1, 100_000), default=400, show_default=True,
+              help="Number of simulated submissions.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed (the same seed gives the same file).")
+@click.option("--cluster", default=None,
+              help="Calculated field holding the cluster code (e.g. school_code), filled with "
+                   "simulated codes S01, S02, ...")
+def simulate(xlsform: Path, out_file: Path, n: int, seed: int, cluster: str | None) -> None:
+    """Write SYNTHETIC submissions of a built XLSForm as a KoboToolbox CSV export, for a dry
+    run of `harmonise run` with the joint crosswalks before fieldwork.
+
+    Routing (relevant), constraints and calculations are honoured; answers are random.
+
+    Example:
+
+    \b
+        harmonise questionnaire simulate reports/questionnaire/joint-v1-adults.xlsx \\
+            --out dry-run/luton-adults.csv --n 500
+    """
+    from harmonise.errors import QuestionnaireError
+    from harmonise.questionnaire.simulate import SimOptions, kobo_csv
+    from harmonise.questionnaire.simulate import simulate as simulate_rows
+    from harmonise.questionnaire.xlsform import read_xlsform
+
+    rows = read_xlsform(xlsform.read_bytes())
+    frame = simulate_rows(rows, SimOptions(n=n, seed=seed, cluster=cluster))
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_file.with_name(f".{out_file.name}.tmp")
+        tmp.write_bytes(kobo_csv(frame))
+        tmp.replace(out_file)
+    except OSError as exc:
+        raise QuestionnaireError(f"cannot write {out_file}: {exc}") from exc
+    click.echo(f"wrote {n} SYNTHETIC submissions ({frame.shape[1]} columns) to {out_file}")
+
+
 COMMANDS = [questionnaire]

@@ -82,7 +82,7 @@ def build_outputs(spec: QuestionnaireSpec, schema: Schema, *,
             files[f"{stem}.xml"] = future.result().encode("utf-8")
     table = codebook_table(layouts)
     files[f"{spec.ref}-codebook.csv"] = codebook_csv(table)
-    files[f"{spec.ref}-codebook.xlsx"] = codebook_xlsx(table)
+    files[f"{spec.ref}-codebook.xlsx"] = codebook_xlsx(table, layouts)
     for path, text in build_crosswalks(layouts, schema).items():
         files[f"crosswalks/{path}"] = text.encode("utf-8")
     files["index.html"] = _index(spec, list(files), validate)

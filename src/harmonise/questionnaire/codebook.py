@@ -16,7 +16,7 @@ import pandas as pd
 from harmonise.questionnaire.layout import FormLayout
 
 COLUMNS = ("form", "number", "variable", "concept", "option", "label", "type", "codes",
-           "missing", "universe", "routing", "wording_status", "wording_source")
+           "missing", "universe", "routing", "wording_status", "wording_source", "note")
 
 
 def codebook_table(layouts: Sequence[FormLayout]) -> pd.DataFrame:
@@ -32,7 +32,8 @@ def codebook_table(layouts: Sequence[FormLayout]) -> pd.DataFrame:
             base: dict[str, object] = {
                     "form": lay.form.id, "number": f"Q{q.number}", "concept": q.concept,
                     "universe": q.universe, "routing": q.relevant or "(everyone)",
-                    "wording_status": q.wording_status, "wording_source": q.wording_source}
+                    "wording_status": q.wording_status, "wording_source": q.wording_source,
+                    "note": " ".join(q.note.split())}
             if q.kind == "integer":
                 rows.append(base | {"variable": q.path, "concept": "", "option": "",
                                     "label": q.label, "type": "integer",
@@ -50,7 +51,7 @@ def codebook_table(layouts: Sequence[FormLayout]) -> pd.DataFrame:
                          "concept": d.concept, "option": "", "label": d.label,
                          "type": "calculate", "codes": d.calculation, "missing": "",
                          "universe": pop, "routing": "(everyone)", "wording_status": "",
-                         "wording_source": ""})
+                         "wording_source": "", "note": ""})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -58,8 +59,9 @@ def codebook_csv(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def codebook_xlsx(table: pd.DataFrame) -> bytes:
-    """An XLSX with a ``codebook`` sheet (and a ``read_me`` sheet saying what it is)."""
+def codebook_xlsx(table: pd.DataFrame, layouts: Sequence[FormLayout] = ()) -> bytes:
+    """An XLSX with a ``codebook`` sheet and a ``read_me`` sheet (what it is, each form's
+    population, mode and sampling)."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -70,6 +72,14 @@ def codebook_xlsx(table: pd.DataFrame) -> bytes:
                  "wording_status: verified = checked word for word against wording_source; "
                  "anything else must be checked before fieldwork."):
         readme.append([line])
+    for lay in layouts:
+        f = lay.form
+        readme.append([])
+        readme.append([f"Form {f.id} ({lay.form_id}): {f.title}"])
+        readme.append([f"Population: {f.population}, ages {f.min_age} to "
+                       f"{f.max_age if f.max_age < 120 else 'any'}"])
+        readme.append([f"Mode: {' '.join(f.mode.split())}"])
+        readme.append([f"Sampling: {' '.join(f.sampling.split())}"])
     ws = wb.create_sheet("codebook")
     ws.append(list(table.columns))
     for row in table.itertuples(index=False):
