@@ -37,7 +37,8 @@ ul.answers li { margin: 0.6mm 0; }
 ul.answers li .box { display: inline-block; width: 4mm; height: 4mm; border: 1px solid #000;
        margin-right: 2.5mm; vertical-align: -0.6mm; }
 ul.answers li.heading { font-weight: bold; margin-top: 1.5mm; }
-ul.scale11 li { display: inline-block; margin-right: 3mm; text-align: center; }
+ul.scale11 li { display: inline-block; margin-right: 1.2mm; font-size: 9.5pt; }
+ul.scale11 li .box { margin-right: 0.8mm; }
 .numbox { display: inline-block; width: 18mm; height: 7mm; border: 1px solid #000;
           margin: 1mm 0 0 11mm; }
 footer { font-size: 9pt; margin-top: 8mm; border-top: 1px solid #999; padding-top: 2mm; }
@@ -63,15 +64,19 @@ def _q_html(q: Question) -> str:
     if q.kind == "integer":
         parts.append('<div class="numbox" aria-label="write your answer"></div>')
     else:
-        cls = "answers scale11" if q.scale == "ls11" else "answers"
-        parts.append(f'<ul class="{cls}">')
-        heading = ""
-        for c in q.choices:
-            if c.heading and c.heading != heading:
-                heading = c.heading
-                parts.append(f'<li class="heading">{e(heading)}</li>')
-            parts.append(f'<li><span class="box"></span>{e(c.label)}</li>')
-        parts.append("</ul>")
+        missing = dict(q.missing)
+        groups = [[c for c in q.choices if c.name not in missing],
+                  [c for c in q.choices if c.name in missing]]
+        for k, choices in enumerate(g for g in groups if g):
+            cls = "answers scale11" if q.scale == "ls11" and k == 0 else "answers"
+            parts.append(f'<ul class="{cls}">')
+            heading = ""
+            for c in choices:
+                if c.heading and c.heading != heading:
+                    heading = c.heading
+                    parts.append(f'<li class="heading">{e(heading)}</li>')
+                parts.append(f'<li><span class="box"></span>{e(c.label)}</li>')
+            parts.append("</ul>")
     for s in q.skips:
         parts.append(f'<p class="skip">{e(s)}</p>')
     parts.append("</div>")
