@@ -64,5 +64,10 @@ def test_simulate_writes_a_kobo_csv(tmp_path: Path) -> None:
     head = out.read_text(encoding="utf-8-sig").splitlines()[0].split(";")
     assert head[0] == "about_you_first/age" and "safety/unsafe_reasons/drugs" in head
     assert head[-1] == "_index"
+    # the released crosswalk fits the export with no issue (every column mapped or listed)
+    check = runner.invoke(main, ["crosswalk", "validate",
+                                 str(ROOT / "crosswalks/joint/luton-young-people.v1.yaml"),
+                                 "--data", str(out)])
+    assert check.exit_code == 0 and "no issues" in check.output, check.output
     bad = runner.invoke(main, ["questionnaire", "simulate", str(SPEC), "--out", str(out)])
     assert bad.exit_code == 2 and "not an XLSForm workbook" in bad.output
