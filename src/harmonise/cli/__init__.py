@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "harmonise.cli.provenance",
     "harmonise.cli.estimate",
     "harmonise.cli.targets",
+    "harmonise.cli.questionnaire",
 )
 
 for _module in COMMAND_MODULES:
