@@ -60,6 +60,8 @@ COMMAND_MODULES = (
     "harmonise.cli.crosswalk",
     "harmonise.cli.provenance",
     "harmonise.cli.estimate",
+    "harmonise.cli.targets",
+    "harmonise.cli.questionnaire",
     "harmonise.cli.web",
 )
 

@@ -76,7 +76,8 @@ class Catalogue:
     def choices(self, partnership: Partnership | None) -> list[Choice]:
         out = []
         for entry in self.project_lock().entries:
-            if partnership is None or entry.path.startswith(f"{partnership.slug}/"):
+            if partnership is None or entry.path.startswith(f"{partnership.slug}/") \
+                    or entry.crosswalk.startswith(f"{partnership.slug}-"):
                 out.append(Choice(f"project:{entry.path}", f"{entry.key} (project)"))
         for sub in self.ws.submissions(None if partnership is None else partnership.id,
                                        status="released"):

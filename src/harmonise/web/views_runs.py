@@ -28,6 +28,9 @@ MEDIA = {".html": "text/html; charset=utf-8", ".csv": "text/csv; charset=utf-8",
 #: the report page has inline styles and data: images and nothing else
 REPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+QUESTIONNAIRE_MEDIA = {
+    **MEDIA, ".xml": "application/xml", ".md": "text/markdown; charset=utf-8",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 _QUESTIONNAIRE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
@@ -201,7 +204,11 @@ def questionnaire_file(ctx: Ctx) -> Response:
         raise not_found("file")
     data = (_questionnaire_dir(ctx) / name).read_bytes()
     ctx.log("download", "questionnaire", name)
-    return attachment(data, name, "application/octet-stream")
+    suffix = Path(name).suffix.lower()
+    if suffix == ".html":  # the printable forms and the index: shown, with no script
+        return Response(data, media_type=MEDIA[suffix],
+                        headers={"Content-Security-Policy": REPORT_CSP})
+    return attachment(data, name, QUESTIONNAIRE_MEDIA.get(suffix, "application/octet-stream"))
 
 
 __all__ = ["questionnaire", "questionnaire_file", "run_detail", "run_export", "run_file",
