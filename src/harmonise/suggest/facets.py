@@ -32,7 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harmonise.suggest.scales import ScaleShape, scale_shape
+from harmonise.suggest.scales import GENERIC_FAMILIES, KINDRED, ScaleShape, scale_shape
 from harmonise.suggest.text import phrase
 
 # --- reading -------------------------------------------------------------------------
@@ -42,14 +42,18 @@ _TIME = (
                         r"|\bafter nightfall\b|\bin the evenings?\b|\bat dusk\b|\bwhen (it s|its|it is) dark\b"
                         r"|\bafter dark\b|\bgoing out after\b|\bat nights\b")),
     ("day", re.compile(r"\bduring the day\b|\bin the day ?time\b|\bdaytime\b|\bin daylight\b"
-                       r"|\bby day\b|\bduring daylight\b|\bin the day\b|\bday time\b")),
+                       r"|\bby day\b|\bduring daylight\b|\bin the day\b|\bday time\b"
+                       r"|\bdaylight\b")),
 )
 
 _PLACE = (
     ("busy_place", re.compile(r"\bbusy (public )?(place|space|street)s?\b")),
     ("park", re.compile(r"\bparks?\b|\bopen spaces?\b|\bwoodland\b")),
     ("public_transport", re.compile(r"\bpublic transport\b|\bon (the )?(bus|buses|train|trains|"
-                                    r"tram|trams|tube)\b|\b(bus|train) stations?\b|\bbus stops?\b")),
+                                    r"tram|trams|tube)\b|\b(bus|train) stations?\b|\bbus stops?\b"
+                                    r"|\bbus(es)?\b|\btrains?\b")),
+    ("work", re.compile(r"\bworkplace\b|\bat work\b|\bplace of work\b")),
+    ("in_person", re.compile(r"\bin person\b|\bface to face\b|\boffline\b")),
     ("town_centre", re.compile(r"\b(town|city) cent(re|er)s?\b|\bhigh streets?\b|\bshopping "
                                r"(area|centre|center)s?\b|\bbusiness (area|district)s?\b"
                                r"|\bdowntown\b|\bnight ?time economy\b")),
@@ -68,7 +72,8 @@ _PLACE = (
 _PLACE_FAMILY = {"area": "area", "where_you_live": "area", "quiet_street": "area",
                  "town_centre": "town_centre", "busy_place": "busy_place", "park": "park",
                  "home": "home", "school": "school", "online": "online",
-                 "public_transport": "public_transport"}
+                 "public_transport": "public_transport", "work": "work",
+                 "in_person": "in_person"}
 
 _PERIOD = (
     ("next_12_months", re.compile(r"\bnext (12|twelve) months\b|\bnext year\b|\bin the future\b")),
@@ -215,7 +220,7 @@ def compare(q: Facets, c: ConceptFacets, concept_id: str) -> Verdict:
     # time
     if c.time is not None:
         if q.time is None:
-            factor *= 0.8
+            factor *= 0.65
             reasons.append(f"time: the question names no time of day; {concept_id} is "
                            f"{_TIME_WORDS[c.time]}")
         elif q.time == "both":
@@ -284,11 +289,16 @@ def compare(q: Facets, c: ConceptFacets, concept_id: str) -> Verdict:
     if shape is not None and shape.family is not None and c.families:
         if c.multi and shape.family != "multi" and not (shape.family is None):
             pass
+        elif KINDRED.get(shape.family, shape.family) in {KINDRED.get(f, f) for f in c.families}:
+            reasons.append(f"response scale: {shape.describe()} (close to "
+                           f"{'/'.join(sorted(c.families))})")
         elif shape.family not in c.families and not (shape.family in ("yesno",)
                                                      and "multi" in c.families):
-            factor *= 0.6
-            reasons.append(f"response scale differs: {shape.describe()} answers, "
-                           f"{concept_id} takes {'/'.join(sorted(c.families))}")
+            generic = shape.family in GENERIC_FAMILIES
+            factor *= 0.85 if generic else 0.6
+            reasons.append(f"response {'format' if generic else 'scale'} differs: "
+                           f"{shape.describe()} answers, {concept_id} takes "
+                           f"{'/'.join(sorted(c.families))}")
         else:
             reasons.append(f"response scale: {shape.describe()}")
     return Verdict(False, factor, tuple(reasons), tuple(flags))

@@ -43,19 +43,28 @@ from harmonise.suggest.scales import (
     RecodeProposal,
     label_family,
     propose_recode,
+    scale_shape,
     substantive,
 )
 from harmonise.suggest.text import words
 
-NONE_BELOW = 0.45
-"""A best score below this is reported as ``none``."""
+NONE_BELOW = {"lexical": 0.50, "embedding": 0.48}
+"""A best score below this is reported as ``none`` (per similarity method; chosen on the
+labelled set in ``tests/data/suggest/``, see docs/suggest.md)."""
 
 EMBED_FLOOR, EMBED_CEIL = 0.35, 0.95
 """Embedding cosines are rescaled linearly from [floor, ceil] to [0, 1] (clipped): for the
 wordllama model unrelated survey questions sit near 0.2-0.5 and paraphrases near 0.9."""
 
 _MULTI_TEXT = re.compile(r"tick all|all that apply|select all|choose all|tick any|"
-                         r"mark all|more than one", re.IGNORECASE)
+                         r"mark all|more than one|what (sort|kind)s? of things", re.IGNORECASE)
+
+#: Words that never make a concept's topic: times, periods, places and the pole words
+#: the facets already judge.
+_NOT_TOPIC = frozenset(("dark", "day", "last", "12", "month", "months", "ever", "nowadays",
+                        "area", "town", "centre", "online", "safe", "unsafe", "problem",
+                        "alone", "walking", "people", "after", "go", "going", "their", "other",
+                        "know", "many", "way", "made", "not", "pupil", "rate", "rating"))
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,7 @@ class _Profile:
     facets: ConceptFacets
     texts: tuple[str, ...]
     scales: tuple[str, ...] = field(default_factory=tuple)
+    topic: tuple[frozenset[str], ...] = ()
 
 
 def _accepted_scales(concept: Concept, schema: Schema) -> tuple[str, ...]:
@@ -140,6 +150,8 @@ def concept_facets(concept: Concept, schema: Schema) -> ConceptFacets:
     if schema.scale(concept.scale).kind == "open" and re.search(r"\bage\b", concept.wording,
                                                                  re.IGNORECASE):
         families.add("age")
+    elif schema.scale(concept.scale).kind == "open":
+        families.add("names")
     detail = concept.place or read.place_detail
     place = {"where_you_live": "area"}.get(concept.place or "", concept.place) or read.place
     return ConceptFacets(
@@ -186,6 +198,8 @@ class Suggester:
             _Profile(c, concept_facets(c, schema), (c.wording, c.label),
                      _accepted_scales(c, schema)) for c in schema.concepts]
         self._lexical = LexicalIndex({p.concept.id: p.texts for p in self._profiles})
+        self._profiles = [_Profile(p.concept, p.facets, p.texts, p.scales,
+                                   self._topic(p, self._profiles)) for p in self._profiles]
         self._concept_vecs: np.ndarray | None = None
         self._owner: list[int] = []
         if self._embedder is not None:
@@ -193,15 +207,41 @@ class Suggester:
             self._owner = [i for i, p in enumerate(self._profiles) for _ in p.texts]
             self._concept_vecs = self._embedder.embed(texts)
 
+    @staticmethod
+    def _topic(p: _Profile, profiles: Sequence[_Profile]) -> tuple[frozenset[str], ...]:
+        """Per text of ``p``: the words that tell it apart from the concepts sharing its
+        scale — its words less those used by half or more of that group, less time, place,
+        period and filler words."""
+        def bag(q: _Profile) -> frozenset[str]:
+            return frozenset(w for t in q.texts for w in words(t))
+        group = [q for q in profiles if q.concept.scale == p.concept.scale]
+        shared = {w for w in bag(p) if len(group) > 1
+                  and sum(w in bag(q) for q in group) * 2 >= len(group)}
+        out = tuple(frozenset(words(t)) - _NOT_TOPIC - shared for t in p.texts)
+        return tuple(t for t in out if t)
+
+    def _coverage(self, text: str, topics: tuple[frozenset[str], ...]) -> float:
+        """Best share (IDF-weighted) of a concept's topic words the question uses."""
+        if not topics:
+            return 1.0
+        q = frozenset(words(text))
+        return max(sum(self._lexical.weight(w) for w in t & q)
+                   / sum(self._lexical.weight(w) for w in t) for t in topics)
+
     # --- similarity -----------------------------------------------------------------
     def _similarities(self, questions: Sequence[Question]) -> np.ndarray:
         n, k = len(questions), len(self._profiles)
+        lex = np.zeros((n, k))
+        for i, q in enumerate(questions):
+            s = self._lexical.scores(q.text)
+            lex[i] = [s[p.concept.id] for p in self._profiles]
         if self._embedder is None or self._concept_vecs is None:
-            out = np.zeros((n, k))
-            for i, q in enumerate(questions):
-                s = self._lexical.scores(q.text)
-                out[i] = [s[p.concept.id] for p in self._profiles]
-            return out
+            return lex
+        emb = self._embedded(questions)
+        return (emb + lex) / 2 if self.use_facets else emb
+
+    def _embedded(self, questions: Sequence[Question]) -> np.ndarray:
+        n, k = len(questions), len(self._profiles)
         qv = self._embedder.embed([q.text for q in questions])
         cos = qv @ self._concept_vecs.T
         out = np.full((n, k), -1.0)
@@ -215,6 +255,10 @@ class Suggester:
         subs = substantive(q.options)
         if not subs:
             return None, None, None
+        shape = scale_shape(q.options)
+        if shape is not None and shape.family in GENERIC_FAMILIES and not p.facets.multi \
+                and shape.family not in p.facets.families:
+            return None, None, None  # agree/disagree, yes/no: say nothing about the concept
         if p.facets.multi:
             labels = [o.label for o in p.concept.options]
             return _option_overlap(subs, labels), None, "multi"
@@ -227,6 +271,9 @@ class Suggester:
                     if fit > best[0]:
                         best = (fit, None, "age")
                     continue
+                if "names" in p.facets.families:
+                    named = shape is not None and shape.family == "names"
+                    return (1.0 if named else 0.0), None, "names"
                 return None, None, None
             proposal = propose_recode(q.options, scale)
             if proposal.fit > best[0] or best[1] is None:
@@ -253,13 +300,21 @@ class Suggester:
             score = sim
             if fit is not None:
                 spec = 0.3 if family in GENERIC_FAMILIES else 1.0
-                w = spec * (0.3 + 0.5 * (1.0 - info))
+                w = spec * (0.2 + 0.6 * (1.0 - info))
                 score = (1 - w) * sim + w * fit
                 if proposal is not None and fit > 0:
                     reasons.append(f"answer options fit {proposal.scale}: {fit:.2f}")
                 elif family == "multi":
                     reasons.append(f"tick-box options match the concept's options: {fit:.2f}")
             factor = 1.0
+            if self.use_facets and not p.facets.multi:
+                cover = self._coverage(q.text, p.topic)
+                gate = (0.35 if cover == 0 else 0.7 + 0.3 * cover) ** info
+                if gate < 0.95:
+                    factor *= gate
+                    words_ = sorted(frozenset().union(*p.topic))
+                    reasons.append(f"topic: the wording uses {cover:.0%} of the words that "
+                                   f"set {p.concept.id} apart ({', '.join(words_)})")
             if q.is_multi and not p.facets.multi:
                 factor *= 0.5
                 reasons.append("a tick-box group matches only a multi-select concept")
@@ -283,7 +338,8 @@ class Suggester:
             kept.append(Candidate(p.concept.id, score * factor, sim, fit, tuple(reasons),
                                   tuple(flags), proposal))
         kept.sort(key=lambda c: (-c.score, c.concept))
-        best = kept[0] if kept and kept[0].score >= NONE_BELOW else None
+        floor_ = NONE_BELOW["lexical" if self._embedder is None else "embedding"]
+        best = kept[0] if kept and kept[0].score >= floor_ else None
         top_sim = sorted(kept, key=lambda c: -c.similarity)[:top]
         floor = top_sim[-1].similarity if top_sim else 0.0
         ruled = tuple(sorted((c for c in out if c.similarity >= floor),

@@ -53,9 +53,9 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("multi", re.compile(r"^(not )?selected$|^(un)?ticked$|^(un)?checked$")),
     ("year", re.compile(r"^(school )?year ?(7|8|9|10|11|12|13|seven|eight|nine|ten|eleven)$")),
     ("sex", re.compile(r"^(female|male|woman|man|girl|boy)$")),
+    ("ls11", re.compile(r"^(10|[0-9])( (not at all|completely)\b.*)?$")),
     ("age", re.compile(r"^\d{1,2} ?(to|-)? ?\d{1,2}$|^\d{1,2} ?(plus|and over|or over|or older)"
                        r"|^under \d{1,2}$|^aged? \d|^\d{1,2}$")),
-    ("ls11", re.compile(r"^(10|[0-9])( (not at all|completely)\b.*)?$")),
     ("safety", re.compile(r"\b(safe|unsafe)\b")),
     ("problem", re.compile(r"\bproblem\b")),
     ("worry", re.compile(r"\bworried\b")),
@@ -79,6 +79,9 @@ SCALE_FAMILY: dict[str, str] = {
 
 #: Families so common that matching one says little about the question ("Yes / No").
 GENERIC_FAMILIES = frozenset(("yesno", "multi", "frequency", "agree"))
+
+#: Families that answer the same kind of question (worried ~ concerned).
+KINDRED = {"worry": "concern", "concern": "concern"}
 
 
 def label_family(label: str) -> str | None:
@@ -120,6 +123,11 @@ def scale_shape(options: Sequence[str]) -> ScaleShape | None:
     known = [f for f in fams if f is not None]
     family = max(set(known), key=known.count) if known and known.count(
         max(set(known), key=known.count)) * 2 >= len(subs) else None
+    if family == "ls11" and not ({"0", "10"} & {phrase(o).split(" ")[0] for o in subs}):
+        family = "age"  # 1-9 alone is not a 0-10 scale
+    if family is None and len(subs) >= 3 and not known and all(
+            o[:1].isupper() and len(o.split()) <= 4 for o in subs):
+        family = "names"  # place or school names: an open scale
     midpoint = any(re.search(r"\bneither\b|\bneutral\b|\bnor\b|\babout the same\b|\bmixed\b",
                              phrase(o)) for o in subs)
     return ScaleShape(points=len(subs), midpoint=midpoint, family=family, missing=missing)
