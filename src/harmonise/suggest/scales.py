@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harmonise.models.schema import Scale
 from harmonise.suggest.text import phrase
@@ -142,6 +143,7 @@ _ARTICLES = frozenset(("a", "an", "the"))
 _MILD = frozenset(("fairly", "bit"))
 
 
+@lru_cache(maxsize=4096)
 def _label_tokens(text: str) -> frozenset[str]:
     out = []
     words = phrase(text.replace("_", " ")).split()
@@ -221,6 +223,11 @@ def _match(label: str, scale: Scale) -> tuple[str | None, str]:
 
 def propose_recode(options: Sequence[str], scale: Scale) -> RecodeProposal:
     """Each label of ``options`` mapped to a code of ``scale`` (see the module docstring)."""
+    return _propose(tuple(options), scale)
+
+
+@lru_cache(maxsize=2048)
+def _propose(options: tuple[str, ...], scale: Scale) -> RecodeProposal:
     lines: list[RecodeLine] = []
     for label in options:
         kind = missing_type(label, scale.id)

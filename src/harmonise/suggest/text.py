@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -93,9 +94,15 @@ def norm_word(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Normalised content words of ``text`` (stop words dropped, synonyms and stems applied)."""
-    return [norm_word(w) for w in raw_words(text) if w not in STOPWORDS]
+    return list(_words(text))
 
 
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(norm_word(w) for w in raw_words(text) if w not in STOPWORDS)
+
+
+@lru_cache(maxsize=4096)
 def phrase(text: str) -> str:
     """``text`` as one folded string of words separated by single spaces (for patterns)."""
     return " ".join(raw_words(text))
