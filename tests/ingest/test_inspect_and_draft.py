@@ -102,7 +102,7 @@ def test_draft_crosswalk_loads_as_draft_and_cannot_be_released(
 def test_draft_prefills_recode_from_labels_and_suggests_concepts(root: Path,
                                                                  schema: Any) -> None:
     survey = read_survey(root / SAMPLES[0])
-    raw = yaml.safe_load(draft_crosswalk(survey, schema))
+    raw = yaml.safe_load(draft_crosswalk(survey, schema, method="lexical"))
     items = {i["source"]: i for i in raw["items"]}
     assert raw["respondent_id"] == "RESPID"
     assert items["SEX"]["concept"] == "sex"

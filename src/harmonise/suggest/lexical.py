@@ -46,7 +46,7 @@ class LexicalIndex:
                 for cid, sets in self._sets.items()}
 
     def informative(self, text: str) -> float:
-        """How much the wording alone can say, 0-1: total weight of its known words
-        relative to a typical question (an "Are you…?" scores 0)."""
-        q = [w for w in words(text) if w in self._idf]
-        return min(1.0, sum(self._idf[w] for w in q) / 6.0)
+        """How much the wording alone can say, 0-1: total weight of its words relative to a
+        typical question (an "Are you…?" scores 0; words the schema never uses count fully,
+        since they say the question is about something else)."""
+        return min(1.0, sum(self.weight(w) for w in set(words(text))) / 6.0)
