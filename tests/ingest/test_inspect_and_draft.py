@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from harmonise.cli import main
 from harmonise.crosswalk.draft import draft_crosswalk, slug
 from harmonise.crosswalk.io import load_crosswalk
-from harmonise.suggest.rank import Question, Suggester
-from harmonise.suggest.scales import missing_type
 from harmonise.errors import CrosswalkError
 from harmonise.ingest import read_survey
 from harmonise.ingest.codebook import codebook_report
+from harmonise.suggest.rank import Question, Suggester
+from harmonise.suggest.scales import missing_type
 
 SAMPLES = ["surveys/bedford/bedford-residents-2024.sav",
            "surveys/central-beds/young-people-2024.xlsx",

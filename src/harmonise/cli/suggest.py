@@ -103,7 +103,8 @@ def suggest(file: Path | None, text: str | None, options: str | None, multi: boo
 
     \b
         harmonise suggest surveys/bedford/bedford-residents-2024.sav
-        harmonise suggest --text "How safe do you feel in the town centre after dark?" --options "Very safe|Fairly safe|A bit unsafe|Very unsafe"
+        harmonise suggest --text "How safe do you feel in the town centre at night?"
+        harmonise suggest --text "Are you...?" --options "Female|Male"
         harmonise suggest --questions questions.csv --top 3 --json
     """
     from harmonise.crosswalk.io import load_schema

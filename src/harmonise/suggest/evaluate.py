@@ -39,7 +39,7 @@ def read_labelled(path: Path) -> list[LabelledItem]:
     """The labelled set at ``path``."""
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    out = []
+    out: list[LabelledItem] = []
     for row in rows:
         opts = tuple(o.strip() for o in (row.get("response_options") or "").split("|")
                      if o.strip())

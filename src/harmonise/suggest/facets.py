@@ -39,8 +39,8 @@ from harmonise.suggest.text import phrase
 
 _TIME = (
     ("dark", re.compile(r"\bafter dark\b|\bat night\b|\bnight ?time\b|\bin the dark\b"
-                        r"|\bafter nightfall\b|\bin the evenings?\b|\bat dusk\b|\bwhen (it s|its|it is) dark\b"
-                        r"|\bafter dark\b|\bgoing out after\b|\bat nights\b")),
+                        r"|\bafter nightfall\b|\bin the evenings?\b|\bat dusk\b"
+                        r"|\bwhen (it s|its|it is) dark\b|\bgoing out after\b|\bat nights\b")),
     ("day", re.compile(r"\bduring the day\b|\bin the day ?time\b|\bdaytime\b|\bin daylight\b"
                        r"|\bby day\b|\bduring daylight\b|\bin the day\b|\bday time\b"
                        r"|\bdaylight\b")),
@@ -287,7 +287,7 @@ def compare(q: Facets, c: ConceptFacets, concept_id: str) -> Verdict:
     # response scale
     shape = q.scale
     if shape is not None and shape.family is not None and c.families:
-        if c.multi and shape.family != "multi" and not (shape.family is None):
+        if c.multi and shape.family != "multi" and shape.family is not None:
             pass
         elif KINDRED.get(shape.family, shape.family) in {KINDRED.get(f, f) for f in c.families}:
             reasons.append(f"response scale: {shape.describe()} (close to "

@@ -242,6 +242,7 @@ class Suggester:
 
     def _embedded(self, questions: Sequence[Question]) -> np.ndarray:
         n, k = len(questions), len(self._profiles)
+        assert self._embedder is not None and self._concept_vecs is not None
         qv = self._embedder.embed([q.text for q in questions])
         cos = qv @ self._concept_vecs.T
         out = np.full((n, k), -1.0)

@@ -241,8 +241,8 @@ def _propose(options: tuple[str, ...], scale: Scale) -> RecodeProposal:
         lines.append(RecodeLine(label, code, status))
     order = [scale.codes.index(ln.target) for ln in lines
              if ln.status in ("exact", "likely") and ln.target in scale.codes]
-    reversed_ = (scale.kind == "ordinal" and len(order) >= 2 and order == sorted(order, reverse=True)
-                 and order[0] != order[-1])
+    reversed_ = (scale.kind == "ordinal" and len(order) >= 2
+                 and order == sorted(order, reverse=True) and order[0] != order[-1])
     return RecodeProposal(scale=scale.id, lines=tuple(lines), reversed=reversed_)
 
 

@@ -11,7 +11,6 @@ group's items, so tick-box questions are matched as a whole.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
@@ -40,7 +39,7 @@ def _options_of(info: VariableInfo, series: pd.Series) -> tuple[str, ...]:
                       isinstance(k, int | float) else (False, f"{float(k):020.6f}"))
         return tuple(str(info.value_labels[k]) for k in keys)
     values = series.dropna()
-    if values.empty or pd.api.types.is_numeric_dtype(values) and values.nunique() > 11:
+    if values.empty or (pd.api.types.is_numeric_dtype(values) and values.nunique() > 11):
         return ()
     seen = [str(v) for v in dict.fromkeys(values.tolist())]
     if len(seen) > MAX_OPTIONS:
@@ -52,6 +51,14 @@ def _natural(text: str) -> tuple[object, ...]:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
+def _common_prefix(texts: list[str]) -> str:
+    first, last = min(texts), max(texts)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 def group_question(group: MultiSelectGroup, variables: dict[str, VariableInfo]
                    ) -> Question:
     """One question for a tick-box group: the shared wording and every item's label."""
@@ -60,7 +67,7 @@ def group_question(group: MultiSelectGroup, variables: dict[str, VariableInfo]
     labels = [i.label or i.name for i in infos]
     text = group.question or ""
     if not options and len(labels) > 1:
-        prefix = os.path.commonprefix(labels)
+        prefix = _common_prefix(labels)
         cut = max(prefix.rfind(":"), prefix.rfind(" - "), prefix.rfind("?"))
         stem = prefix[: cut + 1] if cut > 0 else prefix
         options = [lab[len(stem):].strip(" :-") or lab for lab in labels]
