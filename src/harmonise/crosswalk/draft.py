@@ -17,7 +17,7 @@
   grade stays ``unassessed`` so a person must review it before any release;
 * sends every column flagged as identifying to ``unmapped`` with the flag's reason;
 * never writes a value or label that looks identifying
-  (:func:`harmonise.ingest.privacy.looks_identifying`): the item's note counts them under a
+  (:func:`harmonise.privacy.looks_identifying`): the item's note counts them under a
   placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file.
 
 A draft loads with :func:`harmonise.crosswalk.io.load_crosswalk`; it cannot be released
@@ -35,11 +35,10 @@ from typing import Any
 
 import pandas as pd
 
-from harmonise.ingest.privacy import looks_identifying, placeholder
-from harmonise.models.crosswalk import BLANK
+from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
-from harmonise.recode import normalise_value
+from harmonise.privacy import looks_identifying, placeholder
 from harmonise.suggest.rank import Candidate, Suggester
 from harmonise.suggest.scales import match_category, missing_type
 from harmonise.suggest.survey import survey_questions

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harmonise.ingest.privacy import looks_identifying
+from harmonise.privacy import looks_identifying
 from harmonise.models.survey import MultiSelectGroup, SurveyFile, VariableInfo
 from harmonise.suggest.rank import Question
 
