@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harmonise.privacy import looks_identifying
 from harmonise.models.survey import MultiSelectGroup, SurveyFile, VariableInfo
+from harmonise.privacy import looks_identifying
 from harmonise.suggest.rank import Question
 
 MAX_OPTIONS = 30
