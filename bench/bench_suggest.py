@@ -4,7 +4,8 @@
 
 Methods: ``lexical`` (word overlap only), ``lexical+facets``, ``wordllama`` (embedding
 cosine only) and ``wordllama+facets`` (the default when the ``suggest`` extra is
-installed). For each: top-1, top-3, decoy error rate, day/dark and safe/unsafe
+installed), and ``minilm`` / ``minilm+facets`` when the ``suggest-minilm`` extra is.
+For each: top-1, top-3, decoy error rate, day/dark and safe/unsafe
 confusions, then the time to suggest 200 questions once the model is loaded.
 """
 
@@ -35,8 +36,9 @@ def main() -> int:
     schema = load_schema(ROOT / "crosswalks/schema/perception-v1.yaml")
     items = read_labelled(args.labelled)
     configs = [("lexical", False), ("lexical", True)]
-    if installed("wordllama"):
-        configs += [("wordllama", False), ("wordllama", True)]
+    for model in ("wordllama", "minilm"):
+        if installed(model):
+            configs += [(model, False), (model, True)]
     rows = []
     for method, facets in configs:
         t0 = time.perf_counter()

@@ -81,9 +81,11 @@ def _print(result: Any, top: int) -> None:
                                  "(options separated by '|'), optional multi (yes).")
 @click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True,
               help="How many ranked concepts to show per question.")
-@click.option("--method", type=click.Choice(["auto", "lexical", "wordllama"]), default="auto",
-              show_default=True, help="Similarity: auto = the embedding model when the "
-                                      "'suggest' extra is installed, else word overlap.")
+@click.option("--method", type=click.Choice(["auto", "lexical", "wordllama", "minilm"]),
+              default="auto",
+              show_default=True, help="Similarity: auto = the wordllama model when the "
+                                      "'suggest' extra is installed, else word overlap; "
+                                      "minilm needs the 'suggest-minilm' extra.")
 @click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help=f"Schema to match against "

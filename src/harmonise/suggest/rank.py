@@ -3,7 +3,8 @@
 For every question and every concept:
 
 1. **similarity** of the wording to the concept's wording and label — cosine of sentence
-   embeddings (``wordllama`` when the ``suggest`` extra is installed, rescaled to 0-1) or,
+   embeddings (``wordllama`` when the ``suggest`` extra is installed, or ``minilm``; rescaled
+   to 0-1 and averaged with the word overlap) or,
    as the fallback, IDF-weighted word overlap (:mod:`harmonise.suggest.lexical`);
 2. **answer options**: the share of the question's answer labels that map onto a scale
    the concept accepts (:func:`harmonise.suggest.scales.propose_recode`), or onto a
@@ -48,13 +49,10 @@ from harmonise.suggest.scales import (
 )
 from harmonise.suggest.text import words
 
-NONE_BELOW = {"lexical": 0.48, "embedding": 0.40}
+NONE_BELOW = {"lexical": 0.48, "wordllama": 0.40, "minilm": 0.40}
 """A best score below this is reported as ``none`` (per similarity method; chosen on the
 labelled set in ``tests/data/suggest/``, see docs/suggest.md)."""
 
-EMBED_FLOOR, EMBED_CEIL = 0.35, 0.95
-"""Embedding cosines are rescaled linearly from [floor, ceil] to [0, 1] (clipped): for the
-wordllama model unrelated survey questions sit near 0.2-0.5 and paraphrases near 0.9."""
 
 _MULTI_TEXT = re.compile(r"tick all|all that apply|select all|choose all|tick any|"
                          r"mark all|more than one|what (sort|kind)s? of things", re.IGNORECASE)
@@ -176,8 +174,8 @@ def _option_overlap(options: Sequence[str], targets: Sequence[str]) -> float:
 class Suggester:
     """Ranks a schema's concepts for questions. Build once, call :meth:`suggest` often.
 
-    ``method``: ``auto`` (the embedding model when installed, else lexical),
-    ``lexical`` or ``wordllama``; ``facets=False`` switches the facet rules off (for the
+    ``method``: ``auto`` (the wordllama model when installed, else lexical),
+    ``lexical``, ``wordllama`` or ``minilm``; ``facets=False`` switches the facet rules off (for the
     benchmark's comparison only).
     """
 
@@ -248,7 +246,9 @@ class Suggester:
         out = np.full((n, k), -1.0)
         for j, owner in enumerate(self._owner):
             out[:, owner] = np.maximum(out[:, owner], cos[:, j])
-        return np.clip((out - EMBED_FLOOR) / (EMBED_CEIL - EMBED_FLOOR), 0.0, 1.0)
+        # rescaled from the model's [floor, ceil] (unrelated questions .. paraphrases) to 0-1
+        lo, hi = self._embedder.floor, self._embedder.ceil
+        return np.clip((out - lo) / (hi - lo), 0.0, 1.0)
 
     # --- options ----------------------------------------------------------------------
     def _options(self, q: Question, p: _Profile) -> tuple[float | None, RecodeProposal | None,
@@ -339,7 +339,7 @@ class Suggester:
             kept.append(Candidate(p.concept.id, score * factor, sim, fit, tuple(reasons),
                                   tuple(flags), proposal))
         kept.sort(key=lambda c: (-c.score, c.concept))
-        floor_ = NONE_BELOW["lexical" if self._embedder is None else "embedding"]
+        floor_ = NONE_BELOW["lexical" if self._embedder is None else self._embedder.name]
         best = kept[0] if kept and kept[0].score >= floor_ else None
         top_sim = sorted(kept, key=lambda c: -c.similarity)[:top]
         floor = top_sim[-1].similarity if top_sim else 0.0
