@@ -244,3 +244,25 @@ def test_cli_text_json_and_questions_csv(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "question_text" in res.output
     res = runner.invoke(main, ["suggest", "--root", str(ROOT)])
     assert res.exit_code == 2 and "exactly one" in res.output
+
+
+def test_draft_crosswalk_writes_suggestions_with_score_and_reasons(schema: Schema) -> None:
+    import yaml
+
+    from harmonise.crosswalk.draft import draft_crosswalk, draft_summary
+
+    survey = read_survey(ROOT / "surveys/luton/pupils-2024.dta")
+    text = draft_crosswalk(survey, schema, method="lexical")
+    raw = yaml.safe_load(text)
+    items = {i["source"]: i for i in raw["items"]}
+    assert items["SAFEDARK"]["concept"] == "pupil_safety_dark"
+    assert items["SAFEDARK"]["scale"] == "rating4"
+    assert items["SAFEDARK"]["recode"] == {1: "very_good", 2: "good", 3: "poor", 4: "very_poor"}
+    assert items["SAFEDARK"]["comparability"] == "unassessed"  # a person must grade it
+    note = items["SAFEDARK"]["note"]
+    assert "suggested pupil_safety_dark (score" in note and "time matches" in note
+    assert items["SCHOOL"]["concept"] is None  # nothing fits: no nearest neighbour
+    line = next(ln for ln in text.splitlines() if "concept: pupil_safety_dark" in ln)
+    assert "# suggested: score" in line and "lexical+facets" in line
+    assert draft_summary(text)["suggested"] == sum(
+        1 for i in raw["items"] if i["concept"] is not None)

@@ -62,7 +62,7 @@ _MULTI_TEXT = re.compile(r"tick all|all that apply|select all|choose all|tick an
 _NOT_TOPIC = frozenset(("dark", "day", "last", "12", "month", "months", "ever", "nowadays",
                         "area", "town", "centre", "online", "safe", "unsafe", "problem",
                         "alone", "walking", "people", "after", "go", "going", "their", "other",
-                        "know", "many", "way", "made", "not", "pupil", "rate", "rating"))
+                        "know", "many", "way", "made", "not"))
 
 
 @dataclass(frozen=True)
