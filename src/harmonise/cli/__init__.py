@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "harmonise.cli.provenance",
     "harmonise.cli.estimate",
     "harmonise.cli.suggest",
+    "harmonise.cli.targets",
 )
 
 for _module in COMMAND_MODULES:
