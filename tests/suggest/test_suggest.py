@@ -275,3 +275,24 @@ def test_draft_crosswalk_writes_suggestions_with_score_and_reasons(schema: Schem
     assert "# suggested: score" in line and "lexical+facets" in line
     assert draft_summary(text)["suggested"] == sum(
         1 for i in raw["items"] if i["concept"] is not None)
+
+
+def test_period_universe_and_scale_differences_demote_with_reasons(schema: Schema) -> None:
+    s = Suggester(schema, "lexical")
+    ever, last = s.suggest([Question("Have you ever been trolled online?", ("Yes", "No")),
+                            Question("In the last 12 months, have you been trolled online?",
+                                     ("Yes", "No"))])
+    assert ever.suggestion == last.suggestion == "online_trolled"
+    assert ever.best is not None and last.best is not None
+    assert any(r.startswith("period differs: question ever") for r in ever.best.reasons)
+    assert ever.best.score < last.best.score
+    pupils = one(s, "As a pupil, how safe do you feel walking around your area after dark?", S4)
+    assert pupils.suggestion == "safe_area_dark" and pupils.best is not None
+    assert any("universe differs: pupils vs adults" in r for r in pupils.best.reasons)
+    worried = one(s, "How worried are you about serious violence in your area?",
+                  ("Very worried", "Fairly worried", "Not very worried", "Not at all worried"))
+    assert worried.suggestion == "sv_concern"  # worried ~ concerned: kindred scales
+    rating = one(s, "How would you rate your safety when you go out after dark where you live?",
+                 ("Very safe", "Fairly safe", "A bit unsafe", "Very unsafe"))
+    pupil = next(c for c in rating.candidates if c.concept == "pupil_safety_dark")
+    assert any(r.startswith("response scale differs") for r in pupil.reasons)
