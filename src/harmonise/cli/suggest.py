@@ -45,7 +45,7 @@ def _read_questions_csv(path: Path) -> list[Any]:
 
 def _print(result: Any, top: int) -> None:
     q = result.question
-    head = f"{q.source}: " if q.source else ""
+    head = f"{q.source}: " if q.source and q.source.strip() != q.text.strip() else ""
     click.echo(f"{head}{q.text[:90]}")
     if q.options:
         shown = " | ".join(q.options[:8]) + (" | …" if len(q.options) > 8 else "")
