@@ -62,6 +62,7 @@ COMMAND_MODULES = (
     "harmonise.cli.estimate",
     "harmonise.cli.suggest",
     "harmonise.cli.targets",
+    "harmonise.cli.questionnaire",
 )
 
 for _module in COMMAND_MODULES:
