@@ -16,7 +16,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -84,6 +84,7 @@ samples: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
+	$(BIN)/python bench/bench_suggest.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json
