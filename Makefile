@@ -16,7 +16,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -84,6 +84,7 @@ samples: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
+	$(BIN)/python bench/bench_suggest.py
 
 # The web workspace on loopback: upload -> report p95 for a 3,000-respondent export,
 # uploads per second (SQLite; pass DB=postgresql+psycopg://... for PostgreSQL).
