@@ -101,6 +101,7 @@ COMMAND_MODULES = (
     "harmonise.cli.suggest",
     "harmonise.cli.targets",
     "harmonise.cli.questionnaire",
+    "harmonise.cli.web",
 )
 
 for _module in COMMAND_MODULES:
