@@ -64,7 +64,7 @@ from harmonise.estimate.quantiles import (
     woodruff_limits,
 )
 from harmonise.estimate.replicates import ReplicateDesign
-from harmonise.estimate.taylor import _mask, domain_values, group_of
+from harmonise.estimate.taylor import CIDf, _mask, domain_values, group_of, interval_df
 
 FloatArray = NDArray[np.float64]
 
@@ -121,6 +121,7 @@ def rep_quantile(
     interval: QuantileInterval = "mean",
     rule: QRule = "math",
     group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> tuple[QuantileEstimate, ...]:
     """Quantiles of ``y`` among respondents in ``domain`` with replicate-weight
     intervals, one result per probability (see the module doc).
@@ -152,7 +153,8 @@ def rep_quantile(
     sample = _Sample.of(x, w)
     g = group_of(design, d, group)
     df = design.domain_df(g)
-    t_half = _t(1 - (1 - level) / 2, df)
+    t_df = interval_df(df, ci_df)
+    t_half = _t(1 - (1 - level) / 2, t_df)
     out = []
     for p in ps:
         qhat = _apply_rule(rule, sample, p)
@@ -167,7 +169,7 @@ def rep_quantile(
             with np.errstate(invalid="ignore", divide="ignore"):
                 thetas = _column_sums(replicates * below[:, None]) / totals
             v = float(design.variance(thetas, np.array([m]))[0])
-            limits = woodruff_limits(m, v, interval, level, df, int(g.sum()))
+            limits = woodruff_limits(m, v, interval, level, t_df, int(g.sum()))
             low, high = limits_to_values(rule, sample, *limits)
         out.append(
             QuantileEstimate(
