@@ -170,6 +170,12 @@ CASES: tuple[Case, ...] = (
         "kind",
     ),
     _schools(
+        "brewer_two_stage",
+        {"ids": ["school", "form"], "strata": "area", "fpc": ["p", "p2"], "pps": "brewer"},
+        "d <- svydesign(ids = ~school + form, strata = ~area, fpc = ~p + p2, data = df, "
+        "pps = 'brewer')",
+    ),
+    _schools(
         "brewer_probs_linear",
         {
             "ids": ["school"],
@@ -232,7 +238,8 @@ def make_schools(seed: int = 20261206) -> pd.DataFrame:
     proportional to size in three areas (the shape of a pupils' survey). Two schools of
     area A get probabilities 0.25 and 0.75 exactly, so Hartley–Rao's ``π_i + π_j = 1``
     rule is exercised; ``kind`` is a school-level variable (a group that reaches only
-    some schools of a stratum)."""
+    some schools of a stratum); ``form``/``p2`` a second stage (two forms per school,
+    each in the sample with probability 0.4 or 0.6)."""
     rng = np.random.default_rng(seed)
     rows = []
     school = 0
@@ -265,7 +272,11 @@ def make_schools(seed: int = 20261206) -> pd.DataFrame:
                         "cat": cat,
                     }
                 )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # a second stage: two forms per school, each taking part with probability p2
+    out["form"] = out.groupby("school").cumcount() % 2 + 1
+    out["p2"] = np.where(out["school"] % 2 == 1, 0.4, 0.6)
+    return out
 
 
 R_PRELUDE = r"""
