@@ -65,9 +65,10 @@ def slowest_imports(args: list[str], top: int) -> list[tuple[float, str]]:
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
-        rows.append((int(cumulative) / 1e6, name))
-    total = sum(seconds for seconds, name in rows if not name.startswith(" "))
+        _, cumulative, name = line[len("import time:") :].split("|")
+        rows.append((int(cumulative) / 1e6, name.rstrip()))
+    # a top-level import's name has one leading space, a nested one more
+    total = sum(seconds for seconds, name in rows if not name.startswith("  "))
     rows.sort(reverse=True)
     return [(total, "(all top-level imports)"), *rows[:top]]
 
