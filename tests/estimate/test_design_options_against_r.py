@@ -177,6 +177,26 @@ def test_trim_keep_refuses_rounds() -> None:
         )
 
 
+def test_trim_keep_keeps_one_calibration_and_the_steps() -> None:
+    """``then: keep``: the design carries the calibration's one adjustment, the result the
+    base → calibrated → trimmed weights; the trimmed total equals the calibrated one."""
+    case = next(c for c in CASES if c.id == "rake_trim_keep")
+    design, result = build_design(DesignFileSpec.model_validate(case.spec), frame(case.data))
+    assert isinstance(design, Design) and result is not None
+    assert len(design.calibration) == 1
+    assert [name for name, _ in result.history] == ["base", "calibrated", "trimmed"]
+    calibrated, trimmed = result.history[1][1], result.history[2][1]
+    assert trimmed.max() <= 45 and trimmed.min() >= 30 and calibrated.max() > 45
+    np.testing.assert_allclose(trimmed.sum(), calibrated.sum(), rtol=1e-12)
+    with pytest.raises(EstimationError, match="trim is not available with replicates"):
+        build_design(
+            DesignFileSpec.model_validate(
+                {"weights": "pw", "trim": {"upper": 40}, "replicates": {"type": "JK1"}}
+            ),
+            frame("apiclus1"),
+        )
+
+
 def test_hartley_rao_sums_equal_the_dense_matrix() -> None:
     """The stratum sums equal R's HRDcheck matrix written out (with the π_i + π_j = 1
     pairs, which the school sample has, zeroed)."""
