@@ -35,6 +35,7 @@ STYPE = {"E": 4421.0, "H": 755.0, "M": 1018.0}
 SCHWIDE = {"No": 1072.0, "Yes": 5122.0}
 API99_TOTAL = 3914069.0
 SEX = {"F": 10400.0, "M": 10900.0}  # the synthetic pupils' population by sex
+KIND = {"academy": 7000.0, "maintained": 14300.0}  # ... and by kind of school
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,16 @@ CASES: tuple[Case, ...] = (
         {"ids": ["school", "form"], "strata": "area", "fpc": ["p", "p2"], "pps": "brewer"},
         "d <- svydesign(ids = ~school + form, strata = ~area, fpc = ~p + p2, data = df, "
         "pps = 'brewer')",
+    ),
+    _schools(
+        "brewer_rake",
+        {"ids": ["school"], "fpc": ["p"], "pps": "brewer",
+         "calibrate": {"method": "rake", "margins": {"sex": SEX, "kind": KIND},
+                       "epsilon": 1e-12, "max_iterations": 5000}},
+        "d <- svydesign(ids = ~school, fpc = ~p, data = df, pps = 'brewer')\n"
+        "d <- rake(d, list(~sex, ~kind), list(data.frame(sex = c('F', 'M'), "
+        "Freq = c(10400, 10900)), data.frame(kind = c('academy', 'maintained'), "
+        "Freq = c(7000, 14300))), control = list(epsilon = 1e-11, maxit = 1000))",
     ),
     _schools(
         "brewer_probs_linear",

@@ -163,6 +163,17 @@ def test_pps_refusals_say_what_to_do() -> None:
         build_design(_spec(pps="HR"), varying)
 
 
+def test_crosswalk_pps_needs_cluster_and_base_weight() -> None:
+    from pydantic import ValidationError
+
+    from harmonise.models.crosswalk import DesignSpec
+
+    assert DesignSpec(cluster="SCHOOL", base_weight="DESWT", pps="brewer").pps == "brewer"
+    with pytest.raises(ValidationError, match="needs 'cluster'") as caught:
+        DesignSpec(cluster="SCHOOL", pps="brewer")
+    assert caught.value.errors()[0]["type"] == "design-pps-incomplete"
+
+
 def test_trim_keep_refuses_rounds() -> None:
     with pytest.raises(ValueError, match="'then: keep' trims once"):
         DesignFileSpec.model_validate(
@@ -195,6 +206,22 @@ def test_trim_keep_keeps_one_calibration_and_the_steps() -> None:
             ),
             frame("apiclus1"),
         )
+
+
+@pytest.mark.parametrize("case_id", ["brewer_strat", "brewer_rake", "hr_strat"])
+def test_pps_results_do_not_depend_on_row_order(case_id: str) -> None:
+    """R's Brewer SE does on unsorted rows (survey 4.1.1's onestrat pairs each unit's f,
+    in order of first appearance, with the unit totals sorted by id); harmonise's not."""
+    case = next(c for c in CASES if c.id == case_id)
+    spec = DesignFileSpec.model_validate(case.spec)
+    _, _, table = built(case_id)
+    shuffled = frame(case.data).sample(frac=1.0, random_state=7).reset_index(drop=True)
+    design, _ = build_design(spec, shuffled)
+    again = estimate_table(design, shuffled, means=case.means, totals=case.totals,
+                           proportions=case.proportions, by=case.by)
+    cols = ["estimate", "se", "ci_low", "ci_high", "df"]
+    np.testing.assert_allclose(again[cols].to_numpy(float), table[cols].to_numpy(float),
+                               rtol=1e-9)
 
 
 def test_hartley_rao_sums_equal_the_dense_matrix() -> None:
