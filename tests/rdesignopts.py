@@ -51,7 +51,9 @@ class Case:
     totals: tuple[str, ...]
     proportions: tuple[str, ...]
     by: str
-    #: "subset": R's ``d[rows, ]`` per group; "totals": R cannot subset a clustered
+    #: "subset": R's ``d[rows, ]`` per group; "pps_subset": R's ``[.pps`` called directly
+    #: (a HR design whose PSUs are its rows; no deff per group, see the R code);
+    #: "totals": R cannot subset a clustered
     #: ``pps = HR()`` design (``[.pps`` is not registered and indexes its PSU matrix by
     #: rows), so the group's mean, total and proportions come from ``svytotal`` of the
     #: group's indicator and values on the whole design and ``svycontrast`` (estimate
@@ -204,6 +206,17 @@ CASES: tuple[Case, ...] = (
         # R's HRDcheck needs numeric strata (ave() of a character column fails)
         "d <- svydesign(ids = ~school, strata = ~area_code, probs = ~p, data = df, pps = HR())",
     ),
+    Case(
+        "hr_elements",  # every pupil its own PSU: R can subset this HR design
+        "schools",
+        {"strata": "area", "probs": "p", "pps": "HR"},
+        "d <- svydesign(ids = ~1, strata = ~area_code, probs = ~p, data = df, pps = HR())",
+        ("score",),
+        ("score",),
+        ("cat",),
+        "sex",
+        r_groups="pps_subset",
+    ),
     _schools(
         "hr_psum_weights",
         {"ids": ["school"], "weights": "w", "pps": {"method": "HR", "psum": 0.06}},
@@ -308,10 +321,12 @@ put <- function(case, stat, v, cat, g, key, value) {
 }
 put("session", "session", "", "", "", "survey_version",
     as.numeric(gsub("\\.", "", packageVersion("survey"))))
+keep_deff <- TRUE
 wald <- function(case, stat, v, g, m, sub) {
   ci <- confint(m, df = degf(sub))
   put(case, stat, v, "", g, "estimate", coef(m)); put(case, stat, v, "", g, "se", SE(m))
-  put(case, stat, v, "", g, "deff", deff(m)); put(case, stat, v, "", g, "df", degf(sub))
+  if (keep_deff) put(case, stat, v, "", g, "deff", deff(m))
+  put(case, stat, v, "", g, "df", degf(sub))
   put(case, stat, v, "", g, "ci_low", ci[1]); put(case, stat, v, "", g, "ci_high", ci[2])
 }
 ratio <- function(case, stat, v, cat, g, d, num, den) {
@@ -344,7 +359,13 @@ run_case <- function(case, d, means, totals, props, by, groups) {
     levs <- character(0)
   }
   for (g in c("all", if (length(levs)) paste0(by, "=", levs))) {
-    sub <- if (g == "all") d else d[byvals == sub("^[^=]*=", "", g), ]
+    inside <- byvals == sub("^[^=]*=", "", g)
+    # [.pps is not registered as a method, so R's d[i, ] fails on a HR design; called
+    # directly it works when every row is its own PSU. svymean.pps's deff then divides by
+    # the whole design's row count, not the group's (a quirk): no deff for its groups.
+    sub <- if (g == "all") d else if (groups == "pps_subset") survey:::`[.pps`(d, inside, )
+           else d[inside, ]
+    keep_deff <<- g == "all" || groups != "pps_subset"
     for (v in means) wald(case, "mean", v, g, svymean(f(v), sub, deff = TRUE), sub)
     for (v in totals) wald(case, "total", v, g, svytotal(f(v), sub, deff = TRUE), sub)
     for (v in props) {
@@ -354,7 +375,7 @@ run_case <- function(case, d, means, totals, props, by, groups) {
         cp <- svyciprop(as.formula(sprintf("~I(%s == '%s')", v, L)), sub, method = "logit")
         put(case, "proportion", v, L, g, "estimate", coef(m))
         put(case, "proportion", v, L, g, "se", SE(m))
-        put(case, "proportion", v, L, g, "deff", deff(m))
+        if (keep_deff) put(case, "proportion", v, L, g, "deff", deff(m))
         put(case, "proportion", v, L, g, "df", degf(sub))
         put(case, "proportion", v, L, g, "ci_low", attr(cp, "ci")[1])
         put(case, "proportion", v, L, g, "ci_high", attr(cp, "ci")[2])
