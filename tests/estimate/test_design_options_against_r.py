@@ -8,9 +8,11 @@ compared with R's, cached in ``tests/data/r_reference/design_options.csv`` by
 ``python tests/rdesignopts.py``. These tests need no R, except
 ``test_live_r_agrees_with_cache``, which reruns R and compares R with the cache.
 
-Two documented departures, both R quirks: R cannot subset a clustered ``pps = HR()``
-design, so its groups are checked on estimate and SE from ``svytotal``/``svycontrast`` on
-the whole design; and R's ``svytotal`` on a HR design divides by an SRS variance without
+Documented departures, all R quirks: R cannot subset a clustered ``pps = HR()`` design,
+so its groups are checked on estimate and SE from ``svytotal``/``svycontrast`` on the
+whole design (a HR design whose PSUs are its rows is checked in full, bar the groups'
+deff); R's Brewer SE depends on the row order (the synthetic rows are sorted by school,
+and a test shows harmonise's does not); and R's ``svytotal`` on a HR design divides by an SRS variance without
 the ``(N − n)/(N n)`` factor every other design uses, so the HR total's deff is compared
 after putting that factor back.
 """
