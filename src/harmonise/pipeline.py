@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import cast
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import harmonise
 from harmonise.compare import ComparisonTable, compare, restricted_estimates
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
+from harmonise.crosswalk.lock import check_locked
 from harmonise.disclosure import DisclosureRules
 from harmonise.disclosure_linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
@@ -50,6 +51,20 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     schema_path: str = ""
     surveys: tuple[SurveyEntry, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _each_export_once(self) -> Manifest:
+        seen: dict[str, int] = {}
+        for n, entry in enumerate(self.surveys, start=1):
+            key = Path(entry.file).as_posix().casefold()
+            if key in seen:
+                raise ValueError(
+                    f"surveys entry {n} lists file {entry.file!r} again (first in entry "
+                    f"{seen[key]}): a survey would be compared with itself. List each export "
+                    "once (two waves are two different files)."
+                )
+            seen[key] = n
+        return self
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -90,6 +105,31 @@ def _targets_for(root: Path, spec: WeightingSpec | None) -> Targets | None:
     )
 
 
+def _check_once(entry: SurveyEntry, ref: str, done: list[dict[str, object]]) -> None:
+    """One crosswalk version per manifest: its estimates are keyed by ``crosswalk@vN``."""
+    for other in done:
+        if f"{other['crosswalk']}@v{other['version']}" == ref:
+            raise CrosswalkError(
+                f"manifest: {entry.file} and an earlier entry both use crosswalk {ref} "
+                f"({entry.crosswalk}); their estimates would be mixed up. A crosswalk maps one "
+                "export: give each wave or export its own crosswalk (a new crosswalk id or "
+                "version)."
+            )
+
+
+def _check_distinct_bytes(entry: SurveyEntry, sha256: str,
+                          inputs: list[dict[str, object]]) -> None:
+    """The same export under two names would be compared with itself."""
+    for other in inputs:
+        if other["sha256"] == sha256:
+            raise CrosswalkError(
+                f"manifest: {entry.file} has the same content (sha256 {sha256[:12]}…) as "
+                f"{other['file']}, listed earlier: a survey would be compared with itself. "
+                "Remove the copy from the manifest, or check that the right export was saved "
+                "under each name."
+            )
+
+
 def run(
     manifest_path: Path,
     *,
@@ -115,6 +155,8 @@ def run(
         say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
         cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
+        check_locked(cw, cw_sha, cw_path)  # an edited release is refused, never run
+        _check_once(entry, cw.ref, crosswalks)
         survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
                              keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
@@ -135,6 +177,7 @@ def run(
         raw_tables.append(estimate_indicators(ws, schema, weighted=False))
         weighted_surveys.append(ws)
         p = survey.provenance
+        _check_distinct_bytes(entry, p.sha256, inputs)
         inputs.append({"file": entry.file, "sha256": p.sha256, "format": p.format,
                        "reader": p.reader, "encoding": p.encoding, "rows": p.n_rows})
         crosswalks.append({"crosswalk": cw.crosswalk, "version": cw.version,

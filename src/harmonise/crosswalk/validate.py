@@ -29,6 +29,7 @@ from harmonise.models.report import ISSUE_CODES, Issue, Report
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile
 from harmonise.recode import data_issues, schema_issues
+from harmonise.yamlio import DuplicateKeyError
 
 _VERSION_IN_NAME = re.compile(r"\.v(\d+)\.ya?ml$")
 _PYDANTIC_CODES = {"missing": "field-missing", "extra_forbidden": "field-unknown"}
@@ -94,7 +95,9 @@ def parse_crosswalk(text: str, file: str) -> Parsed:
     try:
         raw = parse_yaml(text, file)
     except CrosswalkError as exc:
-        return Parsed(None, None, (Issue(code="file-unreadable", file=file, message=str(exc)),))
+        code = "key-repeated" if isinstance(exc.__cause__, DuplicateKeyError) \
+            else "file-unreadable"
+        return Parsed(None, None, (Issue(code=code, file=file, message=str(exc)),))
     if not isinstance(raw, dict):
         return Parsed(None, raw, (Issue(code="file-unreadable", file=file,
                                         message=f"{file}: expected a YAML mapping at the top "

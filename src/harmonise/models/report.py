@@ -20,6 +20,7 @@ ISSUE_CODES: dict[str, str] = {
     # reading the file
     "file-not-found": "the crosswalk, schema, lock or data file does not exist",
     "file-unreadable": "the file is not UTF-8 text or not valid YAML/JSON",
+    "key-repeated": "a YAML mapping lists the same key twice (the last would silently win)",
     # structure (the pydantic model)
     "field-missing": "a required field is absent",
     "field-unknown": "a field the format does not have (often a typo)",
