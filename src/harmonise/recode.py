@@ -112,14 +112,14 @@ def schema_issues(crosswalk: Crosswalk, schema: Schema, file: str = "") -> list[
     for item in crosswalk.items:
         where = f"{cw} item {item.id!r}"
         if item.concept is None or item.comparability == "unassessed":
-            missing = [("concept-missing", "concept")] if item.concept is None else []
-            if item.comparability == "unassessed":
-                missing.append(("grade-missing", "comparability"))
-            for code, what in missing:
-                add(code,
-                    f"{where}: not assessed yet ({what} missing); complete the "
-                    "draft before harmonising with it",
-                    item=item.id)
+            # one row per item a person must decide, naming everything it lacks
+            what = [w for w, lacking in (("concept", item.concept is None),
+                                         ("comparability grade",
+                                          item.comparability == "unassessed")) if lacking]
+            add("concept-missing" if item.concept is None else "grade-missing",
+                f"{where}: not assessed yet ({' and '.join(what)} missing); complete the "
+                "draft before harmonising with it",
+                item=item.id)
             continue
         concept = concepts.get(item.concept)
         if concept is None:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from harmonise.crosswalk.io import load_schema, parse_yaml
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, read_lock, relative_key
+from harmonise.crosswalk.placeholders import placeholder_issues
 from harmonise.errors import CrosswalkError
 from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
@@ -205,6 +206,7 @@ def check_crosswalk(
     cw = parsed.crosswalk
     if cw is not None:
         issues += _name_issues(cw, file)
+        issues += placeholder_issues(text, file, cw)
         issues += _identifying_keys(cw, file)
         if schema is not None:
             issues += schema_issues(cw, schema, file)

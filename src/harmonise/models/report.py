@@ -31,6 +31,7 @@ ISSUE_CODES: dict[str, str] = {
     "column-repeated": "two items fill the same concept (and option)",
     "fieldwork-dates": "fieldwork ends before it starts",
     "release-incomplete": "status is released but some item lacks a concept or a grade",
+    "draft-placeholder": "a TODO marker or a note still saying it was pre-filled by the draft",
     # versioning
     "release-edited": "a released crosswalk's bytes differ from its lock entry",
     "release-not-locked": "status is released but lock.json has no entry for this version",
