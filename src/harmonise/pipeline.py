@@ -160,6 +160,7 @@ def run(
         survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
                              keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
+        _check_distinct_bytes(entry, survey.provenance.sha256, inputs)
         ref = CrosswalkRef(
             crosswalk=cw.crosswalk, version=cw.version, sha256=cw_sha,
             path=entry.crosswalk,
@@ -177,7 +178,6 @@ def run(
         raw_tables.append(estimate_indicators(ws, schema, weighted=False))
         weighted_surveys.append(ws)
         p = survey.provenance
-        _check_distinct_bytes(entry, p.sha256, inputs)
         inputs.append({"file": entry.file, "sha256": p.sha256, "format": p.format,
                        "reader": p.reader, "encoding": p.encoding, "rows": p.n_rows})
         crosswalks.append({"crosswalk": cw.crosswalk, "version": cw.version,

@@ -319,6 +319,10 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     )
 
 
+MAX_VALUE_ISSUES = 10
+"""Unlisted values reported one by one per item; the rest are counted in one more issue."""
+
+
 def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
     """Every way the crosswalk does not fit this export, as issues (empty when it fits).
 
@@ -332,9 +336,22 @@ def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> lis
         source = resolved.get(item.source)
         if source is None:
             continue
-        for seen in _match_values(survey, item, source):
-            if seen.hit is None:
-                issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        unlisted = [s for s in _match_values(survey, item, source) if s.hit is None]
+        for seen in unlisted[:MAX_VALUE_ISSUES]:
+            issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        if len(unlisted) > MAX_VALUE_ISSUES:
+            more = unlisted[MAX_VALUE_ISSUES:]
+            issues.append(Issue(
+                code="value-not-in-recode", file=file, item=item.id, variable=source,
+                value=f"{len(more)} more",
+                message=(
+                    f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) "
+                    f"has {len(more)} more unlisted value(s) in {sum(s.count for s in more)} "
+                    f"row(s), {len(unlisted)} in all: if the column holds ids, times or typed "
+                    "text, list it under 'unmapped:' instead of mapping it; otherwise bin "
+                    "its values in the item's 'recode'."
+                ),
+            ))
     used = set(resolved.values())
     columns = [str(c) for c in survey.data.columns]
     listed = {c for name in crosswalk.unmapped if (c := _find_column(columns, name))}

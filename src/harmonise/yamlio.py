@@ -75,8 +75,8 @@ def _check_unique_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
         line = key_node.start_mark.line + 1
         if key in seen:
             mark = node.start_mark
-            parent = ("the top level" if mark.line == 0 and mark.column == 0
-                      else f"the mapping that starts at line {mark.line + 1}")
+            parent = ("at the top level" if mark.column == 0
+                      else f"in the mapping that starts at line {mark.line + 1}")
             raise DuplicateKeyError(key, line, seen[key], parent)
         seen[key] = line
 
@@ -96,7 +96,7 @@ def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = Harmonise
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except DuplicateKeyError as exc:
         raise error(
-            f"{where}, line {exc.line}: key {_shown_key(exc.key)} is written twice at "
+            f"{where}, line {exc.line}: key {_shown_key(exc.key)} is written twice "
             f"{exc.parent} (first at line {exc.first_line}). YAML would silently keep only "
             "the last one; keep one of them (merge their contents if both are needed)."
         ) from exc
