@@ -75,7 +75,9 @@ def _as_dates(series: pd.Series) -> pd.Series:
         except HarmoniseError:
             return pd.Series([], dtype="datetime64[ns]")
     cleaned = text.str.replace(r"\s*(GMT|UTC)[+-]?\d*(:\d\d)?$", "", regex=True)
-    parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed", dayfirst=True)
+    year_first = bool(cleaned.str.match(r"^\d{4}\D").all())  # 2025/11/03: y/m/d
+    parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed",
+                            dayfirst=not year_first)
     return parsed.dropna() if parsed.notna().mean() >= 0.9 else parsed.iloc[0:0]
 
 
