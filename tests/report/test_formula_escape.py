@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -78,3 +79,14 @@ def test_xlsx_output_holds_text_cells_never_formulas(schema: Any) -> None:
     assert all(c.quotePrefix for c in sheet["B"][1:len(ATTACKS) + 1])
     assert [c.value for c in sheet["D"][1:]] == [-0.5, 0.25, -1.0, 0.0, 1.0, -2.0, 3.0, -4.0]
     assert all(c.data_type == "n" for c in sheet["D"][1:])
+
+
+def test_the_bundled_run_needs_no_escaping_so_its_outputs_are_unchanged(root: Path) -> None:
+    from harmonise.pipeline import run
+    from harmonise.report import report_data
+    from harmonise.report.xlsx import notes_rows
+
+    data = report_data(run(root / "surveys/manifest.yaml", root=root))
+    for name, frame in data.tables.items():
+        assert escape_frame(frame) is frame, name  # same bytes as before escaping existed
+    assert not any(needs_escape(v) for row in notes_rows(data) for v in row)
