@@ -129,7 +129,7 @@ def test_a_draft_still_runs_and_says_so(root: Path, tmp_path: Path) -> None:
     manifest.write_text(manifest.read_text().replace(CROSSWALK, "crosswalks/luton/new.v1.yaml"),
                         encoding="utf-8")
     result = run(manifest, root=project)
-    assert result.provenance["crosswalks"][0]["status"] == "draft"  # type: ignore[index]
+    assert result.provenance.crosswalks[0].status == "draft"
 
 
 # --- the same export twice -------------------------------------------------------------

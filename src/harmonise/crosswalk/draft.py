@@ -30,7 +30,7 @@ dates from the file's own date column) in, YAML text out (``harmonise inspect FI
   release`` refuses the file until none is left
   (:mod:`harmonise.crosswalk.placeholders`);
 * never writes a value or label that looks identifying
-  (:func:`harmonise.ingest.privacy.looks_identifying`): the item's note counts them under a
+  (:func:`harmonise.privacy.looks_identifying`): the item's note counts them under a
   placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file.
 """
 
@@ -56,11 +56,10 @@ from harmonise.crosswalk.draft_rules import (
     metadata_reason,
 )
 from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
-from harmonise.ingest.privacy import looks_identifying, placeholder
-from harmonise.models.crosswalk import BLANK
+from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Concept, Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
-from harmonise.recode import normalise_value
+from harmonise.privacy import looks_identifying, placeholder
 
 MAX_VALUES = 60
 """A column without value labels gets a recode table from its values up to this many."""

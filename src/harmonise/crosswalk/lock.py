@@ -16,12 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from harmonise.errors import CrosswalkError
-
-if TYPE_CHECKING:
-    from harmonise.models.crosswalk import Crosswalk
 
 LOCK_NAME = "lock.json"
 
@@ -105,25 +101,3 @@ def relative_key(path: Path, lock_dir: Path) -> str:
     except ValueError:
         return path.resolve().as_posix()
 
-
-def check_locked(cw: Crosswalk, sha256: str, path: Path, lock_path: Path | None = None) -> None:
-    """Refuse to use a crosswalk whose release was edited or never recorded in the lock.
-
-    ``lock_path`` defaults to ``lock.json`` in the folder above the crosswalk's CSP folder
-    (as ``crosswalk validate`` and ``release`` use). A draft is usable (a run records its
-    status in the provenance), unless its path was released and the bytes changed since:
-    then it is an edited release with its status changed by hand.
-    """
-    from harmonise.crosswalk.validate import Parsed, lock_issues
-
-    lock_path = lock_path or path.parent.parent / LOCK_NAME
-    lock = read_lock(lock_path)
-    parsed = Parsed(crosswalk=cw, raw={"status": cw.status}, issues=())
-    problems = lock_issues(parsed, sha256=sha256, key=relative_key(path, lock_path.parent),
-                           lock=lock, file=str(path))
-    if problems:
-        raise CrosswalkError(
-            "\n".join(i.message for i in problems)
-            + f"\n(checked against {lock_path}; harmonise run uses a released crosswalk only "
-            "as it was released)"
-        )

@@ -20,17 +20,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from harmonise._util.files import sha256_text
+from harmonise._util.yamlio import DuplicateKeyError
 from harmonise.crosswalk.io import load_schema, parse_yaml
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, read_lock, relative_key
 from harmonise.crosswalk.placeholders import placeholder_issues
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.report import ISSUE_CODES, Issue, Report
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile
 from harmonise.recode import data_issues, schema_issues
-from harmonise.yamlio import DuplicateKeyError
 
 _VERSION_IN_NAME = re.compile(r"\.v(\d+)\.ya?ml$")
 _PYDANTIC_CODES = {"missing": "field-missing", "extra_forbidden": "field-unknown"}
@@ -166,7 +166,7 @@ def _name_issues(cw: Crosswalk, file: str) -> list[Issue]:
 def _identifying_keys(cw: Crosswalk, file: str) -> list[Issue]:
     """A crosswalk is published beside the figures: its keys must not carry personal data
     (an e-mail listed under 'missing' to make a run pass, say)."""
-    from harmonise.ingest.privacy import describe, looks_identifying
+    from harmonise.privacy import describe, looks_identifying
 
     issues = []
     for item in cw.items:
@@ -296,3 +296,24 @@ def validate_paths(
             one = Report((problem, *one.issues), one.files)
         report += one
     return report
+
+
+def check_locked(cw: Crosswalk, sha256: str, path: Path, lock_path: Path | None = None) -> None:
+    """Refuse to use a crosswalk whose release was edited or never recorded in the lock.
+
+    ``lock_path`` defaults to ``lock.json`` in the folder above the crosswalk's CSP folder
+    (as ``crosswalk validate`` and ``release`` use). A draft is usable (a run records its
+    status in the provenance), unless its path was released and the bytes changed since:
+    then it is an edited release with its status changed by hand.
+    """
+    lock_path = lock_path or path.parent.parent / LOCK_NAME
+    lock = read_lock(lock_path)
+    parsed = Parsed(crosswalk=cw, raw={"status": cw.status}, issues=())
+    problems = lock_issues(parsed, sha256=sha256, key=relative_key(path, lock_path.parent),
+                           lock=lock, file=str(path))
+    if problems:
+        raise CrosswalkError(
+            "\n".join(i.message for i in problems)
+            + f"\n(checked against {lock_path}; harmonise run uses a released crosswalk only "
+            "as it was released)"
+        )

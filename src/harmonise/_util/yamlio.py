@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import HarmoniseError
-from harmonise.files import sha256_bytes
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,7 +53,7 @@ class DuplicateKeyError(yaml.YAMLError):
 
 def _shown_key(key: object, limit: int = 60) -> str:
     """A key for a message: capped, and never a value that looks identifying."""
-    from harmonise.ingest.privacy import describe, looks_identifying
+    from harmonise.privacy import describe, looks_identifying
 
     kind = looks_identifying(key)
     if kind is not None:
