@@ -192,6 +192,23 @@ def _entries(info: VariableInfo, series: pd.Series, scale_concept: Concept | Non
     return out
 
 
+@dataclass(frozen=True)
+class _Suggested:
+    """A concept proposed for a column by the suggester, and the comment saying why."""
+
+    concept: Concept
+    comment: str
+
+
+def _suggest(schema: Schema, questions: dict[str, str | None]) -> dict[str, _Suggested | None]:
+    """The suggester's concept per column (the one call into concept suggestion)."""
+    out: dict[str, _Suggested | None] = {}
+    for col, question in questions.items():
+        hit: Suggestion | None = suggest_concept(question, schema)
+        out[col] = None if hit is None else _Suggested(hit.concept, _comment(hit.explain()))
+    return out
+
+
 def _answer_labels(info: VariableInfo, series: pd.Series) -> list[str]:
     """The non-missing answers of a column as text (labels where the file has them)."""
     labels = {normalise_value(k): str(v) for k, v in info.value_labels.items()}
@@ -214,7 +231,7 @@ class _Demographic:
 
 
 def _demographics(survey: SurveyFile, columns: Sequence[str],
-                  suggestions: dict[str, Suggestion | None],
+                  suggestions: dict[str, _Suggested | None],
                   choices: Sequence[TargetsChoice]
                   ) -> tuple[TargetsChoice | None, dict[str, _Demographic]]:
     """The targets choice the most weighting variables fit, and the columns fitting it."""
@@ -417,7 +434,6 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
             columns.append(col)
     questions: dict[str, str | None] = {}
     options: dict[str, str | None] = {}
-    suggestions: dict[str, Suggestion | None] = {}
     for col in columns:
         info, group = variables[col], member_of.get(col)
         questions[col] = (group.question if group and group.question else None) \
@@ -425,7 +441,7 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         options[col] = info.option
         if group is not None and info.option is None:
             questions[col], options[col] = _split_label(col, group.members, variables)
-        suggestions[col] = suggest_concept(questions[col], schema)
+    suggestions = _suggest(schema, questions)
     singles = [c for c in columns if c not in member_of]
     choice, found = _demographics(survey, singles, suggestions, context.targets)
     by_column = {d.column: d for d in found.values()}
@@ -462,8 +478,7 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         if demo is not None:
             items.append(f"    concept: {demo.variable}  # " + _comment(demo.how))
         elif suggestion is not None:
-            items.append(f"    concept: {suggestion.concept.id}  # "
-                         + _comment(suggestion.explain()))
+            items.append(f"    concept: {suggestion.concept.id}  # {suggestion.comment}")
         else:
             items.append("    concept: null  # TODO: choose a concept from the schema, or "
                          "move this column to unmapped: with the reason")
