@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from harmonise.crosswalk.draft_inputs import date_range
 from harmonise.crosswalk.draft_rules import (
@@ -105,3 +107,21 @@ def test_fieldwork_dates_from_text_or_datetimes() -> None:
     google = pd.Series(["2025/11/03 9:14:05 am GMT", "2025/11/20 1:00:00 pm GMT"])
     assert date_range(google) == (dt.date(2025, 11, 3), dt.date(2025, 11, 20))
     assert date_range(pd.Series(["Very safe", "Fairly safe"])) is None
+
+
+def test_answers_matching_a_scale_get_its_codes_without_a_concept(schema: Any) -> None:
+    from harmonise.crosswalk.draft import draft_crosswalk
+    from helpers import survey_file
+
+    answers = ["A very big problem", "A fairly big problem", "Not a very big problem",
+               "Not a problem at all", "Don't know"] * 4
+    data = pd.DataFrame({"ID": range(1, 21), "Litter round here?": answers})
+    raw = yaml.safe_load(draft_crosswalk(survey_file(data, name="x.csv"), schema))
+    (item,) = raw["items"]
+    assert item["concept"] is None and item["scale"] == "problem4"
+    assert item["recode"] == {"A very big problem": "very_big",
+                              "A fairly big problem": "fairly_big",
+                              "Not a very big problem": "not_very_big",
+                              "Not a problem at all": "not_a_problem"}
+    assert item["missing"] == {"Don't know": "dont_know"}
+    assert raw["respondent_id"] == "ID" and item["comparability"] == "unassessed"

@@ -57,7 +57,7 @@ from harmonise.crosswalk.draft_rules import (
 )
 from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
 from harmonise.models.crosswalk import BLANK, normalise_value
-from harmonise.models.schema import Concept, Schema
+from harmonise.models.schema import Concept, Scale, Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
 from harmonise.privacy import looks_identifying, placeholder
 
@@ -120,14 +120,13 @@ class _Entries:
     too_many: bool = False
 
 
-def _entries(info: VariableInfo, series: pd.Series, scale_concept: Concept | None,
+def _entries(info: VariableInfo, series: pd.Series, scale: Scale | None,
              schema: Schema, multi: bool, fixed: dict[str, str] | None = None) -> _Entries:
     """Recode and missing tables pre-filled from labels or observed values.
 
     ``fixed`` (label -> code) overrides the codes, e.g. a weighting variable mapped onto
     the targets' categories.
     """
-    scale = schema.scale(scale_concept.scale) if scale_concept is not None else None
     out = _Entries()
     seen: set[str] = set()
     hidden: dict[str, int] = {}
@@ -300,6 +299,16 @@ def _split_label(col: str, members: Sequence[str], variables: Any
     return (question or label), (option or None)
 
 
+def _scale_for(labels: Sequence[str], schema: Schema) -> Scale | None:
+    """The one schema scale (not open, not multi) whose categories every answer label
+    matches, when there is exactly one; its codes then recode the answers."""
+    if len(set(labels)) < 2:
+        return None
+    fits = [sc for sc in schema.scales if sc.kind not in ("open", "multi")
+            and all(match_category(label, sc) is not None for label in labels)]
+    return fits[0] if len(fits) == 1 else None
+
+
 def _option_code(label: str | None, concept: Concept) -> str | None:
     if not label:
         return None
@@ -465,7 +474,10 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
                 unmapped.append((col, f"option {options[col] or col!r} is not one of "
                                       f"{concept.id}'s options in {schema.ref}"))
                 continue
-        entries = _entries(info, survey.data[col], concept if not multi else None, schema,
+        scale_of = None if multi else (schema.scale(concept.scale) if concept is not None
+                                       else _scale_for(_answer_labels(info, survey.data[col]),
+                                                       schema))
+        entries = _entries(info, survey.data[col], scale_of, schema,
                            multi, demo.mapping if demo is not None else None)
         if concept is None:
             base = _short_id(group.name if group else col)
@@ -488,7 +500,11 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         if question:
             items.append(f"    question: {_q(question)}")
         scale = "multi" if multi else (concept.scale if concept else None)
-        items.append(f"    scale: {_q(scale) if scale else 'null'}")
+        if scale is None and scale_of is not None:
+            items.append(f"    scale: {_q(scale_of.id)}  # every answer label is one of "
+                         "this scale's")
+        else:
+            items.append(f"    scale: {_q(scale) if scale else 'null'}")
         _emit_table(items, "recode", entries.recode)
         _emit_table(items, "missing", entries.missing)
         proposal: tuple[str, str] | None = None
