@@ -138,6 +138,11 @@ def test_draft_crosswalk_from_the_cli(tmp_path: Path, root: Path) -> None:
     assert dark.missing == {"Don't know": "dont_know"}
     assert "score" in out.read_text()
     assert "jo.bloggs" not in out.read_text() and "LU1 1AA" not in out.read_text()
+    again = CliRunner().invoke(main, ["inspect", str(_private_csv(tmp_path)),
+                                      "--draft-crosswalk", str(out), "--schema",
+                                      str(root / "crosswalks/schema/perception-v1.yaml")])
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert load_crosswalk(out) == cw  # a draft being edited is never replaced
 
 
 def test_similarity_scores_are_explained(schema: Any) -> None:

@@ -103,6 +103,11 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
         from harmonise.crosswalk.draft_inputs import draft_context
         from harmonise.crosswalk.io import load_schema
 
+        if draft.exists():
+            raise ReportError(
+                f"{draft}: already exists; writing the draft there would replace it (and "
+                "the edits a person made). Give --draft-crosswalk a new path, or move the "
+                "file away first.")
         project = project_root(root)
         schema_file = schema_path or project / DEFAULT_SCHEMA
         context = draft_context(file, survey, project, {
@@ -112,7 +117,9 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
                                context=context)
         try:
             draft.parent.mkdir(parents=True, exist_ok=True)
-            draft.write_text(text, encoding="utf-8")
+            partial = draft.with_name(f".{draft.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(draft)  # whole or not at all
         except OSError as exc:
             raise ReportError(f"{draft}: cannot write the draft crosswalk ({exc}). Choose "
                               "another path for --draft-crosswalk.") from None
