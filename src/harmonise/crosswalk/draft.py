@@ -208,6 +208,18 @@ def _suggest(schema: Schema, questions: dict[str, str | None]) -> dict[str, _Sug
     return out
 
 
+def _too_many(info: VariableInfo, series: pd.Series) -> str | None:
+    """A text column with more distinct answers than a closed question has (typed text,
+    places, job titles): not proposed as an item. Numbers (an age in years) stay items."""
+    if info.value_labels or pd.api.types.is_numeric_dtype(series.dtype):
+        return None
+    n = int(series.dropna().nunique())
+    if n <= MAX_VALUES:
+        return None
+    return (f"{n} distinct answers, too many for a closed question (typed text?): map it "
+            "by hand, binning its values, if it is one")
+
+
 def _answer_labels(info: VariableInfo, series: pd.Series) -> list[str]:
     """The non-missing answers of a column as text (labels where the file has them)."""
     labels = {normalise_value(k): str(v) for k, v in info.value_labels.items()}
@@ -436,7 +448,9 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
     for col in variables:
         if col == respondent or col in flagged:
             continue
-        reason = None if col in member_of else metadata_reason(col, survey.data[col])
+        reason = None if col in member_of else (metadata_reason(col, survey.data[col])
+                                                 or _too_many(variables[col],
+                                                              survey.data[col]))
         if reason is not None:
             meta[col] = reason
         else:
