@@ -198,7 +198,6 @@ def test_a_fresh_draft_of_a_real_export_lists_only_decisions(name: str, tmp_path
     """On the real platform exports in ../shared: no error per value of an id, a
     timestamp or a typed-text column, only the decisions a person must make."""
     from harmonise.crosswalk.draft import draft_crosswalk
-    from harmonise.crosswalk.draft import draft_crosswalk
     from harmonise.crosswalk.io import load_schema
     from harmonise.crosswalk.validate import check_crosswalk
     from harmonise.errors import HarmoniseError
