@@ -14,6 +14,7 @@ number of decisions left to a person.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -216,3 +217,20 @@ def test_a_fresh_draft_of_a_real_export_lists_only_decisions(name: str, tmp_path
         report.to_table()[:3000]
     items = text.count("\n  - id: ")
     assert len(report.errors) <= items + 8  # one per undecided item, a few header fields
+
+
+def test_the_weighting_block_counts_respondents_without_a_usable_value(
+        tmp_path: Path, root: Path) -> None:
+    project = _project(tmp_path, root)
+    export = google_forms_csv(project / "surveys/gf.csv")
+    cw = project / "crosswalks/luton/gf.v1.yaml"
+    code, out = _invoke(["inspect", str(export), "--root", str(project),
+                         "--draft-crosswalk", str(cw)])
+    assert code == 0, out
+    text = cw.read_text(encoding="utf-8")
+    with export.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    sex = sum(r["What is your sex?"] == "Prefer not to say" for r in rows)
+    assert sex > 0
+    assert re.search(rf"# {sex} respondents have no usable sex, \d+ no usable age_band", text)
+    assert "TODO" not in text.split("weighting:", 1)[1].split("changelog:", 1)[0]

@@ -389,15 +389,15 @@ def _header(survey: SurveyFile, schema: Schema, name: str | None, today: dt.date
 
 
 def _weighting(choice: TargetsChoice | None, found: dict[str, _Demographic],
-               skipped: Sequence[str]) -> list[str]:
+               context: DraftContext, unusable: dict[str, int]) -> list[str]:
     if choice is None or not found:
         why = ("no targets file under surveys/targets/ fits its sex, age or area answers"
-               if not found else "")
-        extra = f"; could not read {', '.join(skipped)}" if skipped else ""
-        return [f"# weighting: none drafted ({why or 'no targets file found'}{extra}). Add a "
-                "targets file (docs/targets.md) and a weighting: block to weight."]
+               if context.targets else "no targets file under surveys/targets/")
+        extra = f"; could not read {', '.join(context.skipped)}" if context.skipped else ""
+        return [f"# weighting: none drafted ({why}{extra}). Add a targets file "
+                "(docs/targets.md) and a weighting: block to weight."]
     margins = [v for v in MARGINS if v in found]
-    return [
+    lines = [
         "weighting:  # drafted from the targets file the answers fit",
         "  method: rake",
         f"  targets: {choice.path}",
@@ -405,6 +405,25 @@ def _weighting(choice: TargetsChoice | None, found: dict[str, _Demographic],
         f"  population: {choice.population}",
         f"  margins: [{', '.join(margins)}]",
     ]
+    gaps = [(n, v) for v in margins if (n := unusable.get(v, 0))]
+    if gaps:
+        said = ", ".join(f"{n} respondents have no usable {v}" if i == 0 else
+                         f"{n} no usable {v}" for i, (n, v) in enumerate(gaps))
+        lines.append(f"  # {said} ('Prefer not to say', blank): the default missing "
+                     "treatment applies unless a missing: block says otherwise "
+                     "(docs/weighting.md)")
+    return lines
+
+
+def _unusable(info: VariableInfo, series: pd.Series) -> int:
+    """Rows whose answer is blank or a non-answer ("Prefer not to say")."""
+    labels = {normalise_value(k): str(v) for k, v in info.value_labels.items()}
+    n = int(series.isna().sum())
+    for value, count in series.dropna().value_counts().items():
+        label = labels.get(normalise_value(value), str(value))
+        if missing_type(label) is not None or normalise_value(value) == BLANK:
+            n += int(count)
+    return n
 
 
 def _emit_table(lines: list[str], name: str, table: dict[object, str]) -> None:
@@ -549,7 +568,9 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         lines += [f"  {_q(col)}: {_q(reason)}" for col, reason in unmapped]
     else:
         lines.append("unmapped: {}")
-    lines += _weighting(choice, found, context.skipped)
+    unusable = {v: _unusable(variables[d.column], survey.data[d.column])
+                for v, d in found.items()}
+    lines += _weighting(choice, found, context, unusable)
     lines.append("changelog:")
     lines.append(f"  - {_q('v1: first release, mapping ' + survey.provenance.file_name)}")
     lines.append("items:")
