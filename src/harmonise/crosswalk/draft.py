@@ -452,6 +452,83 @@ def _short_id(text: str, limit: int = 40) -> str:
     return cut.rsplit("_", 1)[0] if "_" in cut else cut
 
 
+def _demographic_proposal(demo: _Demographic, entries: _Entries,
+                          choice: TargetsChoice | None) -> tuple[str, str] | None:
+    """(grade, note) for a weighting variable whose answers map onto the targets."""
+    if demo.mapping is None or entries.hidden:
+        return None
+    grouped = len(set(demo.mapping.values())) < len(demo.mapping)
+    return ("close" if grouped else "equivalent",
+            f"Answers recoded onto the {demo.variable} categories of the weighting targets "
+            f"({choice.path if choice else ''})"
+            + ("; the survey's bands are grouped into the targets' wider bands" if grouped
+               else ", one to one")
+            + ("; 'Prefer not to say' and other non-answers are missing"
+               if entries.missing else "") + ".")
+
+
+def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
+          option_label: str | None, suggestion: _Suggested | None,
+          demo: _Demographic | None, choice: TargetsChoice | None, multi: bool,
+          used: set[str]) -> list[str] | str:
+    """The item's YAML lines, or the reason it goes to ``unmapped:`` instead."""
+    info, series = survey.codebook.variables[col], survey.data[col]
+    concept = schema.concept(demo.variable) if demo is not None else (
+        suggestion.concept if suggestion is not None else None)
+    option = None
+    if multi and concept is not None:
+        option = _option_code(option_label, concept)
+        if option is None:
+            return (f"option {option_label or col!r} is not one of {concept.id}'s options "
+                    f"in {schema.ref}")
+    scale_of = None if multi else (schema.scale(concept.scale) if concept is not None
+                                   else _scale_for(_answer_labels(info, series), schema))
+    entries = _entries(info, series, scale_of, schema, multi,
+                       demo.mapping if demo is not None else None)
+    if concept is None:
+        group = next((g for g in survey.codebook.groups.values() if col in g.members), None)
+        base = _short_id(group.name if group else col)
+        if multi and option_label:
+            base += "_" + _short_id(option_label, 20)
+    else:
+        base = concept.id + (f"_{option}" if option else "")
+    lines = [f"  - id: {_q(_unique_id(base, used))}"]
+    if demo is not None:
+        lines.append(f"    concept: {demo.variable}  # " + _comment(demo.how))
+    elif suggestion is not None:
+        lines.append(f"    concept: {suggestion.concept.id}  # {suggestion.comment}")
+    else:
+        lines.append("    concept: null  # TODO: choose a concept from the schema, or move "
+                     "this column to unmapped: with the reason")
+    if option:
+        lines.append(f"    option: {_q(option)}")
+    lines.append(f"    source: {_q(col)}")
+    if question:
+        lines.append(f"    question: {_q(question)}")
+    scale = "multi" if multi else (concept.scale if concept else None)
+    if scale is None and scale_of is not None:
+        lines.append(f"    scale: {_q(scale_of.id)}  # every answer label is one of this "
+                     "scale's")
+    else:
+        lines.append(f"    scale: {_q(scale) if scale else 'null'}")
+    _emit_table(lines, "recode", entries.recode)
+    _emit_table(lines, "missing", entries.missing)
+    proposal = (_demographic_proposal(demo, entries, choice) if demo is not None else
+                _proposal(question, concept, entries,
+                          option_label=option_label if multi else None)
+                if concept is not None else None)
+    if proposal is not None:
+        extra = "".join(f"; {n}" for n in entries.notes if "identifying" not in n)
+        lines.append(f"    comparability: {proposal[0]}  # proposed from the file: check")
+        lines.append(f"    note: {_q(proposal[1].rstrip('.') + extra + '.')}")
+    else:
+        lines.append("    comparability: unassessed")
+        note = ("TODO: grade it and say how it compares with the concept (wording, scale, "
+                "place, time, population, mode)") + "".join(f"; {n}" for n in entries.notes)
+        lines.append(f"    note: {_q(note)}")
+    return lines
+
+
 def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = None,
                     today: dt.date | None = None, context: DraftContext | None = None) -> str:
     """The draft crosswalk YAML for ``survey`` (see the module docstring)."""
@@ -494,75 +571,12 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
     items: list[str] = []
     used: set[str] = set()
     for col in columns:
-        info, group = variables[col], member_of.get(col)
-        suggestion, question = suggestions[col], questions[col]
-        demo = by_column.get(col)
-        concept = schema.concept(demo.variable) if demo is not None else (
-            suggestion.concept if suggestion is not None else None)
-        multi = group is not None
-        option = None
-        if multi and concept is not None:
-            option = _option_code(options[col], concept)
-            if option is None:
-                unmapped.append((col, f"option {options[col] or col!r} is not one of "
-                                      f"{concept.id}'s options in {schema.ref}"))
-                continue
-        scale_of = None if multi else (schema.scale(concept.scale) if concept is not None
-                                       else _scale_for(_answer_labels(info, survey.data[col]),
-                                                       schema))
-        entries = _entries(info, survey.data[col], scale_of, schema,
-                           multi, demo.mapping if demo is not None else None)
-        if concept is None:
-            base = _short_id(group.name if group else col)
-            if multi and options[col]:
-                base += "_" + _short_id(str(options[col]), 20)
+        out = _item(survey, schema, col, questions[col], options[col], suggestions[col],
+                    by_column.get(col), choice, member_of.get(col) is not None, used)
+        if isinstance(out, str):
+            unmapped.append((col, out))
         else:
-            base = concept.id + (f"_{option}" if option else "")
-        item_id = _unique_id(base, used)
-        items.append(f"  - id: {_q(item_id)}")
-        if demo is not None:
-            items.append(f"    concept: {demo.variable}  # " + _comment(demo.how))
-        elif suggestion is not None:
-            items.append(f"    concept: {suggestion.concept.id}  # {suggestion.comment}")
-        else:
-            items.append("    concept: null  # TODO: choose a concept from the schema, or "
-                         "move this column to unmapped: with the reason")
-        if option:
-            items.append(f"    option: {_q(option)}")
-        items.append(f"    source: {_q(col)}")
-        if question:
-            items.append(f"    question: {_q(question)}")
-        scale = "multi" if multi else (concept.scale if concept else None)
-        if scale is None and scale_of is not None:
-            items.append(f"    scale: {_q(scale_of.id)}  # every answer label is one of "
-                         "this scale's")
-        else:
-            items.append(f"    scale: {_q(scale) if scale else 'null'}")
-        _emit_table(items, "recode", entries.recode)
-        _emit_table(items, "missing", entries.missing)
-        proposal: tuple[str, str] | None = None
-        if demo is not None and demo.mapping is not None and not entries.hidden:
-            grouped = len(set(demo.mapping.values())) < len(demo.mapping)
-            proposal = ("close" if grouped else "equivalent",
-                        f"Answers recoded onto the {demo.variable} categories of the "
-                        f"weighting targets ({choice.path if choice else ''})"
-                        + ("; the survey's bands are grouped into the targets' wider bands"
-                           if grouped else ", one to one")
-                        + ("; 'Prefer not to say' and other non-answers are missing"
-                           if entries.missing else "") + ".")
-        elif concept is not None:
-            proposal = _proposal(question, concept, entries,
-                                 option_label=options[col] if multi else None)
-        if proposal is not None:
-            extra = "".join(f"; {n}" for n in entries.notes if "identifying" not in n)
-            items.append(f"    comparability: {proposal[0]}  # proposed from the file: check")
-            items.append(f"    note: {_q(proposal[1].rstrip('.') + extra + '.')}")
-        else:
-            items.append("    comparability: unassessed")
-            note = ("TODO: grade it and say how it compares with the concept (wording, "
-                    "scale, place, time, population, mode)") + "".join(
-                f"; {n}" for n in entries.notes)
-            items.append(f"    note: {_q(note)}")
+            items += out
     if unmapped:
         lines.append("unmapped:  # identifying, metadata or not in the schema: never mapped")
         lines += [f"  {_q(col)}: {_q(reason)}" for col, reason in unmapped]
