@@ -39,7 +39,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +53,9 @@ from harmonise.crosswalk.draft_rules import (
     fit_margin,
     is_respondent_id,
     metadata_reason,
+    option_code,
+    split_label,
+    words_of,
 )
 from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
 from harmonise.models.crosswalk import BLANK, normalise_value
@@ -69,7 +71,6 @@ MARGINS = ("sex", "age_band", "area")
 
 _TICKED = {"1", "yes", "true", "y", "x", "checked", "selected", "ticked", "✓", "✔"}
 _UNTICKED = {"0", "no", "false", "n", "unchecked", "not selected"}
-_WORD = re.compile(r"[a-z0-9]+")
 
 __all__ = ["MAX_VALUES", "draft_crosswalk", "draft_summary", "is_respondent_id", "slug"]
 
@@ -77,11 +78,6 @@ __all__ = ["MAX_VALUES", "draft_crosswalk", "draft_summary", "is_respondent_id",
 def slug(text: object, limit: int = 48) -> str:
     """``"Very safe"`` -> ``very_safe``; ``"18-34"`` -> ``18_34``; ``"65+"`` -> ``65_plus``."""
     return code_for(text, limit)
-
-
-def _all_words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _WORD.findall(folded.casefold().replace("'", "").replace("’", ""))
 
 
 def _q(value: object) -> str:
@@ -278,7 +274,7 @@ def _demographics(survey: SurveyFile, columns: Sequence[str],
 def _proposal(question: str | None, concept: Concept, entries: _Entries, *,
               option_label: str | None = None) -> tuple[str, str] | None:
     """(grade, note) the file supports for a substantive item, or None for a person."""
-    if not question or _all_words(question) != _all_words(concept.wording):
+    if not question or words_of(question) != words_of(concept.wording):
         return None
     if entries.unmatched or entries.hidden or entries.too_many or not entries.recode:
         return None
@@ -290,27 +286,6 @@ def _proposal(question: str | None, concept: Concept, entries: _Entries, *,
             "concept's source; raise it to identical when they do (docs/comparability.md)")
 
 
-def _split_label(col: str, members: Sequence[str], variables: Any
-                 ) -> tuple[str | None, str | None]:
-    """(question, option) of a multi-select member whose label holds both
-    ("What makes you feel unsafe? (tick all that apply): Drug use or dealing"): the
-    members' common start is the question, the rest the option."""
-    labels = [variables[m].label or "" for m in members if m in variables]
-    label = variables[col].label
-    if not label or len(labels) < 2:
-        return label, None
-    prefix = labels[0]
-    for other in labels[1:]:
-        while not other.startswith(prefix):
-            prefix = prefix[:-1]
-    cut = max(prefix.rfind(":"), prefix.rfind(" - "), prefix.rfind("|"))
-    if cut <= 0:
-        return label, None
-    question = prefix[:cut].strip()
-    option = label[cut:].lstrip(":-| ").strip()
-    return (question or label), (option or None)
-
-
 def _scale_for(labels: Sequence[str], schema: Schema) -> Scale | None:
     """The one schema scale (not open, not multi) whose categories every answer label
     matches, when there is exactly one; its codes then recode the answers."""
@@ -319,16 +294,6 @@ def _scale_for(labels: Sequence[str], schema: Schema) -> Scale | None:
     fits = [sc for sc in schema.scales if sc.kind not in ("open", "multi")
             and all(match_category(label, sc) is not None for label in labels)]
     return fits[0] if len(fits) == 1 else None
-
-
-def _option_code(label: str | None, concept: Concept) -> str | None:
-    if not label:
-        return None
-    words = _all_words(label)
-    for option in concept.options:
-        if words in (_all_words(option.label), _all_words(option.code.replace("_", " "))):
-            return option.code
-    return None
 
 
 def _header(survey: SurveyFile, schema: Schema, name: str | None, today: dt.date,
@@ -477,7 +442,7 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
         suggestion.concept if suggestion is not None else None)
     option = None
     if multi and concept is not None:
-        option = _option_code(option_label, concept)
+        option = option_code(option_label, concept)
         if option is None:
             return (f"option {option_label or col!r} is not one of {concept.id}'s options "
                     f"in {schema.ref}")
@@ -559,7 +524,7 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
             or info.question or info.label
         options[col] = info.option
         if group is not None and info.option is None:
-            questions[col], options[col] = _split_label(col, group.members, variables)
+            questions[col], options[col] = split_label(col, group.members, variables)
     suggestions = _suggest(schema, questions)
     singles = [c for c in columns if c not in member_of]
     choice, found = _demographics(survey, singles, suggestions, context.targets)

@@ -13,16 +13,21 @@
   the draft picks the one whose categories the file's sex / age / area answers fit.
 * **Codes**: :func:`code_for` makes a clean slug of a label (no ``v_`` prefix: codes
   may start with a digit, ``18_24``).
+* **Multi-select options**: :func:`split_label` parts "question: option" labels (SPSS
+  dichotomies) and :func:`option_code` finds the concept's option with the same words.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from harmonise.models.schema import Concept
+from harmonise.models.survey import VariableInfo
 
 _ID = re.compile(r"^(resp(ondent)?|response|pupil|case|record|unique|participant|serial|"
                  r"user|submission|entry|row|interview|form|instance)?[ _]?"
@@ -187,6 +192,45 @@ def csp_slug(area_name: str) -> str:
     return code_for(area_name).replace("_", "-")
 
 
+def words_of(text: str) -> list[str]:
+    """Every word of ``text``, lower case, accents and apostrophes dropped (no stop words
+    removed: "word for word" means every word)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return list(_WORDS.findall(folded.casefold().replace("'", "").replace("’", "")))
+
+
+def split_label(col: str, members: Sequence[str], variables: Mapping[str, VariableInfo]
+                ) -> tuple[str | None, str | None]:
+    """(question, option) of a multi-select member whose label holds both
+    ("What makes you feel unsafe? (tick all that apply): Drug use or dealing"): the
+    members' common start is the question, the rest the option."""
+    labels = [variables[m].label or "" for m in members if m in variables]
+    label = variables[col].label
+    if not label or len(labels) < 2:
+        return label, None
+    prefix = labels[0]
+    for other in labels[1:]:
+        while not other.startswith(prefix):
+            prefix = prefix[:-1]
+    cut = max(prefix.rfind(":"), prefix.rfind(" - "), prefix.rfind("|"))
+    if cut <= 0:
+        return label, None
+    question = prefix[:cut].strip()
+    option = label[cut:].lstrip(":-| ").strip()
+    return (question or label), (option or None)
+
+
+def option_code(label: str | None, concept: Concept) -> str | None:
+    """The concept's option whose label (or code) is ``label`` word for word, if any."""
+    if not label:
+        return None
+    words = words_of(label)
+    for option in concept.options:
+        if words in (words_of(option.label), words_of(option.code.replace("_", " "))):
+            return option.code
+    return None
+
+
 __all__ = [
     "METADATA",
     "TargetsChoice",
@@ -197,7 +241,10 @@ __all__ = [
     "is_respondent_id",
     "metadata_reason",
     "nest_bands",
+    "option_code",
     "parse_band",
     "spaced",
+    "split_label",
     "targets_choices",
+    "words_of",
 ]
