@@ -14,9 +14,10 @@ dates from the file's own date column) in, YAML text out (``harmonise inspect FI
   ``MAX_VALUES``): a label matching a category of the concept's scale gets its code, an
   answer such as "Don't know" or "Prefer not to say" goes to ``missing``, any other label
   gets a clean code (``"Very safe"`` -> ``very_safe``, ``"18-24"`` -> ``18_24``);
-* suggests a concept with :func:`harmonise.crosswalk.suggest.suggest_concept` (its score
-  in a comment), or, for sex, age and area, from answers that fit a targets file's
-  categories; age bands are placed inside the targets' bands when they nest;
+* takes the concept :mod:`harmonise.suggest` ranks first (its score, method and reasons
+  in a comment; tick-box groups as one question), or, for sex, age and area, the one whose
+  answers fit a targets file's categories; age bands are placed inside the targets' bands
+  when they nest;
 * drafts a ``weighting:`` block (rake to the targets file whose categories the sex, age
   and area answers fit), and fills CSP, population, wave and fieldwork dates from that
   targets file and the file's own date column, each with a comment saying where from;
@@ -57,11 +58,13 @@ from harmonise.crosswalk.draft_rules import (
     split_label,
     words_of,
 )
-from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Concept, Scale, Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
 from harmonise.privacy import looks_identifying, placeholder
+from harmonise.suggest.rank import Suggester
+from harmonise.suggest.scales import match_category, missing_type
+from harmonise.suggest.survey import survey_questions
 
 MAX_VALUES = 60
 """A column without value labels gets a recode table from its values up to this many."""
@@ -193,14 +196,30 @@ class _Suggested:
 
     concept: Concept
     comment: str
+    scale: str | None = None  # the scale the suggester's recode proposal uses, if any
 
 
-def _suggest(schema: Schema, questions: dict[str, str | None]) -> dict[str, _Suggested | None]:
-    """The suggester's concept per column (the one call into concept suggestion)."""
-    out: dict[str, _Suggested | None] = {}
-    for col, question in questions.items():
-        hit: Suggestion | None = suggest_concept(question, schema)
-        out[col] = None if hit is None else _Suggested(hit.concept, _comment(hit.explain()))
+def _suggest(survey: SurveyFile, schema: Schema, columns: Sequence[str],
+             method: str) -> dict[str, _Suggested | None]:
+    """The suggester's concept per column (the one call into :mod:`harmonise.suggest`;
+    a tick-box question is one question, its columns share the suggestion)."""
+    wanted = set(columns)
+    suggester = Suggester(schema, method)
+    asked = [sq for sq in survey_questions(survey) if wanted & set(sq.columns)]
+    ranked = suggester.suggest([sq.question for sq in asked], top=1) if asked else []
+    out: dict[str, _Suggested | None] = dict.fromkeys(columns)
+    for sq, result in zip(asked, ranked, strict=True):
+        best = result.best
+        if best is None:
+            continue
+        why = "; ".join((*best.reasons, *best.flags))
+        hit = _Suggested(schema.concept(best.concept),
+                         _comment(f"suggested: score {best.score:.2f} by {suggester.method}"
+                                  + (f" ({why})" if why else "")),
+                         best.recode.scale if best.recode is not None else None)
+        for col in sq.columns:
+            if col in wanted:
+                out[col] = hit
     return out
 
 
@@ -446,7 +465,9 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
         if option is None:
             return (f"option {option_label or col!r} is not one of {concept.id}'s options "
                     f"in {schema.ref}")
-    scale_of = None if multi else (schema.scale(concept.scale) if concept is not None
+    own_scale = (suggestion.scale if demo is None and suggestion is not None else None) \
+        or (concept.scale if concept is not None else None)
+    scale_of = None if multi else (schema.scale(own_scale) if own_scale is not None
                                    else _scale_for(_answer_labels(info, series), schema))
     entries = _entries(info, series, scale_of, schema, multi,
                        demo.mapping if demo is not None else None)
@@ -470,7 +491,7 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
     lines.append(f"    source: {_q(col)}")
     if question:
         lines.append(f"    question: {_q(question)}")
-    scale = "multi" if multi else (concept.scale if concept else None)
+    scale = "multi" if multi else own_scale
     if scale is None and scale_of is not None:
         lines.append(f"    scale: {_q(scale_of.id)}  # every answer label is one of this "
                      "scale's")
@@ -495,7 +516,8 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
 
 
 def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = None,
-                    today: dt.date | None = None, context: DraftContext | None = None) -> str:
+                    today: dt.date | None = None, context: DraftContext | None = None,
+                    method: str = "auto") -> str:
     """The draft crosswalk YAML for ``survey`` (see the module docstring)."""
     context = context or DraftContext()
     today = today or dt.date.today()
@@ -525,7 +547,7 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         options[col] = info.option
         if group is not None and info.option is None:
             questions[col], options[col] = split_label(col, group.members, variables)
-    suggestions = _suggest(schema, questions)
+    suggestions = _suggest(survey, schema, columns, method)
     singles = [c for c in columns if c not in member_of]
     choice, found = _demographics(survey, singles, suggestions, context.targets)
     by_column = {d.column: d for d in found.values()}
