@@ -232,7 +232,8 @@ def read_survey(
 
 def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str] | None,
               postcode_district: Mapping[str, str] | None) -> SurveyFile:
-    screened = screen(path.name, raw.data, raw.variables, keep, postcode_district)
+    screened = screen(path.name, raw.data, raw.variables, keep, postcode_district,
+                      forced=raw.forced)
     gone = set(screened.dropped)
     data = raw.data.drop(columns=list(screened.dropped))
     for col, reduced in screened.replaced.items():
@@ -245,20 +246,32 @@ def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str]
         left = tuple(m for m in members if m not in gone)
         if left:
             first = variables[left[0]]
-            groups[group] = MultiSelectGroup(name=group, members=left, how=raw.group_how,
-                                             question=first.question or first.label)
-    notes: tuple[str, ...] = ()
+            groups[group] = MultiSelectGroup(name=group, members=left,
+                                             how=raw.group_hows.get(group, raw.group_how),
+                                             question=first.question or first.label,
+                                             options=tuple(variables[m].option or m
+                                                           for m in left))
+    notes: tuple[str, ...] = raw.notes
     if raw.format in ("csv", "xlsx"):
-        hidden = frozenset(f.name for f in screened.flagged)
-        data, variables, notes = apply_dates(path.name, data, variables, hidden)
-        data, variables, split = apply_splits(path.name, data, variables, skip=hidden)
+        hidden = frozenset(f.name for f in screened.flagged) | frozenset(
+            name for name, info in variables.items() if info.role is not None)
+        data, variables, date_notes = apply_dates(path.name, data, variables, hidden)
+        data, variables, split, split_notes = apply_splits(path.name, data, variables,
+                                                           skip=hidden | set(groups_members(
+                                                               groups)))
         groups.update(split)
+        notes += date_notes + split_notes
     codebook = Codebook(variables=variables,
                         multi_select={k: g.members for k, g in groups.items()},
-                        groups=groups, notes=notes)
+                        groups=groups, notes=notes, platform=raw.platform)
     return SurveyFile(data=data, codebook=codebook,
                       provenance=make_provenance(path, content, raw, data),
                       flagged=screened.flagged)
+
+
+def groups_members(groups: Mapping[str, MultiSelectGroup]) -> list[str]:
+    """Every member column of ``groups``."""
+    return [m for g in groups.values() for m in g.members]
 
 
 __all__ = [

@@ -77,27 +77,37 @@ def _header(pattern: str) -> re.Pattern[str]:
 
 
 HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("email", _header(r"\be ?mails?\b|\bemail ?address"), "mentions e-mail"),
-    ("ip_address", _header(r"\bip( ?address(es)?)?\b|\bipaddress\b"), "mentions an IP address"),
+    ("email", _header(r"^(your |contact |recipient |respondent s? )?e ?mails?( address(es)?)?$"
+                      r"|\be ?mail ?address(es)?\b|\b(your|their|contact|recipient|"
+                      r"respondent s?|parent s?) e ?mail\b"), "asks for an e-mail address"),
+    ("ip_address", _header(r"\bip( ?address(es)?)?\b|\bipaddress\b"), "is an IP address"),
     ("location", _header(r"\b(location )?(latitude|longitude)\b|\bgeo ?location\b|\bgps\b|"
-                         r"\bco ?ordinates\b"), "holds a geographic location"),
-    ("phone", _header(r"\b(tele)?phone\b|\bmobile( (phone )?(no|number))?\b|\btel\b"
-                      r"|\bcontact (no|number)\b"), "mentions a phone number"),
-    ("postcode", _header(r"\bpost ?codes?\b|\bpostal code\b|\bzip( code)?\b"),
-     "mentions a postcode"),
+                         r"\bco ?ordinates\b|\bgeo ?point\b"), "holds a geographic location"),
+    ("phone", _header(r"^(tele)?phones?$|^mobiles?$|^tel$|\b(tele)?phone (no|number)s?\b|"
+                      r"\bmobile (phone )?(no|number)s?\b|\bcontact (no|number)\b|"
+                      r"\btel (no|number)\b|\byour (tele)?phone\b|\byour mobile\b"),
+     "asks for a phone number"),
+    ("postcode", _header(r"^(full |home |your )?post ?codes?$|^postal code$|^zip( code)?$|"
+                         r"\b(your|home|full|respondent s?|house|address|residential) "
+                         r"post ?codes?\b|\bpost ?code of\b|\b(your|home) (postal|zip) code\b"),
+     "asks for a postcode"),
     ("date_of_birth", _header(r"\bdate of birth\b|\bdob\b|\bd o b\b|\bbirth ?dates?\b"
-                              r"|\bbirthday\b|\bborn\b"), "mentions date of birth"),
+                              r"|\bbirthday\b|\bborn\b"), "asks for a date of birth"),
     ("name", _header(r"^names?$|\b(first|last|full|sur|given|fore|middle|family|maiden|your|"
                      r"respondent s?|recipient|contact|child s?|parent s?|carer s?|pupil s?|"
                      r"student s?|participant s?|user) ?names?\b|\b(sur|fore|first|last|full|"
-                     r"user)name\b|\bname of (the )?(respondent|person|pupil|student|child)\b"),
+                     r"user)name\b|\bname of (the )?(respondent|person|pupil|student|child)\b"
+                     r"|^(enter|type|write|give|print) (your |the )?names?\b"
+                     r"|\b(what is|what s|please (enter|give|type)) (your|the respondent s?) "
+                     r"names?\b"),
      "asks for a person's name"),
     ("school", _header(r"\bschool ?names?\b|\bname of (your |the )?school\b|"
                        r"\b(which|what) school\b|^schools?$|\bschool attended\b"),
      "names a school (a quasi-identifier)"),
     ("timestamp", _header(r"\btime ?stamp\b|\b(start|end|completion|completed|submission|"
                           r"submitted|recorded|created|modified|response) ?(date|time)s?\b|"
-                          r"\bdate (submitted|modified|created|completed)\b"),
+                          r"\bdate (submitted|modified|created|completed)\b|"
+                          r"^(start|end|started|ended)$|^submitted on$"),
      "is a response timestamp (a quasi-identifier)"),
     ("free_text", _header(r"\bcomments?\b|please (specify|explain|describe|tell)|"
                           r"\bopen ended\b|\bfree ?text\b|\btell us\b|\bother (please )?specify\b"
@@ -105,6 +115,13 @@ HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
                           r"|\b\d+ text$|\bopen ?text\b|\banything else\b"),
      "is an open text question"),
 )
+"""Header rules. The e-mail, phone, postcode and name rules fire on a header that asks for
+one ("What is your postcode?", "Phone number"), not on one that mentions one ("How
+worried are you about phone theft?"): what such a column holds is judged by content."""
+
+_ALWAYS_KINDS = frozenset({"ip_address", "location", "timestamp"})
+"""Header rules that fire whatever the column holds, repeated values included (test
+responses share one timestamp and one geolocation)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
@@ -306,6 +323,40 @@ def _birth_year(value: object) -> int | None:
     return None
 
 
+_ISO_STAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4},?[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"
+                        r"( ?[AP]M)?( ?(Z|UTC|GMT|[A-Z]{3,4})?[+-]?\d{0,2}:?\d{0,2})?$",
+                        re.IGNORECASE)
+_GEOPOINT = re.compile(r"^-?\d{1,2}\.\d{3,}[ ,;]+-?\d{1,3}\.\d{3,}([ ,;]+-?[\d.]+){0,2}$")
+_ATTACHMENT = re.compile(r"^[^/\\]+\.(jpe?g|png|gif|heic|webp|bmp|tiff?|mp3|mp4|m4a|wav|"
+                         r"amr|3gp|mov|pdf|docx?)$", re.IGNORECASE)
+
+
+def _has_time(value: object) -> bool:
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0)
+    return isinstance(value, str) and bool(_ISO_STAMP.match(value.strip()))
+
+
+def _kind_by_content(p: _Profile) -> tuple[str, str] | None:
+    """Kinds judged on content alone, whatever the header says: date-times with a time of
+    day (timestamps), latitude/longitude pairs, names of uploaded files."""
+    if p.n == 0 or p.numeric:
+        return None
+    stamps = sum(1 for v in p.values if _has_time(v))
+    answers = sum(1 for t in p.texts if words(t) in _ANSWER_WORDS)  # "None", "n/a"
+    if stamps and stamps >= 0.8 * (p.n - answers):
+        return "timestamp", (f"timestamp: content: {stamps} of {p.n} non-blank values are "
+                             "dates with a time of day (a quasi-identifier)")
+    hits, share = p.share(lambda t: bool(_GEOPOINT.match(t)))
+    if share >= 0.8:
+        return "location", f"location: content: {hits} of {p.n} values are latitude/longitude"
+    hits, share = p.share(lambda t: bool(_ATTACHMENT.match(t)))
+    if share >= 0.8:
+        return "attachment", (f"attachment: content: {hits} of {p.n} values are names of "
+                              "uploaded files (photos, recordings, documents)")
+    return None
+
+
 def _content_rule(kind: str, p: _Profile, header_words: str) -> str | None:
     """The content rule for ``kind``, as a reason, or None when it does not fire."""
     if p.n == 0 or p.numeric:
@@ -377,6 +428,11 @@ def _header_fires(kind: str, p: _Profile) -> bool:
     """Whether the content allows a header rule to fire (see the module docstring)."""
     if kind == "school":
         return not p.numeric
+    if kind in _ALWAYS_KINDS:
+        return True
+    if kind == "name":  # names repeat ("Mia" twice): only closed answers hold it back
+        return not (p.labelled or p.numeric or (p.n > 0 and all(
+            words(t) in _ANSWER_WORDS for t in p.texts)))
     if kind == "free_text":
         return not p.numeric and not p.coded
     if _free_text(p) is not None:
@@ -400,6 +456,9 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
     p = _profile(series, info)
     headers = _headers_of(name, info)
     all_words = " / ".join(w for _, w in headers)
+    by_content = _kind_by_content(p)
+    if by_content is not None:
+        return by_content
     for kind, pattern, what in HEADER_RULES:
         for where, text in headers:
             if pattern.search(text) and _header_fires(kind, p):
@@ -423,7 +482,15 @@ def detect_identifying(
     out: list[FlaggedColumn] = []
     for col in data.columns:
         name = str(col)
-        found = classify(name, data[col], variables.get(name))
+        info = variables.get(name)
+        if info is not None and info.role is not None:
+            # a platform's id or metadata column: only identifying-looking cells flag it
+            cells = scan_cells(data[col])
+            if cells:
+                kind, reason = _cells_reason(cells, int(data[col].notna().sum()))
+                out.append(FlaggedColumn(name=name, kind=kind, reason=reason))
+            continue
+        found = classify(name, data[col], info)
         if found is not None:
             out.append(FlaggedColumn(name=name, kind=found[0], reason=found[1]))
     return tuple(out)
@@ -485,11 +552,14 @@ def screen(
     variables: Mapping[str, VariableInfo],
     keep: Mapping[str, str] | None = None,
     postcode_districts: Mapping[str, str] | None = None,
+    *,
+    forced: Mapping[str, tuple[str, str]] | None = None,
 ) -> Screened:
     """Flag identifying columns and apply ``keep`` and ``postcode_districts``.
 
     ``keep``: column -> stated reason; the column stays as it is and its flag's reason
-    starts ``"kept: "``. ``postcode_districts``: column -> stated reason; the column stays,
+    starts ``"kept: "``. ``forced``: column -> (kind, reason) flagged whatever it holds
+    (a platform's own identifying columns). ``postcode_districts``: column -> stated reason; the column stays,
     reduced to postcode districts (``LU1 1AA`` -> ``LU1``), other values blank (counted in
     the reason, never shown). Every other flagged column is dropped.
     """
@@ -505,6 +575,9 @@ def screen(
             "one of them (postcode_district keeps only the district)."
         )
     found = {f.name: f for f in detect_identifying(data, variables)}
+    for col, (kind, reason) in (forced or {}).items():
+        if col in columns:
+            found[col] = FlaggedColumn(name=col, kind=kind, reason=reason)
     for col in districts:
         if col not in found:
             found[col] = FlaggedColumn(name=col, kind="postcode",
