@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
+
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
 # (tests/estimate/test_quantiles.py checks they agree).
@@ -107,6 +109,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
 )
 @click.option("--deff", is_flag=True, help="Fill the deff column (R's deff=TRUE).")
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
+@sheet_option("an Excel DATA file")
+@header_rows_option("a CSV/Excel DATA file")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -128,6 +132,8 @@ def estimate(
     level: float,
     deff: bool,
     encoding: str | None,
+    sheet: str | None,
+    header_rows: int | None,
     out: Path | None,
 ) -> None:
     """Estimate means, proportions, totals and quantiles with design-based SEs (R survey's
@@ -169,7 +175,8 @@ def estimate(
     spec = load_yaml_model(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
-    survey = read_survey(data, encoding=encoding)
+    survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
+                         header_rows=header_rows)
     design, _ = build_design(spec, survey.data)
     if quantiles and isinstance(design, ReplicateDesign):
         caveat = quantile_caveat(design, quantile_ci)

@@ -23,7 +23,7 @@ import pyreadstat
 
 from harmonise.errors import IngestError
 from harmonise.files import sha256_bytes
-from harmonise.ingest.privacy import describe, looks_identifying
+from harmonise.ingest.privacy import cap, describe, looks_identifying
 from harmonise.models.survey import Provenance, VariableInfo
 
 
@@ -34,6 +34,23 @@ class ReadOptions:
     encoding: str | None = None
     sheet: str | int | None = None
     header_rows: int | None = None
+
+
+def resolve_read(file: str, stated: Mapping[str, object], given: Mapping[str, object],
+                 stated_in: str = "the crosswalk's read: block") -> dict[str, Any]:
+    """Read options from what a crosswalk states and what a command was given: a value
+    given on one side only is used; both given and different is an error (the file must be
+    read one way every time)."""
+    out: dict[str, Any] = {}
+    for key in ("header_rows", "sheet", "encoding"):
+        a, b = stated.get(key), given.get(key)
+        if a is not None and b is not None and str(a) != str(b):
+            raise IngestError(
+                f"{file}: {stated_in} says {key}: {a!r} but {b!r} was given. Read the file "
+                f"one way every time: drop the option given, or change {stated_in}."
+            )
+        out[key] = a if a is not None else b
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,15 +135,6 @@ def _options_below(groups: Iterable[list[int]], next_row: Sequence[object]) -> b
     return True
 
 
-MAX_QUOTED = 60
-"""Longest value quoted in a message; longer values are cut with an ellipsis."""
-
-
-def cap(value: object, limit: int = MAX_QUOTED) -> str:
-    """``value`` as text for a message, cut to ``limit`` characters (``…`` marks the cut)
-    and with line breaks shown as spaces."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_has_rows(file: str, data: pd.DataFrame, what: str = "rows") -> None:

@@ -30,11 +30,11 @@ from harmonise.errors import IngestError
 from harmonise.ingest.common import (
     RawTable,
     ReadOptions,
-    cap,
     check_has_rows,
     check_unique_names,
 )
 from harmonise.ingest.platforms import apply_layout, plan_headers
+from harmonise.ingest.privacy import cap
 from harmonise.models.survey import VariableInfo
 
 _REEXPORT = "Open it in Excel and save it again as .xlsx (Excel Workbook), or export it again."

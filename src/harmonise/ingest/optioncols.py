@@ -22,7 +22,6 @@ most one group.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -66,12 +65,23 @@ def _values(series: pd.Series) -> set[float] | None:
     return out
 
 
+def _common_prefix(texts: Sequence[str]) -> str:
+    """The longest text every one of ``texts`` starts with."""
+    if not texts:
+        return ""
+    first, last = min(texts), max(texts)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 def _common_question(texts: Sequence[str]) -> tuple[str | None, list[str | None]]:
     """The question text shared by ``texts`` ("question-option", "question - option") and
     each option: the common prefix cut back to a separator."""
     if len(texts) < 2 or not all(texts):
         return None, [None] * len(texts)
-    prefix = os.path.commonprefix(list(texts))
+    prefix = _common_prefix(texts)
     cut = max(prefix.rfind(" - "), prefix.rfind("-"), prefix.rfind(": "))
     if cut <= 0:
         return None, [None] * len(texts)
@@ -109,7 +119,7 @@ def _import_id_groups(headers: Sequence[ColumnHeader], data: pd.DataFrame,
             continue  # a matrix of ratings, not ticks
         tags = [_TAG.match(n) for n in names]
         stems = {t.group("stem") for t in tags if t is not None}
-        group = stems.pop() if len(stems) == 1 and all(tags) else os.path.commonprefix(
+        group = stems.pop() if len(stems) == 1 and all(tags) else _common_prefix(
             names).rstrip("_-") or names[0]
         question, options = _common_question([h.question or "" for h in cols])
         for n, opt, new in zip(names, options, _ticked_as_01(names, data).values(), strict=True):

@@ -195,9 +195,12 @@ def _snap_headers(rows: Rows, width: int) -> list[ColumnHeader]:
 
 
 def _snap_two(rows: Rows, width: int) -> bool:
-    return _snap(rows, width) and bool(_texts(rows, 1, width)) and not any(
-        isinstance(c, int | float) for c in list(rows[1])[:width]) and (
-        header_text(list(rows[1])[0]) or "").casefold() in ("respondent", "respondent id")
+    if not _snap(rows, width) or len(rows) < 2:
+        return False
+    second = list(rows[1])[:width]
+    return not any(isinstance(c, int | float) for c in second) and (
+        header_text(next(iter(second), None)) or "").casefold() in ("respondent",
+                                                                     "respondent id")
 
 
 def _citizen_space(rows: Rows, width: int) -> bool:
@@ -207,9 +210,7 @@ def _citizen_space(rows: Rows, width: int) -> bool:
 
 def _jisc(rows: Rows, width: int) -> bool:
     names = _names(rows, width)
-    return {"response id", "timestamp (started)", "timestamp (completed)"} <= names \
-        or {"started", "completed", "id"} <= names and any(
-            re.match(r"^\d+(\.\d+)*\.? ", t) for t in _texts(rows, 0, width))
+    return {"response id", "timestamp (started)", "timestamp (completed)"} <= names
 
 
 def _generic_two(rows: Rows, width: int) -> bool:

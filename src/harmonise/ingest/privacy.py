@@ -275,6 +275,17 @@ def looks_identifying(value: object) -> str | None:
     return None
 
 
+MAX_QUOTED = 60
+"""Longest value quoted in a message; longer values are cut with an ellipsis."""
+
+
+def cap(value: object, limit: int = MAX_QUOTED) -> str:
+    """``value`` as text for a message, cut to ``limit`` characters (``…`` marks the cut)
+    and with line breaks shown as spaces. Screen it first (:func:`looks_identifying`)."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe(kind: str) -> str:
     """``"email"`` -> ``"an e-mail-like value"``: how a message names a hidden value."""
     what = _LOOKS.get(kind, kind.replace("_", " "))
@@ -323,8 +334,9 @@ def _birth_year(value: object) -> int | None:
     return None
 
 
-_ISO_STAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4},?[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"
-                        r"( ?[AP]M)?( ?(Z|UTC|GMT|[A-Z]{3,4})?[+-]?\d{0,2}:?\d{0,2})?$",
+_ISO_STAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4},?[T ]\d{1,2}:\d{2}"
+                        r"(:\d{2}(\.\d+)?)?( ?[AP]M)?"
+                        r"( ?(Z|UTC|GMT|[A-Z]{3,4})?[+-]?\d{0,2}:?\d{0,2})?$",
                         re.IGNORECASE)
 _GEOPOINT = re.compile(r"^-?\d{1,2}\.\d{3,}[ ,;]+-?\d{1,3}\.\d{3,}([ ,;]+-?[\d.]+){0,2}$")
 _ATTACHMENT = re.compile(r"^[^/\\]+\.(jpe?g|png|gif|heic|webp|bmp|tiff?|mp3|mp4|m4a|wav|"
@@ -559,9 +571,10 @@ def screen(
 
     ``keep``: column -> stated reason; the column stays as it is and its flag's reason
     starts ``"kept: "``. ``forced``: column -> (kind, reason) flagged whatever it holds
-    (a platform's own identifying columns). ``postcode_districts``: column -> stated reason; the column stays,
-    reduced to postcode districts (``LU1 1AA`` -> ``LU1``), other values blank (counted in
-    the reason, never shown). Every other flagged column is dropped.
+    (a platform's own identifying columns). ``postcode_districts``: column -> stated
+    reason; the column stays, reduced to postcode districts (``LU1 1AA`` -> ``LU1``),
+    other values blank (counted in the reason, never shown). Every other flagged column is
+    dropped.
     """
     keep = dict(keep or {})
     districts = dict(postcode_districts or {})
