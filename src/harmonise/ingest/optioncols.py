@@ -230,6 +230,10 @@ def _dichotomy_groups(headers: Sequence[ColumnHeader], data: pd.DataFrame,
                       out: Grouping) -> None:
     free = [h.name for h in headers if h.name not in taken and h.name in data.columns]
     for stem, names in dichotomy_groups(data[free], variables).items():
+        question, options = _common_question([variables[n].label or "" for n in names])
+        if question is not None:
+            for n, opt in zip(names, options, strict=True):
+                variables[n] = replace(variables[n], question=question, option=opt)
         out.groups[stem] = names
         out.how[stem] = "dichotomies"
         taken.update(names)
