@@ -89,7 +89,8 @@ HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
      "asks for a phone number"),
     ("postcode", _header(r"^(full |home |your )?post ?codes?$|^postal code$|^zip( code)?$|"
                          r"\b(your|home|full|respondent s?|house|address|residential) "
-                         r"post ?codes?\b|\bpost ?code of\b|\b(your|home) (postal|zip) code\b"),
+                         r"post ?codes?\b(?! (area|district|sector|region))|\bpost ?code of\b"
+                         r"|\b(your|home) (postal|zip) code\b"),
      "asks for a postcode"),
     ("date_of_birth", _header(r"\bdate of birth\b|\bdob\b|\bd o b\b|\bbirth ?dates?\b"
                               r"|\bbirthday\b|\bborn\b"), "asks for a date of birth"),
