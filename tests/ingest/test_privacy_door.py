@@ -16,7 +16,7 @@ from harmonise.crosswalk.io import load_crosswalk
 from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.ingest import read_survey
 from harmonise.ingest.codebook import codebook_report
-from harmonise.ingest.privacy import cap, classify
+from harmonise.privacy import cap, classify
 from harmonise.recode import apply_crosswalk
 from helpers import crosswalk, ref, safe_item, survey_file
 

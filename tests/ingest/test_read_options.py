@@ -12,7 +12,7 @@ from harmonise.cli import main
 from harmonise.crosswalk.validate import validate_paths
 from harmonise.errors import IngestError
 from harmonise.ingest.common import resolve_read
-from harmonise.pipeline import SurveyEntry
+from harmonise.models.run import SurveyEntry
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "crosswalks"
 # Row 2 holds a year under each question: header text that looks like data, so detection

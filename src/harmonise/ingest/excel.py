@@ -34,8 +34,8 @@ from harmonise.ingest.common import (
     check_unique_names,
 )
 from harmonise.ingest.platforms import apply_layout, plan_headers
-from harmonise.ingest.privacy import cap
 from harmonise.models.survey import VariableInfo
+from harmonise.privacy import cap
 
 _REEXPORT = "Open it in Excel and save it again as .xlsx (Excel Workbook), or export it again."
 

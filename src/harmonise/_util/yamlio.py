@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import HarmoniseError
-from harmonise.files import sha256_bytes
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,7 +100,7 @@ def explain(where: Path | str, exc: ValidationError, what: str = "") -> str:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    from harmonise.ingest.privacy import describe, looks_identifying
+    from harmonise.privacy import describe, looks_identifying
 
     if isinstance(value, str) and ("\n" in value or len(value) > 200):
         return "a block of text: is this the file meant?"  # never echo a file's start
