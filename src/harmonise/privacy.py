@@ -1,25 +1,41 @@
 """What is identifying: the rules every stage uses (ingest drops such columns at the door;
 recode, crosswalk drafts and validation keep such values out of messages and the audit).
 
-Each column is judged from its name, its label/question/option text and its content.
-Rules, in the order they are tried (the first that fires names the kind):
+Each column is judged from its name, its label/question/option text and its content:
+what it *holds* decides, not a word in its question ("How worried are you about phone
+theft?" is a closed question and stays). First, on content alone (:func:`_kind_by_content`):
+
+* **timestamp**: 80% of the values are date-times with a time of day;
+* **location**: 80% are latitude/longitude pairs (``51.87 -0.42 0 0``);
+* **attachment**: 80% are names of uploaded files (``photo123.jpg``).
+
+Then the rules below, in order (the first that fires names the kind):
 
 =============  ====================================================  ======================
 kind           header rule (name, label, question or option)         content rule
 =============  ====================================================  ======================
-email          "email", "e-mail"                                     >50% look like e-mails
+email          asks for one: "Email", "e-mail address", "your email"  >50% look like e-mails
 ip_address     "IP address", "IPAddress"                             >50% are IPv4/IPv6
-location       "LocationLatitude", "longitude", "GPS"                (header only)
-phone          "phone", "telephone", "mobile", "tel"                 >50% UK phone numbers
-postcode       "postcode", "post code", "zip"                        >50% full UK postcodes
+location       "LocationLatitude", "longitude", "GPS", "geopoint"    (header only)
+phone          asks for one: "Phone", "phone number", "your mobile"  >50% UK phone numbers
+postcode       asks for one: "Postcode", "your postcode" (not "your  >50% full UK postcodes
+               postcode area")
 date_of_birth  "date of birth", "DOB", "birthday", "born"            dates giving ages 4-110
-name           "name" alone, "first/last/full/your … name"            >50% "Forename Surname"
+name           "name" alone, "first/last/full/your … name", "enter   >50% "Forename Surname"
+               name", "what is your name"
 school         "school name", "which school", "name of school"       >50% "… School/Academy"
-timestamp      "Timestamp", "Start Date", "Completion time" …        (header only)
+timestamp      "Timestamp", "Start Date", "Completion time", "start"  (above)
 free_text      "comment", "please specify", "Open-Ended Response"    many distinct long texts
 =============  ====================================================  ======================
 
-A header rule does not fire when the content says the column is a coded answer (every
+The ip_address, location and timestamp header rules fire whatever the column holds,
+repeated values included (test responses share one timestamp). The name rule fires unless
+every answer is an answer word (Yes, No, N/A …) or a labelled or numeric code: names
+repeat ("Mia" twice). A survey platform's own identifying columns (``_submitted_by``,
+``RecipientEmail`` …) are flagged by its layout (:mod:`harmonise.ingest.platforms`) and
+passed in as ``forced``; its id and metadata columns (``role``) get the cell check only.
+
+Otherwise a header rule does not fire when the content says the column is a coded answer (every
 value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
 except for school, which is a quasi-identifier even when picked from a list (a numeric
 school code is not flagged). For the e-mail, phone, postcode and name headers "coded" is not
@@ -335,6 +351,8 @@ def _birth_year(value: object) -> int | None:
     return None
 
 
+_WORDY_STAMP = re.compile(r"^[A-Z][a-z]{2,8} \d{1,2}, \d{4},? \d{1,2}:\d{2}(:\d{2})?( ?[AP]M)?$",
+                          re.IGNORECASE)  # ODK: "Apr 26, 2018 8:58:20 AM"
 _ISO_STAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4},?[T ]\d{1,2}:\d{2}"
                         r"(:\d{2}(\.\d+)?)?( ?[AP]M)?"
                         r"( ?(Z|UTC|GMT|[A-Z]{3,4})?[+-]?\d{0,2}:?\d{0,2})?$",
@@ -347,7 +365,8 @@ _ATTACHMENT = re.compile(r"^[^/\\]+\.(jpe?g|png|gif|heic|webp|bmp|tiff?|mp3|mp4|
 def _has_time(value: object) -> bool:
     if isinstance(value, pd.Timestamp | dt.datetime):
         return (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0)
-    return isinstance(value, str) and bool(_ISO_STAMP.match(value.strip()))
+    return isinstance(value, str) and bool(_ISO_STAMP.match(value.strip())
+                                           or _WORDY_STAMP.match(value.strip()))
 
 
 def _kind_by_content(p: _Profile) -> tuple[str, str] | None:

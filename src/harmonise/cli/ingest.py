@@ -18,6 +18,8 @@ def _print_report(report: dict[str, Any]) -> None:
     click.echo(f"{report['file']}: {report['format']}, {report['rows']} rows × "
                f"{report['columns']} columns (encoding {report['encoding'] or 'n/a'}; "
                f"sha256 {report['sha256'][:16]}…)")
+    if report.get("platform"):
+        click.echo(f"  platform: {report['platform']}")
     for note in report["notes"]:
         click.echo(f"  note: {note}")
     for v in report["variables"]:
@@ -25,7 +27,9 @@ def _print_report(report: dict[str, Any]) -> None:
         missing = [str(m) for m in v["user_missing"]] + [
             f"{lo:g}..{hi:g}" for lo, hi in v["missing_ranges"]]
         miss = f" user-missing {missing}" if missing else ""
-        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}")
+        role = f" [{v['role'].replace('_', ' ')}]" if v.get("role") else ""
+        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}"
+                   f"{role}")
         if v["counts"]:
             shown = ", ".join(
                 f"{c['value']}{'=' + c['label'] if c['label'] else ''}: {c['count']}"

@@ -94,7 +94,8 @@ class FlaggedColumn:
     """
 
     name: str
-    kind: str  # email, name, phone, postcode, ip_address, date_of_birth, free_text
+    kind: str  # email, name, phone, postcode, ip_address, date_of_birth, location, school,
+    # timestamp, free_text, attachment; from a platform layout also username, device
     reason: str
     kept: bool = False  # kept in the data (a stated reason), possibly reduced (postcode district)
     kept_reason: str | None = None
