@@ -97,6 +97,10 @@ def test_google_forms_checkboxes_split_into_options_and_other(name: str) -> None
     typed = sf.data[f"{ethnicity.name} | {OTHER}"]
     assert typed.sum() >= 20  # typed "Other" answers flagged, their words not kept
     assert not any("Wookie" in str(c) for c in sf.data.columns)
+    learned = sf.data["How did you learn R? If you used multiple methods, please select the "
+                      "one you used the most."]
+    counts = learned.value_counts()
+    assert OTHER in counts and counts.min() >= 2  # one-off typed answers: "Other (typed)"
     likely = "How likely are you to recommend R to a colleague, friend, or family member?"
     assert pd.api.types.is_numeric_dtype(sf.data[likely])
 

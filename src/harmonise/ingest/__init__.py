@@ -17,15 +17,17 @@ codes stay codes, user-missing codes stay codes, only blank cells are NaN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from harmonise.errors import IngestError
 from harmonise.ingest.common import RawTable, Reader, ReadOptions, make_provenance
 from harmonise.ingest.dates import apply_dates
 from harmonise.ingest.excel import read_xlsx
-from harmonise.ingest.multiselect import apply_splits
+from harmonise.ingest.multiselect import OTHER, apply_splits, typed_other
 from harmonise.ingest.spss import read_por, read_sav
 from harmonise.ingest.stata import read_dta
 from harmonise.ingest.text import read_csv
@@ -261,12 +263,34 @@ def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str]
                                                                groups)))
         groups.update(split)
         notes += date_notes + split_notes
+        if raw.platform == "Google Forms":
+            data, other_notes = _typed_other(data, hidden | set(groups_members(groups)))
+            notes += other_notes
     codebook = Codebook(variables=variables,
                         multi_select={k: g.members for k, g in groups.items()},
                         groups=groups, notes=notes, platform=raw.platform)
     return SurveyFile(data=data, codebook=codebook,
                       provenance=make_provenance(path, content, raw, data),
                       flagged=screened.flagged)
+
+
+def _typed_other(data: pd.DataFrame, skip: Set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Google Forms single-choice columns: typed "Other" answers replaced (see
+    :func:`harmonise.ingest.multiselect.typed_other`), a note per column."""
+    out = data
+    notes = []
+    for col in data.columns:
+        if str(col) in skip:
+            continue
+        found = typed_other(data[col])
+        if found is None:
+            continue
+        if out is data:
+            out = data.copy()
+        out[col] = found[0]
+        notes.append(f"column {col!r}: {found[1]} answer(s) given by one respondent only, "
+                     f"read as typed 'Other' text: replaced by {OTHER!r} (free text)")
+    return out, tuple(notes)
 
 
 def groups_members(groups: Mapping[str, MultiSelectGroup]) -> list[str]:

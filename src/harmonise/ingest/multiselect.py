@@ -37,6 +37,8 @@ from harmonise.errors import IngestError
 from harmonise.models.survey import MultiSelectGroup, VariableInfo
 
 MS_FORMS, GOOGLE_FORMS = ";", ", "
+OTHER = "Other (typed)"
+"""The option standing for typed "Other" text, whose words are dropped (free text)."""
 MAX_OPTIONS = 40
 MAX_DISTINCT = 2000
 """A Google Forms column with more distinct cells than this is not tried (free text)."""
@@ -210,12 +212,31 @@ def detect_split(column: str, series: pd.Series) -> Split | None:
                  other=typed if any(t for t in typed) else ())
 
 
+def typed_other(series: pd.Series) -> tuple[pd.Series, int] | None:
+    """A single-choice column with typed "Other" answers (Google Forms): answers given by
+    one respondent only replaced by :data:`OTHER`, with how many were replaced; None
+    unless the column reads as a choice question (20 answers or more, 2-40 answers given by
+    two respondents or more that make up at least 80% of the answers). An option only one
+    respondent chose is replaced too: the codebook note says how many were."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(
+            series.dtype):
+        return None
+    filled = series.dropna()
+    if len(filled) < 20:
+        return None
+    counts = filled.value_counts()
+    options = set(counts[counts >= 2].index)
+    if not all(isinstance(o, str) for o in options):
+        return None  # a number given twice: not a choice question's labels
+    rare = filled[~filled.isin(options)]
+    if not 2 <= len(options) <= MAX_OPTIONS or len(rare) == 0 or len(rare) > 0.2 * len(filled):
+        return None
+    out = series.astype(object).where(~series.index.isin(rare.index), OTHER)
+    return out.where(series.notna()).astype("str"), len(rare)
+
+
 def option_column(column: str, option: str) -> str:
     return f"{column} | {option}"
-
-
-OTHER = "Other (typed)"
-"""The option standing for typed "Other" text, whose words are dropped (free text)."""
 
 
 def apply_splits(file: str, data: pd.DataFrame, variables: Mapping[str, VariableInfo],
