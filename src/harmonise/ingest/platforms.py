@@ -273,7 +273,8 @@ ODK_META = (
 )
 GOOGLE_META = (
     _drop(r"timestamp|horodateur|marca temporal|zeitstempel", "timestamp", _TIMES),
-    _drop(r"e-?mail ?address|score", "email", "the respondent's e-mail address"),
+    _drop(r"e-?mail ?address", "email", "the respondent's e-mail address"),
+    _meta(r"score|total score"),  # a quiz's score
 )
 MS_FORMS_META = (
     _rid(r"id"),
