@@ -44,6 +44,8 @@ MAX_EXPANDED_BYTES = 256 * 1024 * 1024
 """The most a workbook's parts may expand to, together, as their zip headers state it."""
 MAX_RATIO = 200
 """The most one part larger than 8 MiB may expand relative to its compressed size."""
+MAX_SHARED_STRINGS = 64 * 1024 * 1024
+"""The most the shared-strings part (read whole into memory by openpyxl) may expand to."""
 MAX_CELLS = 20_000_000
 """The most cells (rows × columns) read from one worksheet."""
 _CHUNK = 1 << 20
@@ -59,6 +61,13 @@ def _check_sizes(file: str, zf: zipfile.ZipFile) -> None:
             f"{file}: its parts expand to {total:,} bytes, over the limit of "
             f"{MAX_EXPANDED_BYTES:,} bytes for a workbook (a damaged file, a 'zip bomb', or "
             "far more than survey responses). Export only the responses, or save them as CSV."
+        )
+    shared = next((i for i in infos if i.filename == "xl/sharedStrings.xml"), None)
+    if shared is not None and shared.file_size > MAX_SHARED_STRINGS:
+        raise IngestError(
+            f"{file}: its shared text part expands to {shared.file_size:,} bytes, over the "
+            f"limit of {MAX_SHARED_STRINGS:,} (read whole into memory): far more text than "
+            "survey responses. Export only the responses, or save them as CSV."
         )
     if worst is not None and worst.file_size > 8 * _CHUNK and (
             worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
