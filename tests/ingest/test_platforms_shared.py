@@ -111,7 +111,7 @@ def test_kobo_csv_hxl_row_option_columns_and_metadata() -> None:
     q = "What kind of symmetry do you have?"
     group = sf.codebook.groups[q]
     assert group.options == ("Spherical", "Radial", "Bilateral")
-    assert q not in sf.data.columns  # the space-joined copy of the same answers
+    assert sf.codebook.variables[q].role == "metadata"  # the space-joined copy
     assert sf.data[f"{q}/Radial"].tolist() == [1.0, 1.0, 0.0]
     assert sf.data["How many segments does your body have?"].tolist() == [6, 3, 2]
     flagged = _flagged(sf)
@@ -123,7 +123,8 @@ def test_kobo_csv_hxl_row_option_columns_and_metadata() -> None:
 def test_kobo_xlsx_group_paths_rank_and_name() -> None:
     sf = _read("kobo_xls_rank_groups.xlsx")
     assert sf.codebook.platform == "KoboToolbox" and len(sf.data) == 7
-    assert "group_question_2_number" in sf.data.columns
+    path = "group_ta7dy01/group_question_2_number"
+    assert sf.codebook.variables[path].label == "group_question_2_number"  # names unchanged
     assert "rank_them/_1st_choice" in sf.data.columns and not sf.codebook.groups
     flagged = _flagged(sf)
     assert flagged["Type_your_name"] == "name" and flagged["start"] == "timestamp"
@@ -144,6 +145,7 @@ def test_odk_briefcase_choice_columns() -> None:
     assert sf.codebook.platform == "ODK Briefcase" and len(sf.data) == 1
     assert sf.codebook.groups["some_string"].options == ("CHOICE_1", "CHOICE_2")
     assert sf.data["some_string/CHOICE_1"].tolist() == [1.0]
+    assert sf.codebook.variables["some_string"].role == "metadata"
     assert _flagged(sf)["SubmissionDate"] == "timestamp"
     assert _roles(sf)["KEY"] == "respondent_id"
 

@@ -10,8 +10,9 @@ most one group.
   the respondent ticked another option of the question, else blank (not answered).
 * ``slash`` (KoboToolbox, ODK): ``question/option`` columns holding 0/1, beside the
   ``question`` column that holds the ticked options joined by spaces. The joined column
-  says the same thing again: it is removed (with a note) when it agrees with the 0/1
-  columns on every row, and kept otherwise.
+  says the same thing again: when it agrees with the 0/1 columns on every row it is
+  marked ``role: metadata`` (kept, since crosswalks may name it; not offered as a
+  question), with a note.
 * ``two_rows``: an option in header row 2 under one question in row 1
   (:func:`harmonise.ingest.common.question_groups`).
 * ``suffix``: one header row, ``question (option)``, ``question: option``, ``question -
@@ -47,7 +48,6 @@ class Grouping:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)  # redundant columns removed
 
 
 _QID = re.compile(r"^(?P<qid>QID\d+)[-_](?P<k>\d+)$", re.IGNORECASE)
@@ -174,11 +174,12 @@ def _slash_groups(headers: Sequence[ColumnHeader], data: pd.DataFrame,
         out.how[stem] = "option_columns"
         taken.update(names)
         if _joined_agrees(data[stem], options, data[names]):
-            out.dropped.append(stem)
+            variables[stem] = replace(variables[stem], role="metadata")
             taken.add(stem)
             out.notes.append(
-                f"column {stem!r} (the ticked options joined by spaces) removed: it holds the "
-                f"same answers as the option columns {stem!r}/…, kept as the question's group")
+                f"column {stem!r} holds the ticked options joined by spaces: the same answers "
+                f"as its option columns {stem!r}/…, which are the question's group; kept as "
+                "metadata (not a question of its own)")
         else:
             out.notes.append(
                 f"column {stem!r} kept beside its option columns: on some row it does not "
@@ -253,31 +254,26 @@ def group_option_columns(rules: Sequence[str], headers: Sequence[ColumnHeader],
     taken: set[str] = set()
     for rule in rules:
         RULES[rule](headers, frame, infos, taken, out)
-    if out.dropped:
-        frame = frame.drop(columns=out.dropped)
-        for name in out.dropped:
-            infos.pop(name, None)
     return frame, infos, out
 
 
 def shorten_group_paths(data: pd.DataFrame, variables: Mapping[str, VariableInfo],
                         keep: set[str]) -> tuple[pd.DataFrame, dict[str, VariableInfo],
                                                  list[str]]:
-    """XLSForm group paths out of names: ``group_x/question`` -> ``question`` when that name
-    is unique; option columns (``keep``) and ``_``-prefixed parts stay as they are."""
-    names = [str(c) for c in data.columns]
-    short = {n: n.rpartition("/")[2] for n in names if "/" in n and n not in keep}
-    counts: dict[str, int] = {}
-    for n in names:
-        s = short.get(n, n)
-        counts[s] = counts.get(s, 0) + 1
-    renames = {n: s for n, s in short.items()
-               if s and not s.startswith("_") and counts[s] == 1}
-    if not renames:
-        return data, dict(variables), []
-    frame = data.rename(columns=renames)
-    infos = {renames.get(k, k): (replace(v, name=renames[k], question=v.question or k)
-                                 if k in renames else v) for k, v in variables.items()}
-    shown = ", ".join(f"{k!r} -> {v!r}" for k, v in list(renames.items())[:5])
-    more = f" and {len(renames) - 5} more" if len(renames) > 5 else ""
-    return frame, infos, [f"group paths removed from column names: {shown}{more}"]
+    """XLSForm group paths (``group_x/question``): names stay the file's own (crosswalks
+    name them), and a label that is only the path becomes the question's own name."""
+    infos = dict(variables)
+    changed = []
+    for name, info in variables.items():
+        if "/" not in name or name in keep:
+            continue
+        short = name.rpartition("/")[2]
+        if short and not short.startswith("_") and info.label in (None, name):
+            infos[name] = replace(info, label=short, question=info.question or name)
+            changed.append(name)
+    if not changed:
+        return data, infos, []
+    shown = ", ".join(repr(n) for n in changed[:5])
+    more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+    return data, infos, [f"group paths in column names (kept as names; the label is the "
+                         f"question's own name): {shown}{more}"]

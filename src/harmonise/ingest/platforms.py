@@ -71,7 +71,7 @@ class Layout:
     ``suffix`` (one header row: ``question (option)``, ``question: option`` …),
     ``dichotomies`` (numbered 0/1 columns ``Q3_1``, ``Q3_2`` …)."""
     group_paths: bool = False
-    """Names hold XLSForm group paths (``group_x/question``): shortened to the question."""
+    """Names hold XLSForm group paths (``group_x/question``): the label is the question."""
 
     def role(self, name: str) -> MetaRule | None:
         for rule in self.metadata:
