@@ -26,6 +26,7 @@ with how it was split.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
@@ -70,12 +71,18 @@ def _continues(a: str, b: str) -> bool:
 def _merge_pieces(cells: Sequence[list[str]]) -> list[list[str]]:
     """Join ", "-pieces that belong to one option or one typed answer: a piece always (90%)
     found right after the same piece, when it reads as a continuation or when both are
-    (90%) always found together (3 times at least)."""
-    tokens = [list(c) for c in cells]
+    (90%) always found together (3 times at least). Works on distinct cells, weighted."""
+    weights = Counter(tuple(c) for c in cells)
+    distinct = [list(c) for c in weights]
+    counts_of = list(weights.values())
     for _ in range(200):
-        counts: Counter[str] = Counter(t for c in tokens for t in c)
-        pairs: Counter[tuple[str, str]] = Counter(
-            (c[i], c[i + 1]) for c in tokens for i in range(len(c) - 1))
+        counts: Counter[str] = Counter()
+        pairs: Counter[tuple[str, str]] = Counter()
+        for c, w in zip(distinct, counts_of, strict=True):
+            for i, t in enumerate(c):
+                counts[t] += w
+                if i:
+                    pairs[(c[i - 1], t)] += w
         best = None
         for (a, b), n in pairs.most_common():
             after = n >= 0.9 * counts[b]
@@ -86,13 +93,14 @@ def _merge_pieces(cells: Sequence[list[str]]) -> list[list[str]]:
             break
         a, b = best
         joined = a + GOOGLE_FORMS + b
-        for c in tokens:
+        for c in distinct:
             i = 0
             while i < len(c) - 1:
                 if c[i] == a and c[i + 1] == b:
                     c[i:i + 2] = [joined]
                 i += 1
-    return tokens
+    merged = {key: c for key, c in zip(weights, distinct, strict=True)}
+    return [list(merged[tuple(c)]) for c in cells]
 
 
 def _known(tokens: Sequence[list[str]]) -> set[str]:
@@ -145,6 +153,15 @@ def split_cells(cells: Sequence[str], separator: str,
 
 def split_google(cells: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str, ...]],
                                                 list[bool]] | None:
+    """See :func:`_split_google` (the result is cached: the privacy screen and the split
+    both ask about the same column)."""
+    found = _split_google(tuple(cells))
+    return None if found is None else (found[0], list(found[1]), list(found[2]))
+
+
+@functools.lru_cache(maxsize=32)
+def _split_google(cells: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
+                                                   tuple[bool, ...]] | None:
     """(options in first-seen order, ticked options per cell, typed "Other" per cell) of a
     Google Forms checkbox column, or None when the column does not read as one.
 
@@ -165,7 +182,7 @@ def split_google(cells: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[str,
     if (not any(len(t) >= 2 for t in ticked) or sum(other) > 0.5 * len(cells)
             or not 2 <= len(order) <= MAX_OPTIONS):
         return None
-    return tuple(order), ticked, other
+    return tuple(order), tuple(ticked), tuple(other)
 
 
 @dataclass(frozen=True)

@@ -124,10 +124,13 @@ def _is_number(text: str) -> bool:
 
 
 def typed_column(cells: pd.Series) -> pd.Series:
-    """Text cells -> numbers when every non-blank cell is a number, else text; blank -> NaN."""
+    """Text cells -> numbers when every non-blank cell is a number, else text; blank -> NaN.
+    A column with no value at all is numeric (all NaN), as an empty Excel column is."""
     blank = cells == ""
     filled = cells[~blank]
-    if len(filled) and all(_is_number(v) for v in filled.unique()):
+    if not len(filled):
+        return pd.Series(float("nan"), index=cells.index, dtype="float64")  # as Excel's
+    if all(_is_number(v) for v in filled.unique()):
         return pd.to_numeric(cells.mask(blank).str.strip())
     return cells.mask(blank).astype("str")
 
