@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
 	$(BIN)/python bench/bench_suggest.py
+	$(BIN)/python bench/bench_platforms.py --repeats 3
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json
