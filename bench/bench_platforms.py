@@ -25,7 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted(p for p in args.folder.glob("*.*") if p.suffix in (".csv", ".xlsx"))
     if not files:
-        raise SystemExit(f"no .csv or .xlsx exports in {args.folder}")
+        print(f"skipped: no .csv or .xlsx exports in {args.folder}")
+        return
     print(f"{'file':<42} {'rows x cols':>12} {'platform':<16} {'min s':>7} {'median s':>9}")
     for path in files:
         times = []
