@@ -6,7 +6,9 @@
 
 Order of work: the file is checked (exists, not empty, not over ``max_bytes``, a supported
 extension whose magic bytes agree), its bytes are read once and hashed, the reader for
-its extension turns them into data and codebook, then identifying columns are detected
+its extension turns them into data and codebook (for CSV and Excel, in the layout of the
+survey platform that wrote it: :mod:`harmonise.ingest.platforms`, which also names the
+platform's own id, metadata and identifying columns), then identifying columns are detected
 (:mod:`harmonise.privacy`) and dropped from the data and the codebook unless
 ``keep`` states why one is needed (or ``postcode_district`` asks for a postcode's district
 only). Then, for CSV and Excel, text dates are read in one day/month order for the file

@@ -1,9 +1,11 @@
 """Excel ``.xlsx`` exports, read with openpyxl in read-only mode (cached values of formulas).
 
-The first worksheet is read unless ``sheet=`` names one (by name, or 0-based index). Header
-rows are detected as for CSV (:func:`harmonise.ingest.common.detect_header_rows`): one row,
-two (SurveyMonkey: question text, then "Response" / "Open-Ended Response" / option text) or
-three (Qualtrics). Cells keep their Excel type: text stays text, numbers stay numbers,
+The first worksheet is read unless ``sheet=`` names one (by name, or 0-based index); the
+other sheets are named in the codebook notes (a KoboToolbox repeat group with why it is not
+read). The layout (header rows, platform columns, option groups) is the platform's, as for
+CSV (:mod:`harmonise.ingest.platforms`). A zip bomb is refused from the sizes its headers
+state, before anything is decompressed, and a workbook missing a worksheet part it lists is
+refused. Cells keep their Excel type: text stays text, numbers stay numbers,
 TRUE/FALSE stay booleans, dates stay dates; blank cells are NaN. Rows that are blank in
 every column (formatting left below the data) are not respondents and are skipped.
 """

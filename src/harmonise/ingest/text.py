@@ -10,7 +10,10 @@ consistently each candidate splits the sample; Excel's ``sep=;`` first line is h
 Values: every cell is read as text (``"NA"``, ``"None"`` and ``"0012"`` survive); a
 column becomes numeric only when every non-blank cell is a plain number (no leading zeros,
 thousands separators, ``+`` signs or more than 15 digits, so codes and ids keep their
-text). Blank cells are NaN; nothing else is.
+text). Blank cells are NaN; nothing else is. Every record must have as many fields as the
+header: a shorter or longer one is an error naming its row and line (never padded or cut).
+The header rows, platform columns and option groups follow the layout of the platform that
+wrote the file (:mod:`harmonise.ingest.platforms`).
 """
 
 from __future__ import annotations
