@@ -28,15 +28,18 @@ timestamp      "Timestamp", "Start Date", "Completion time", "start"  (above)
 free_text      "comment", "please specify", "Open-Ended Response"    many distinct long texts
 =============  ====================================================  ======================
 
-The ip_address, location and timestamp header rules fire whatever the column holds,
-repeated values included (test responses share one timestamp). The name rule fires unless
-every answer is an answer word (Yes, No, N/A …) or a labelled or numeric code: names
-repeat ("Mia" twice). A survey platform's own identifying columns (``_submitted_by``,
-``RecipientEmail`` …) are flagged by its layout (:mod:`harmonise.ingest.platforms`) and
-passed in as ``forced``; its id and metadata columns (``role``) get the cell check only.
+The ip_address, location and timestamp header rules fire even when the values repeat (test
+responses share one timestamp and one geolocation): only answers that cannot be one hold
+them back (a timestamp header over text answers with no date or time in them, "How
+satisfied are you with the police response time?"; an IP or GPS header over Yes/No). The
+name rule fires unless every answer is an answer word (Yes, No, N/A …) or a labelled or
+numeric code: names repeat ("Mia" twice). A survey platform's own identifying columns
+(``_submitted_by``, ``RecipientEmail`` …) are flagged by its layout
+(:mod:`harmonise.ingest.platforms`) and passed in as ``forced``; its id and metadata
+columns (``role``) get the cell check only.
 
-Otherwise a header rule does not fire when the content says the column is a coded answer (every
-value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
+Otherwise a header rule does not fire when the content says the column is a coded answer
+(every value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
 except for school, which is a quasi-identifier even when picked from a list (a numeric
 school code is not flagged). For the e-mail, phone, postcode and name headers "coded" is not
 enough: the answers must also be closed, every value labelled or numeric, or given by at
@@ -138,9 +141,6 @@ HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 one ("What is your postcode?", "Phone number"), not on one that mentions one ("How
 worried are you about phone theft?"): what such a column holds is judged by content."""
 
-_ALWAYS_KINDS = frozenset({"ip_address", "location", "timestamp"})
-"""Header rules that fire whatever the column holds, repeated values included (test
-responses share one timestamp and one geolocation)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
@@ -371,6 +371,17 @@ def _has_time(value: object) -> bool:
                                            or _WORDY_STAMP.match(value.strip()))
 
 
+_DATELIKE = re.compile(r"\d{1,4}[-/.:]\d{1,2}")
+
+
+def _datelike(value: object) -> bool:
+    """A date, a time or text holding one (``2024-05-01``, ``10:00``)."""
+    if isinstance(value, pd.Timestamp | dt.date | dt.time):
+        return True
+    return isinstance(value, str) and bool(_DATELIKE.search(value) or _WORDY_STAMP.match(
+        value.strip()))
+
+
 def _kind_by_content(p: _Profile) -> tuple[str, str] | None:
     """Kinds judged on content alone, whatever the header says: date-times with a time of
     day (timestamps), latitude/longitude pairs, names of uploaded files."""
@@ -462,11 +473,14 @@ def _header_fires(kind: str, p: _Profile) -> bool:
     """Whether the content allows a header rule to fire (see the module docstring)."""
     if kind == "school":
         return not p.numeric
-    if kind in _ALWAYS_KINDS:
-        return True
+    answer_words = p.n > 0 and len(p.texts) == p.n and all(
+        words(t) in _ANSWER_WORDS for t in p.texts)
+    if kind == "timestamp":  # repeated stamps still fire; "police response time" ratings not
+        return p.n == 0 or p.numeric or any(_datelike(v) for v in p.values)
+    if kind in ("ip_address", "location"):  # repeated values fire; "Do you use GPS?" Yes/No not
+        return not (p.labelled or answer_words)
     if kind == "name":  # names repeat ("Mia" twice): only closed answers hold it back
-        return not (p.labelled or p.numeric or (p.n > 0 and all(
-            words(t) in _ANSWER_WORDS for t in p.texts)))
+        return not (p.labelled or p.numeric or answer_words)
     if kind == "free_text":
         return not p.numeric and not p.coded
     if _free_text(p) is not None:

@@ -32,6 +32,7 @@ def _csv(tmp: Path, frame: pd.DataFrame, name: str = "s.csv") -> Path:
     "Have you had an e-mail scam in the last year?",
     "How safe do you feel in your postcode area?",
     "Does your street name appear on the council's list?",
+    "How satisfied are you with the police response time?",
 ])
 def test_closed_question_mentioning_an_identifier_is_kept(question: str) -> None:
     # three respondents, every answer given once: not "repeated", still a closed question
@@ -55,9 +56,11 @@ def test_identifying_columns_dropped_even_when_values_repeat(header: str, values
     assert found is not None and found[0] == kind
 
 
-def test_name_question_answered_yes_no_is_kept() -> None:
-    assert classify("May we use your name in the report?",
-                    pd.Series(["Yes", "No", "No", "Yes"])) is None
+@pytest.mark.parametrize("question", ["May we use your name in the report?",
+                                      "Do you use GPS or location sharing on your phone?",
+                                      "Do you know your IP address?"])
+def test_yes_no_question_mentioning_an_identifier_is_kept(question: str) -> None:
+    assert classify(question, pd.Series(["Yes", "No", "No", "Yes"])) is None
 
 
 def test_kobo_username_dropped_and_codebook_says_why(tmp_path: Path) -> None:
