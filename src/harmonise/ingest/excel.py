@@ -58,25 +58,26 @@ def _check_sizes(file: str, zf: zipfile.ZipFile) -> None:
     infos = zf.infolist()
     total = sum(i.file_size for i in infos)
     worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    advice = "Export only the survey responses as .xlsx or .csv."
     if total > MAX_EXPANDED_BYTES:
         raise IngestError(
-            f"{file}: its parts expand to {total:,} bytes, over the limit of "
-            f"{MAX_EXPANDED_BYTES:,} bytes for a workbook (a damaged file, a 'zip bomb', or "
-            "far more than survey responses). Export only the responses, or save them as CSV."
+            f"{file}: would expand to {total:,} bytes when opened, over the limit of "
+            f"{MAX_EXPANDED_BYTES:,} bytes for a workbook (a 'zip bomb', a damaged file, or far "
+            f"more than survey responses); it was not opened. {advice}"
         )
     shared = next((i for i in infos if i.filename == "xl/sharedStrings.xml"), None)
     if shared is not None and shared.file_size > MAX_SHARED_STRINGS:
         raise IngestError(
-            f"{file}: its shared text part expands to {shared.file_size:,} bytes, over the "
-            f"limit of {MAX_SHARED_STRINGS:,} (read whole into memory): far more text than "
-            "survey responses. Export only the responses, or save them as CSV."
+            f"{file}: its shared text part would expand to {shared.file_size:,} bytes, over "
+            f"the limit of {MAX_SHARED_STRINGS:,} (it is read whole into memory: a 'zip "
+            f"bomb', or far more text than survey responses); it was not opened. {advice}"
         )
     if worst is not None and worst.file_size > 8 * _CHUNK and (
             worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
         raise IngestError(
-            f"{file}: part {cap(worst.filename)!r} expands {worst.file_size:,} bytes from "
-            f"{worst.compress_size:,} (more than {MAX_RATIO} times): not a survey export "
-            "(a 'zip bomb' or a damaged file). Export the responses again, or save them as CSV."
+            f"{file}: part {cap(worst.filename)!r} would expand from "
+            f"{worst.compress_size:,} to {worst.file_size:,} bytes (more than {MAX_RATIO} "
+            f"times: a 'zip bomb' or a damaged file); it was not opened. {advice}"
         )
 
 
