@@ -12,7 +12,8 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── TargetsError           a population targets file is malformed or inconsistent
     ├── WeightingError         weights cannot be computed (empty cell, no convergence)
     ├── EstimationError        a design or estimate cannot be computed (lonely PSU, empty domain)
-    └── ReportError            outputs cannot be written
+    ├── ReportError            outputs cannot be written
+    └── PlanningError          a sample-size or allocation input is out of range
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
 """
@@ -60,12 +61,18 @@ class StoreError(HarmoniseError):
     """The workspace store cannot be opened, read or written."""
 
 
+class PlanningError(HarmoniseError):
+    """A sample-size, allocation or bridge input is out of range or inconsistent (a share
+    not in (0, 1), a total too small for the minimum per partnership, an unknown concept)."""
+
+
 __all__ = [
     "CrosswalkError",
     "DisclosureError",
     "EstimationError",
     "HarmoniseError",
     "IngestError",
+    "PlanningError",
     "ReportError",
     "StoreError",
     "TargetsError",

@@ -1,0 +1,137 @@
+"""Design effects measured on the current surveys, for planning the joint survey.
+
+:func:`survey_design_effect` is pure: from one :class:`~harmonise.models.harmonised.
+WeightedSurvey` and the schema it gives Kish's weighting effect of the final weights, for a
+clustered sample (schools) the number and mean size of clusters and the median ANOVA
+intra-class correlation of its single-answer indicators, and the median full design
+effect of those indicators as the estimate stage measures it (``svymean(deff = TRUE)``:
+weighting, calibration and clustering together).
+
+:func:`measure_manifest` composes the bundled pipeline's stages (ingest → recode → weight
+→ estimate) over a manifest, as :mod:`harmonise.pipeline` does, reading files only through
+the stage loaders.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harmonise.models.harmonised import WeightedSurvey
+from harmonise.models.schema import MISSING_TYPES, Schema
+from harmonise.questionnaire.samplesize import clustering_deff, icc_anova, kish_deff
+
+
+@dataclass(frozen=True)
+class SurveyDesignEffect:
+    """How much less a current survey's sample is worth than a simple random sample."""
+
+    survey: str  #: crosswalk id@version
+    csp: str
+    csp_name: str
+    wave: str
+    population: str
+    mode: str
+    n: int
+    kish: float  #: n Σw² / (Σw)² of the final weights
+    clusters: int | None = None  #: schools (PSUs), None when not clustered
+    mean_cluster_size: float | None = None
+    cv_cluster_size: float | None = None
+    icc: float | None = None  #: median ANOVA ICC over the single-answer indicators
+    measured: float | None = None  #: median full design effect of the indicators
+
+    @property
+    def clustering(self) -> float:
+        """``1 + ((1 + cv²) m̄ − 1) ρ`` for a clustered sample, 1 otherwise."""
+        if self.icc is None or self.mean_cluster_size is None:
+            return 1.0
+        return clustering_deff(self.mean_cluster_size, self.icc, self.cv_cluster_size or 0.0)
+
+    @property
+    def planning(self) -> float:
+        """The design effect to plan with: Kish × clustering, or the measured full design
+        effect when that is larger (the safer of the two)."""
+        return max(self.kish * self.clustering, self.measured or 0.0)
+
+
+def _indicator_columns(ws: WeightedSurvey, schema: Schema) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(success, valid) per single-answer indicator the survey answers."""
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    data = ws.data
+    concepts = {i.concept for i in ws.survey.crosswalk.items if i.concept and not i.option}
+    for ind in schema.indicators:
+        if ind.concept not in concepts or ind.concept not in data.columns:
+            continue
+        scale = ws.survey.scales.get(ind.concept)
+        if scale is None or scale not in ind.success:
+            continue
+        values = data[ind.concept].astype("object")
+        out.append((values.isin(ind.success[scale]).to_numpy(),
+                    (~values.isin(MISSING_TYPES)).to_numpy()))
+    return out
+
+
+def survey_design_effect(ws: WeightedSurvey, schema: Schema, *,
+                         full_deffs: Sequence[float] = ()) -> SurveyDesignEffect:
+    """Design effects of one weighted survey. ``full_deffs`` are the whole-sample design
+    effects of its indicators from the estimate stage (their median is reported)."""
+    cw = ws.survey.crosswalk
+    weights = ws.data["_weight"].to_numpy(dtype=float)
+    clusters = icc = mean_size = cv_size = None
+    if cw.design.cluster:
+        codes = ws.data["_cluster"].to_numpy()
+        sizes = np.unique(codes, return_counts=True)[1].astype(float)
+        clusters = int(sizes.size)
+        mean_size = float(sizes.mean())
+        cv_size = float(sizes.std() / sizes.mean())
+        iccs = [icc_anova(success[valid].astype(float), codes[valid])
+                for success, valid in _indicator_columns(ws, schema)
+                if len(np.unique(codes[valid])) >= 2 and valid.sum() > clusters]
+        icc = float(statistics.median(iccs)) if iccs else None
+    finite = [d for d in full_deffs if d is not None and np.isfinite(d)]
+    return SurveyDesignEffect(
+        survey=cw.ref, csp=cw.csp, csp_name=cw.csp_name, wave=cw.wave,
+        population=cw.population, mode=cw.mode, n=len(weights), kish=kish_deff(weights),
+        clusters=clusters, mean_cluster_size=mean_size, cv_cluster_size=cv_size, icc=icc,
+        measured=float(statistics.median(finite)) if finite else None,
+    )
+
+
+def measure_manifest(manifest_path: Path, *, root: Path) -> tuple[SurveyDesignEffect, ...]:
+    """Run ingest → recode → weight → estimate on every survey of a manifest and measure
+    each one's design effects (no report is written)."""
+    from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed
+    from harmonise.errors import HarmoniseError
+    from harmonise.estimate.indicators import estimate_indicators
+    from harmonise.ingest import read_survey
+    from harmonise.models.harmonised import CrosswalkRef
+    from harmonise.pipeline import Manifest, _targets_for
+    from harmonise.recode import apply_crosswalk
+    from harmonise.weight.stage import weight_survey
+
+    manifest = Manifest.load(manifest_path)
+    schema, _ = load_schema_hashed(root / manifest.schema_path)
+    out: list[SurveyDesignEffect] = []
+    for entry in manifest.surveys:
+        cw, sha = load_crosswalk_hashed(root / entry.crosswalk)
+        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
+                             keep=cw.privacy.keep or None,
+                             postcode_district=cw.privacy.postcode_district or None)
+        hs = apply_crosswalk(survey, cw, schema,
+                             CrosswalkRef(cw.crosswalk, cw.version, sha, entry.crosswalk))
+        try:
+            ws = weight_survey(hs, _targets_for(root, cw.weighting))
+        except HarmoniseError as exc:
+            raise type(exc)(f"{entry.file} ({cw.ref}): {exc}") from exc
+        rows = estimate_indicators(ws, schema, by=[]).rows
+        whole = rows[(rows["group_var"] == "all") & (rows["option"] == "")]
+        out.append(survey_design_effect(
+            ws, schema, full_deffs=[float(d) for d in whole["deff"].dropna()]))
+    return tuple(out)
+
+
+__all__ = ["SurveyDesignEffect", "measure_manifest", "survey_design_effect"]
