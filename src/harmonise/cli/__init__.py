@@ -60,6 +60,7 @@ COMMAND_MODULES = (
     "harmonise.cli.crosswalk",
     "harmonise.cli.provenance",
     "harmonise.cli.estimate",
+    "harmonise.cli.questionnaire",
 )
 
 for _module in COMMAND_MODULES:

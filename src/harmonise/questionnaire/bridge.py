@@ -35,12 +35,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harmonise.compare import mode_family
 from harmonise.errors import PlanningError
 from harmonise.models.crosswalk import Crosswalk, Item
-from harmonise.models.schema import GRADES, Concept, Indicator, Schema, Scale, grade_at_least
+from harmonise.models.schema import GRADES, Concept, Indicator, Scale, Schema, grade_at_least
 
 #: Status of a bridge row.
 STATUSES = ("bridged", "new", "dropped", "not carried")
@@ -388,34 +388,33 @@ def build_bridge(joint: Sequence[JointItem], schema: Schema,
         for item in cw.items:
             grouped[item.concept or f"(unassigned {item.id})"].append(item)
         for concept_id, items in grouped.items():
-            legacy = {"legacy_crosswalk": cw.ref, "legacy_wave": cw.wave,
-                      "legacy_items": ", ".join(i.id for i in items),
-                      "legacy_wording": _stem(items),
-                      "legacy_scale": items[0].scale or "",
-                      "legacy_population": cw.population, "legacy_mode": mode_family(cw.mode),
-                      "grade_before": _grade_min(*(i.comparability for i in items))}
+            grade_before = _grade_min(*(i.comparability for i in items))
+            base = BridgeRow(
+                csp=cw.csp, csp_name=cw.csp_name, status="dropped", concept=concept_id,
+                legacy_crosswalk=cw.ref, legacy_wave=cw.wave,
+                legacy_items=", ".join(i.id for i in items), legacy_wording=_stem(items),
+                legacy_scale=items[0].scale or "", legacy_population=cw.population,
+                legacy_mode=mode_family(cw.mode), grade_before=grade_before)
             candidates = by_concept.get(concept_id, [])
             if not candidates:
-                rows.append(BridgeRow(
-                    csp=cw.csp, csp_name=cw.csp_name, status="dropped", concept=concept_id,
-                    direction="series ends", note=f"concept {concept_id!r} is not in the joint "
-                    "survey; the item is dropped", **legacy))
+                rows.append(replace(base, direction="series ends", note=f"concept "
+                                    f"{concept_id!r} is not in the joint survey; the item is "
+                                    "dropped"))
                 continue
             family = population_family(cw.population)
             j = next((c for c in candidates if population_family(c.population) == family),
                      candidates[0])
             concept = schema.concept(concept_id)
-            changes, cap, note = _changes(items, cw, j, concept, ctx,
-                                          legacy["grade_before"])
-            ind = indicators.get(concept_id)
-            legacy["legacy_scale"] = items[0].scale or concept.scale
-            rows.append(BridgeRow(
-                csp=cw.csp, csp_name=cw.csp_name, status="bridged", concept=concept_id,
-                new_question=j.name, joint_population=j.population,
+            changes, cap, note = _changes(items, cw, j, concept, ctx, grade_before)
+            headline = indicators.get(concept_id)
+            rows.append(replace(
+                base, status="bridged", new_question=j.name, joint_population=j.population,
                 joint_wording=concept.wording, joint_scale=concept.scale,
-                indicator=ind.id if ind else "", indicator_label=ind.label if ind else "",
-                grade=_grade_min(legacy["grade_before"], cap), changes=tuple(changes),
-                direction=_direction(changes, ind), note=note, **legacy))
+                indicator=headline.id if headline else "",
+                indicator_label=headline.label if headline else "",
+                legacy_scale=items[0].scale or concept.scale,
+                grade=_grade_min(grade_before, cap), changes=tuple(changes),
+                direction=_direction(changes, headline), note=note))
             covered.add((cw.csp, j.concept, j.population))
         for column, reason in cw.unmapped.items():
             rows.append(BridgeRow(
@@ -427,12 +426,12 @@ def build_bridge(joint: Sequence[JointItem], schema: Schema,
             if (csp, j.concept, j.population) in covered:
                 continue
             concept = schema.concept(j.concept)
-            ind = indicators.get(j.concept)
+            headline = indicators.get(j.concept)
             rows.append(BridgeRow(
                 csp=csp, csp_name=name, status="new", concept=j.concept, new_question=j.name,
                 joint_population=j.population, joint_wording=concept.wording,
-                joint_scale=concept.scale, indicator=ind.id if ind else "",
-                indicator_label=ind.label if ind else "", direction="series starts",
+                joint_scale=concept.scale, indicator=headline.id if headline else "",
+                indicator_label=headline.label if headline else "", direction="series starts",
                 note="no earlier item in this partnership's surveys for this form"))
     order = {s: k for k, s in enumerate(STATUSES)}
     rows.sort(key=lambda r: (r.csp, order[r.status]))

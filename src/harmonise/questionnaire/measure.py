@@ -15,7 +15,7 @@ the stage loaders.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,7 @@ class SurveyDesignEffect:
     cv_cluster_size: float | None = None
     icc: float | None = None  #: median ANOVA ICC over the single-answer indicators
     measured: float | None = None  #: median full design effect of the indicators
+    synthetic: bool = False  #: measured on a synthetic sample survey
 
     @property
     def clustering(self) -> float:
@@ -56,6 +57,82 @@ class SurveyDesignEffect:
         """The design effect to plan with: Kish × clustering, or the measured full design
         effect when that is larger (the safer of the two)."""
         return max(self.kish * self.clustering, self.measured or 0.0)
+
+
+#: The joint survey's forms, by population family (see bridge.population_family).
+FORMS: dict[str, str] = {
+    "adults": "Adults 16+ (residents)",
+    "young_people": "Young people 11-18 (school-based)",
+}
+
+
+@dataclass(frozen=True)
+class PlanningDeff:
+    """The design effect one partnership's form is planned with, and where it came from.
+
+    ``deff`` is for estimates from the whole sample; ``break_deff`` for the difference
+    between two randomised arms of the same sample (randomising within schools takes the
+    clustering out of the difference, so only the weighting effect is left).
+    """
+
+    csp: str
+    csp_name: str
+    form: str
+    deff: float
+    break_deff: float
+    source: str
+
+
+def planning_deffs(effects: Sequence[SurveyDesignEffect], partnerships: Mapping[str, str], *,
+                   pupils_per_school: float | None = None) -> tuple[PlanningDeff, ...]:
+    """Design effects per partnership × form from the measured ones (pure).
+
+    Each partnership's latest survey of the form's population family gives Kish's weighting
+    effect (and, for adults, the measured full design effect when larger). The young
+    people's form is planned school-based: its clustering ``1 + (m − 1) ρ`` uses the
+    median ICC of the clustered surveys and ``pupils_per_school`` (default: their mean
+    cluster size). A partnership with no survey of a form borrows the largest design effect
+    of the others, and says so.
+    """
+    from harmonise.questionnaire.bridge import population_family
+
+    latest: dict[tuple[str, str], SurveyDesignEffect] = {}
+    for e in sorted(effects, key=lambda e: (e.wave, e.survey)):
+        latest[(e.csp, population_family(e.population))] = e
+    clustered = [e for e in effects if e.icc is not None and e.mean_cluster_size]
+    icc = statistics.median(e.icc for e in clustered if e.icc is not None) if clustered else None
+    m = pupils_per_school or (statistics.mean(e.mean_cluster_size or 1.0 for e in clustered)
+                              if clustered else None)
+    out: list[PlanningDeff] = []
+    for form in FORMS:
+        own: dict[str, tuple[float, float, str]] = {}
+        for csp in partnerships:
+            found = latest.get((csp, form))
+            if found is None:
+                continue
+            e = found
+            if form == "young_people" and icc is not None and m is not None:
+                cl = clustering_deff(m, icc)
+                own[csp] = (e.kish * cl, e.kish,
+                            f"Kish {e.kish:.2f} ({e.survey}) × clustering 1 + ({m:.0f} − 1) × "
+                            f"ICC {icc:.4f} = {cl:.2f}")
+            else:
+                deff = e.planning
+                what = (f"measured full design effect {deff:.2f}" if e.measured and
+                        e.measured >= e.kish * e.clustering else f"Kish {deff:.2f}")
+                own[csp] = (deff, e.kish, f"{what} ({e.survey})")
+        if not own:
+            continue
+        worst = max(own, key=lambda c: own[c][0])
+        for csp, name in partnerships.items():
+            if csp in own:
+                deff, brk, source = own[csp]
+            else:
+                deff, brk, _ = own[worst]
+                source = (f"borrowed: no {form.replace('_', ' ')} survey in this partnership; "
+                          f"the largest of the others ({partnerships.get(worst, worst)})")
+            out.append(PlanningDeff(csp, name, form, deff, brk, source))
+    return tuple(out)
 
 
 def _indicator_columns(ws: WeightedSurvey, schema: Schema) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -98,6 +175,7 @@ def survey_design_effect(ws: WeightedSurvey, schema: Schema, *,
         population=cw.population, mode=cw.mode, n=len(weights), kish=kish_deff(weights),
         clusters=clusters, mean_cluster_size=mean_size, cv_cluster_size=cv_size, icc=icc,
         measured=float(statistics.median(finite)) if finite else None,
+        synthetic=cw.synthetic,
     )
 
 
@@ -134,4 +212,11 @@ def measure_manifest(manifest_path: Path, *, root: Path) -> tuple[SurveyDesignEf
     return tuple(out)
 
 
-__all__ = ["SurveyDesignEffect", "measure_manifest", "survey_design_effect"]
+__all__ = [
+    "FORMS",
+    "PlanningDeff",
+    "SurveyDesignEffect",
+    "measure_manifest",
+    "planning_deffs",
+    "survey_design_effect",
+]

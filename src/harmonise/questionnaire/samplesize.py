@@ -31,7 +31,6 @@ import numpy as np
 
 from harmonise.errors import PlanningError
 
-
 #: Census 2021 usual residents (all ages), ONS TS009 via the demographr R package (OGL v3);
 #: see /work/shared/design/domain.md section 4. Default population sizes for allocation.
 CENSUS_2021_RESIDENTS: dict[str, float] = {
