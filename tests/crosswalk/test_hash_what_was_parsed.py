@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import harmonise.pipeline as pipeline
+from harmonise._util.files import sha256_bytes, sha256_file
+from harmonise._util.yamlio import read_yaml, read_yaml_hashed
 from harmonise.crosswalk.io import load_crosswalk, load_crosswalk_hashed, load_schema_hashed
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_bytes, sha256_file
-from harmonise.yamlio import read_yaml, read_yaml_hashed
 
 CROSSWALK = "crosswalks/luton/residents-2024.v1.yaml"
 SCHEMA = "crosswalks/schema/perception-v1.yaml"

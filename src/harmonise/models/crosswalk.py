@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
+from numbers import Number
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -25,6 +29,33 @@ RecodeKey = int | float | str
 
 #: The key that matches an empty cell (system-missing, blank string) in the source data.
 BLANK = "(blank)"
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_value(value: Any) -> str:
+    """The key a source value (or a recode-table key) is matched on.
+
+    Numbers match whatever their type (``1``, ``1.0`` and ``numpy.int8(1)`` are all ``"1"``);
+    text matches ignoring case, surrounding and repeated whitespace, curly quotes and dashes;
+    empty cells (NaN, None, blank text) match the crosswalk key ``(blank)``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return BLANK
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Number) and not isinstance(value, complex):
+        f = float(value)  # type: ignore[arg-type]
+        if math.isnan(f):
+            return BLANK
+        return str(int(f)) if f.is_integer() else repr(f)
+    text = unicodedata.normalize("NFKC", str(value)).translate(_QUOTES)
+    text = _SPACE.sub(" ", text).strip().casefold()
+    if text in ("", "(blank)"):
+        return BLANK
+    return text
+
 
 
 def _problem(code: str, message: str) -> PydanticCustomError:
@@ -134,8 +165,6 @@ class Item(_Strict):
 
     @model_validator(mode="after")
     def _disjoint(self) -> Item:
-        from harmonise.recode import normalise_value  # local: avoid an import cycle
-
         seen: dict[str, str] = {}
         for table in (self.recode, self.missing):
             for key in table:

@@ -24,7 +24,7 @@ from harmonise.report.plots import indicator_chart, multiselect_chart
 if TYPE_CHECKING:
     from plotnine import ggplot
 
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 THEME_TITLES = {
     "safety": "Feeling safe",

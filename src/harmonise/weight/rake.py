@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from harmonise.arrays import row_numbers as _rows
+from harmonise._util.arrays import row_numbers as _rows
 from harmonise.errors import WeightingError
 from harmonise.weight.adjustments import Adjustment, RakingAdjustment, occupied_cells
 
