@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
+	$(BIN)/harmonise questionnaire bridge --out reports/questionnaire
+	$(BIN)/harmonise questionnaire sample-size --out reports/questionnaire
 
 # R's survey package is the reference implementation the estimates are checked against.
 r-deps:
@@ -67,6 +69,7 @@ test: lint typecheck pytest
 # Regenerate the cached R survey reference values the fast tests compare against.
 r-reference: $(STAMP) r-deps
 	$(BIN)/python tests/rreference.py
+	$(BIN)/python tests/rpower.py
 
 samples: $(STAMP)
 	$(BIN)/harmonise samples --root .

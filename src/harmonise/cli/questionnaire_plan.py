@@ -215,7 +215,8 @@ def sample_size(difference: float, p: float, power: float, alpha: float, respons
     if deff is None:
         effects = measure_manifest((manifest or root / "surveys/manifest.yaml").resolve(),
                                    root=root.resolve())
-        names |= {e.csp: e.csp_name for e in effects}
+        for e in effects:
+            names.setdefault(e.csp, e.csp_name)
         deffs = planning_deffs(effects, names, pupils_per_school=pupils_per_school)
     else:
         deffs = tuple(PlanningDeff(csp, name, form, deff, deff, "given (--deff)")
@@ -252,8 +253,8 @@ def sample_size(difference: float, p: float, power: float, alpha: float, respons
         click.echo(f"\nOverlap wave: {len(transition.items)} item(s) in both forms; per arm "
                    f"for the break to ±{100 * precision:g} pts:")
         for arm in transition.arms:
-            click.echo(f"  {arm.csp_name:<22} {arm.form:<13} old {arm.legacy_arm_precision:,}"
-                       f" / joint {arm.joint_arm_precision:,}")
+            click.echo(f"  {arm.csp_name:<22} {FORMS[arm.form]:<34} old "
+                       f"{arm.legacy_arm_precision:,} / joint {arm.joint_arm_precision:,}")
     if plan.synthetic and not as_json:
         click.echo("Note: design effects measured on SYNTHETIC sample surveys.")
     if out is not None:

@@ -37,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from harmonise.compare import mode_family
+from harmonise.compare.pairs import mode_family
 from harmonise.errors import PlanningError
 from harmonise.models.crosswalk import Crosswalk, Item
 from harmonise.models.schema import GRADES, Concept, Indicator, Scale, Schema, grade_at_least

@@ -187,11 +187,11 @@ def measure_manifest(manifest_path: Path, *, root: Path) -> tuple[SurveyDesignEf
     from harmonise.estimate.indicators import estimate_indicators
     from harmonise.ingest import read_survey
     from harmonise.models.harmonised import CrosswalkRef
-    from harmonise.pipeline import Manifest, _targets_for
+    from harmonise.pipeline import _targets_for, load_manifest
     from harmonise.recode import apply_crosswalk
     from harmonise.weight.stage import weight_survey
 
-    manifest = Manifest.load(manifest_path)
+    manifest = load_manifest(manifest_path)
     schema, _ = load_schema_hashed(root / manifest.schema_path)
     out: list[SurveyDesignEffect] = []
     for entry in manifest.surveys:
