@@ -49,6 +49,11 @@ def test_planning_design_effects(effects) -> None:  # type: ignore[no-untyped-de
     assert pupils.icc is not None
     assert luton.deff == pytest.approx(pupils.kish * clustering_deff(30, pupils.icc))
     assert luton.break_deff == pytest.approx(pupils.kish)
+    assert luton.cluster_size == 30 and luton.icc == pupils.icc
+    assert luton.with_cluster_size(200) == pytest.approx(
+        pupils.kish * clustering_deff(200, pupils.icc))
+    adults = got[("bedford", "adults")]
+    assert adults.icc is None and adults.with_cluster_size(200) == adults.deff
     # the later Luton residents' wave is the one planned with
     assert "luton-residents-2025@v2" in got[("luton", "adults")].source
 
@@ -80,6 +85,7 @@ def test_sample_size_writes_the_plan(root: Path, tmp_path: Path) -> None:
     md = (tmp_path / "plan.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in md and "luton-pupils-2024@v1" in md and "six months" in md
     assert "| proportional |" in md and "| neyman |" not in md
+    assert "pupils per school" in md and "| 30 |" in md
     html = (tmp_path / "plan.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<table>" in html
     wb = load_workbook(tmp_path / "plan.xlsx")

@@ -81,6 +81,15 @@ class PlanningDeff:
     deff: float
     break_deff: float
     source: str
+    icc: float | None = None  #: ICC the clustering effect was planned with (school forms)
+    cluster_size: float | None = None  #: pupils per school it was planned with
+
+    def with_cluster_size(self, size: float) -> float:
+        """The design effect with ``size`` pupils per school instead (same ICC and weighting
+        effect); the planned one when the form is not clustered."""
+        if self.icc is None:
+            return self.deff
+        return self.break_deff * clustering_deff(size, self.icc)
 
 
 def planning_deffs(effects: Sequence[SurveyDesignEffect], partnerships: Mapping[str, str], *,
@@ -106,12 +115,13 @@ def planning_deffs(effects: Sequence[SurveyDesignEffect], partnerships: Mapping[
     out: list[PlanningDeff] = []
     for form in FORMS:
         own: dict[str, tuple[float, float, str]] = {}
+        clustered_form = form == "young_people" and icc is not None and m is not None
         for csp in partnerships:
             found = latest.get((csp, form))
             if found is None:
                 continue
             e = found
-            if form == "young_people" and icc is not None and m is not None:
+            if clustered_form and icc is not None and m is not None:
                 cl = clustering_deff(m, icc)
                 own[csp] = (e.kish * cl, e.kish,
                             f"Kish {e.kish:.2f} ({e.survey}) × clustering 1 + ({m:.0f} − 1) × "
@@ -131,7 +141,9 @@ def planning_deffs(effects: Sequence[SurveyDesignEffect], partnerships: Mapping[
                 deff, brk, _ = own[worst]
                 source = (f"borrowed: no {form.replace('_', ' ')} survey in this partnership; "
                           f"the largest of the others ({partnerships.get(worst, worst)})")
-            out.append(PlanningDeff(csp, name, form, deff, brk, source))
+            out.append(PlanningDeff(csp, name, form, deff, brk, source,
+                                    icc=icc if clustered_form else None,
+                                    cluster_size=m if clustered_form else None))
     return tuple(out)
 
 

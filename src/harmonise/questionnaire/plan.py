@@ -14,6 +14,7 @@ transition plan (:func:`~harmonise.questionnaire.transition.plan_transition`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -154,14 +155,32 @@ def plan_document(plan: SurveyPlan) -> Document:
                 "Effective sample size"),
                 tuple((p.csp_name, round(p.deff, 3), p.deff_source, p.respondents, p.invited,
                        _pct(p.margin), round(p.effective_n)) for p in fp.plans)),)))
+        clustered = [d for d in plan.deffs if d.form == fp.form and d.icc is not None]
+        if clustered:
+            sizes = sorted({10.0, 20.0, 30.0, 60.0, *(d.cluster_size or 30.0
+                                                      for d in clustered)})
+            n_srs = fp.plans[0].n_srs
+            sections.append(Section(
+                f"{name}: pupils per school",
+                ("The clustering effect grows with the pupils taken in each school: "
+                 "1 + (m − 1) × ICC. Respondents each partnership needs for the same goal "
+                 "with m pupils per school (same ICC and weighting effect); fewer pupils in "
+                 "more schools cost fewer pupils in all.",),
+                (Table(f"Pupils per school {fp.form}"[:31],
+                       ("Pupils per school", *(f"{d.csp_name}: design effect" for d in
+                                               clustered),
+                        *(f"{d.csp_name}: respondents" for d in clustered)),
+                       tuple((round(m), *(round(d.with_cluster_size(m), 3) for d in clustered),
+                              *(math.ceil(n_srs * d.with_cluster_size(m) - 1e-9)
+                                for d in clustered)) for m in sizes)),)))
         rows: list[tuple[Cell, ...]] = []
         for a in fp.allocations:
             for s, n, m in zip(a.strata, a.n, a.margins, strict=True):
                 rows.append((a.method, a.parameter, s.name, int(s.population), n,
-                             _pct(m), None, None))
+                             _pct(m), None))
             rows.append((a.method, a.parameter, "County", int(sum(s.population
                                                                   for s in a.strata)),
-                         a.total, _pct(a.county_margin), round(a.county_deff, 3), None))
+                         a.total, _pct(a.county_margin), round(a.county_deff, 3)))
         sections.append(Section(
             f"{name}: allocations of {fp.total:,} respondents",
             (*(f"{m}: {ALLOCATION_METHODS[m]}." for m in dict.fromkeys(
@@ -171,7 +190,7 @@ def plan_document(plan: SurveyPlan) -> Document:
              "loss against a proportional allocation of the same total."),
             (Table(f"Allocation {fp.form}"[:31], (
                 "Allocation", "Parameter", "Partnership", "Population", "Respondents",
-                "Margin of error (± points)", "County deff (allocation)", "Note"),
+                "Margin of error (± points)", "County deff (allocation)"),
                 tuple(rows)),)))
     t = plan.transition
     if t is not None:
