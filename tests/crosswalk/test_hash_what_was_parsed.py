@@ -52,10 +52,9 @@ def test_run_records_the_hash_of_the_files_it_parsed(
     monkeypatch.setattr(pipeline, "read_survey", edit_then_read)
     result = pipeline.run(project / "surveys/manifest.yaml", root=project)
     prov = result.provenance
-    cw = prov["crosswalks"][0]  # type: ignore[index]
-    assert cw["sha256"] == before[CROSSWALK] != sha256_file(project / CROSSWALK)
+    assert prov.crosswalks[0].sha256 == before[CROSSWALK] != sha256_file(project / CROSSWALK)
     assert result.surveys[0].survey.ref.sha256 == before[CROSSWALK]
-    assert prov["schema"]["sha256"] == before[SCHEMA]  # type: ignore[index]
+    assert prov.schema_.sha256 == before[SCHEMA]
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])

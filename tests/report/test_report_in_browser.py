@@ -19,7 +19,8 @@ if CHROMIUM is None and os.environ.get("HARMONISE_REQUIRE_BROWSER"):
     raise RuntimeError("HARMONISE_REQUIRE_BROWSER is set but chromium is not installed; "
                        "run 'make browser-deps' (apt-get install chromium)")
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
+pytestmark = [pytest.mark.slow,  # starts Chromium
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")]
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -88,17 +88,24 @@ class TrimSpec(_Strict):
     rounds: int = Field(default=1, ge=1, le=20)
 
 
+def _method_names(schema: dict[str, Any]) -> None:
+    """The JSON Schema lists the registered weighting methods (read when it is generated)."""
+    from harmonise.weight.methods import METHODS
+
+    schema["enum"] = list(METHODS)
+
+
 class WeightingSpec(_Strict):
     """How to weight this instrument: a targets file and the margins to calibrate to.
 
     ``margins`` name harmonised concepts (e.g. ``sex``, ``age_band``, ``area``); their
     categories must match the targets file's categories one for one. ``method`` is a name
-    in ``harmonise.weight.METHODS``: ``rake`` (iterative proportional fitting),
+    in ``harmonise.weight.methods.METHODS``: ``rake`` (iterative proportional fitting),
     ``poststratify`` (one margin), ``linear`` (GREG) or ``raking`` calibration, the last two
     optionally with ``bounds`` on the weight adjustment ratios.
     """
 
-    method: Literal["rake", "poststratify", "linear", "raking"] = "rake"
+    method: str = Field(default="rake", json_schema_extra=_method_names)
     targets: str
     area_code: str
     population: str
@@ -110,14 +117,22 @@ class WeightingSpec(_Strict):
 
     @model_validator(mode="after")
     def _method_options(self) -> WeightingSpec:
-        if self.method == "poststratify" and len(self.margins) != 1:
+        from harmonise.weight.methods import METHODS  # the registry of weighting methods
+
+        fitted = METHODS.get(self.method)
+        if fitted is None:
             raise ValueError(
-                "poststratify takes one margin (a cross-classified variable); use 'rake' or "
+                f"unknown weighting method {self.method!r}; use one of {', '.join(METHODS)}"
+            )
+        if fitted.one_margin and len(self.margins) != 1:
+            raise ValueError(
+                f"{self.method} takes one margin (a cross-classified variable); use 'rake' or "
                 "a calibration method for several margins"
             )
         if self.bounds is not None:
-            if self.method not in ("linear", "raking"):
-                raise ValueError("bounds apply to 'linear' and 'raking' calibration only")
+            if not fitted.takes_totals:
+                takers = " and ".join(repr(n) for n, m in METHODS.items() if m.takes_totals)
+                raise ValueError(f"bounds apply to {takers} calibration only")
             low, high = self.bounds
             if not low < 1 < high:
                 raise ValueError(f"bounds {self.bounds} must satisfy lower < 1 < upper")
