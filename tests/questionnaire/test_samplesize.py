@@ -54,6 +54,7 @@ def test_two_proportion_size_matches_cached_r(case: PowerCase) -> None:
 
 
 @pytest.mark.needs_r
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not found (make r-deps)")
 def test_live_r_agrees_with_cache_and_with_us(tmp_path: Path) -> None:
     rscript = shutil.which("Rscript")
