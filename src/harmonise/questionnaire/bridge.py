@@ -264,12 +264,13 @@ def _changes(items: Sequence[Item], cw: Crosswalk, joint: JointItem, concept: Co
     changes: list[Change] = []
     old_text, new_text = _stem(items), concept.wording
     if items[0].question is None and "?" not in old_text:
-        changes.append(Change("wording", f"not recorded (column {old_text!r})", new_text, 0,
+        changes.append(Change("wording", f"not recorded (column {old_text!r})",
+                              "schema wording", 0,
                               "the crosswalk holds no wording; check the old questionnaire"))
         old_text = ""
     elif _normal(old_text) != _normal(new_text):
-        changes.append(Change("wording", old_text, new_text, 0,
-                              "a different wording; measure the break"))
+        changes.append(Change("wording", "old wording", "schema wording", 0,
+                              "a different wording (both in this row); measure the break"))
     changes += _scale_change(old_scale, new_scale, indicator)
     f_new = facets(new_text)
     f_old = facets(old_text) if old_text else f_new
