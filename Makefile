@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps r-reference samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps java-deps r-reference samples bench clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -16,13 +16,16 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
+# The questionnaire bridge and plan are written before the build, whose index.html links
+# every file already in reports/questionnaire/.
 run: $(STAMP)
 	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
 	$(BIN)/harmonise questionnaire bridge --out reports/questionnaire
 	$(BIN)/harmonise questionnaire sample-size --out reports/questionnaire
+	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
 
 # R's survey package is the reference implementation the estimates are checked against.
 r-deps:
@@ -38,6 +41,15 @@ browser-deps:
 	  echo "Installing Debian chromium (needed by the report's browser test)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# A Java runtime for ODK Validate (its jar ships inside pyxform's wheel; the questionnaire tests
+# run it on the built forms).
+java-deps:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  echo "Installing Debian default-jre-headless (needed by ODK Validate in the questionnaire tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; \
 	fi
 
 # PostgreSQL for the shared-deployment store test: Debian's server on 127.0.0.1:5432.
@@ -60,8 +72,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps browser-deps postgres-deps
-	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 \
+pytest: $(STAMP) r-deps browser-deps postgres-deps java-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_JAVA=1 \
 	HARMONISE_TEST_POSTGRES_URL='$(PG_URL)' $(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -76,6 +88,8 @@ samples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
+	$(BIN)/python bench/bench_questionnaire.py --repeats 3
+	$(BIN)/python bench/bench_suggest.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json

@@ -24,7 +24,7 @@ from harmonise.questionnaire.bridge import (
 
 def bundled(root: Path) -> list[Crosswalk]:
     return [load_crosswalk(p) for p in sorted((root / "crosswalks").glob("*/*.yaml"))
-            if p.parent.name != "schema"]
+            if p.parent.name not in ("schema", "joint")]
 
 
 def make_cw(items: list[dict[str, Any]], **header: Any) -> Crosswalk:

@@ -108,3 +108,24 @@ def test_bridge_writes_one_sheet_per_partnership(root: Path, tmp_path: Path) -> 
         assert table.ref.startswith("A1:")
     rows = json.loads(run("questionnaire", "bridge", "--json", "--root", str(root)))["rows"]
     assert {r["status"] for r in rows} >= {"bridged", "new"}
+
+
+def test_bridge_reads_the_questionnaire_spec(root: Path) -> None:
+    from harmonise.questionnaire.bridge import joint_items_from_spec
+    from harmonise.questionnaire.spec import load_spec
+
+    spec, schema = load_spec(root / "questionnaire/joint-v1.yaml")
+    items = joint_items_from_spec(spec, schema)
+    forms = {(i.population, i.concept): i for i in items}
+    assert ("adults_16plus", "safe_area_dark") in forms
+    assert ("young_people_11_18", "safe_area_dark") in forms
+    reasons = forms[("adults_16plus", "unsafe_reasons")]
+    assert reasons.routed and reasons.question.startswith("adults Q")
+    assert "Self-completion" in reasons.mode
+    rows = json.loads(run("questionnaire", "bridge", "--json", "--root", str(root)))["rows"]
+    # the joint survey's own crosswalks (crosswalks/joint/) are not old items
+    assert not any(r["legacy_crosswalk"].startswith("joint-") for r in rows)
+    cb_dark = next(r for r in rows if r["csp"] == "central-beds"
+                   and r["concept"] == "safe_area_dark" and r["status"] == "bridged")
+    assert cb_dark["joint_population"] == "young_people_11_18"
+    assert cb_dark["new_question"].startswith("young_people Q")

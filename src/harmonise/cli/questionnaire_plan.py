@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from harmonise.cli.questionnaire import DEFAULT_SPEC as SPEC
+from harmonise.cli.questionnaire import questionnaire
 from harmonise.cli.root import project_root, root_option
 
 if TYPE_CHECKING:
@@ -19,32 +21,42 @@ if TYPE_CHECKING:
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _DIR = click.Path(path_type=Path, file_okay=False)
-SPEC = "questionnaire/joint-v1.yaml"
 
 
 def _share(name: str) -> click.FloatRange:
     return click.FloatRange(0, 1, min_open=True, max_open=name != "response rate")
 
 
-def joint_items(root: Path, spec: Path | None, schema: Schema) -> tuple[JointItem, ...]:
-    """The joint survey's questions: from the questionnaire spec when there is one, else
-    every schema concept asked of its own population."""
-    from harmonise.questionnaire.bridge import default_joint_items
-
-    if spec is not None:
-        raise click.BadParameter(f"{spec}: reading a questionnaire spec comes with the "
-                                 "questionnaire spec model", param_hint="--spec")
-    return default_joint_items(schema)
-
-
 def _bridge(root: Path, spec: Path | None) -> tuple[Bridge, Schema, bool]:
+    """The bridge from every released crosswalk under ROOT/crosswalks (the joint survey's
+    own, in crosswalks/joint/, are not old items) to the joint survey's questions: from
+    the questionnaire spec (``--spec``, else ROOT/questionnaire/joint-v1.yaml when it
+    exists), else every concept of the newest schema asked of its own population."""
     from harmonise.crosswalk.io import load_crosswalk, load_schema
     from harmonise.crosswalk.validate import crosswalk_files
-    from harmonise.questionnaire.bridge import build_bridge
+    from harmonise.questionnaire.bridge import (
+        build_bridge,
+        default_joint_items,
+        joint_items_from_spec,
+    )
 
-    schema = load_schema(latest_schema(root))
-    crosswalks = [load_crosswalk(p) for p in crosswalk_files([root / "crosswalks"])]
-    bridge = build_bridge(joint_items(root, spec, schema), schema, crosswalks)
+    path = spec if spec is not None else root / SPEC
+    joint: tuple[JointItem, ...]
+    if path.exists():
+        from harmonise.questionnaire.spec import load_spec
+
+        parsed, schema = load_spec(path)
+        joint = joint_items_from_spec(parsed, schema)
+        own = f"({parsed.ref})"
+    elif spec is not None:
+        raise click.BadParameter(f"{spec} does not exist", param_hint="--spec")
+    else:
+        schema = load_schema(latest_schema(root))
+        joint, own = default_joint_items(schema), ""
+    crosswalks = [load_crosswalk(p) for p in crosswalk_files([root / "crosswalks"])
+                  if p.parent.name != "joint"]
+    crosswalks = [c for c in crosswalks if not (own and c.instrument.endswith(own))]
+    bridge = build_bridge(joint, schema, crosswalks)
     return bridge, schema, any(c.synthetic for c in crosswalks)
 
 
@@ -72,7 +84,7 @@ def _json(value: Any) -> str:
     return json.dumps(plain(value), indent=2, ensure_ascii=False)
 
 
-@click.command()
+@questionnaire.command()
 @click.option("--spec", type=_FILE, default=None,
               help=f"Questionnaire spec naming the joint survey's concepts [default: ROOT/{SPEC}"
                    " when it exists, else every schema concept].")
@@ -128,7 +140,7 @@ def _populations(values: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-@click.command("sample-size")
+@questionnaire.command("sample-size")
 @click.option("--difference", type=_share("difference"), default=0.05, show_default=True,
               help="Difference to detect, as a share (0.05 = 5 points).")
 @click.option("--p", "p", type=_share("p"), default=0.5, show_default=True,
@@ -262,4 +274,5 @@ def sample_size(difference: float, p: float, power: float, alpha: float, respons
         click.echo(f"Wrote {', '.join(x.name for x in paths)} to {out}/", err=as_json)
 
 
-COMMANDS: list[click.Command] = [bridge, sample_size]
+#: Registered on the ``questionnaire`` group above; nothing to add at the top level.
+COMMANDS: list[click.Command] = []

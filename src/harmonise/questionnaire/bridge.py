@@ -36,11 +36,15 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from harmonise.compare.pairs import mode_family
 from harmonise.errors import PlanningError
 from harmonise.models.crosswalk import Crosswalk, Item
 from harmonise.models.schema import GRADES, Concept, Indicator, Scale, Schema, grade_at_least
+
+if TYPE_CHECKING:
+    from harmonise.questionnaire.spec import QuestionnaireSpec
 
 #: Status of a bridge row.
 STATUSES = ("bridged", "new", "dropped", "not carried")
@@ -440,6 +444,21 @@ def build_bridge(joint: Sequence[JointItem], schema: Schema,
                   earlier=tuple(c.ref for c in earlier))
 
 
+def joint_items_from_spec(spec: QuestionnaireSpec, schema: Schema) -> tuple[JointItem, ...]:
+    """The joint survey's questions from a checked questionnaire spec: every question of
+    every form, named ``<form> Q<n> (<name>)`` as the built forms number them, routed when
+    it has a ``relevant`` condition (routing or an age filter), with the form's mode."""
+    from harmonise.questionnaire.layout import layout_form
+
+    out: list[JointItem] = []
+    for form in spec.forms:
+        for q in layout_form(spec, schema, form.id).questions:
+            out.append(JointItem(concept=q.concept, population=form.population,
+                                 question=f"{form.id} Q{q.number} ({q.name})",
+                                 routed=bool(q.relevant), mode=form.mode))
+    return tuple(out)
+
+
 def default_joint_items(schema: Schema) -> tuple[JointItem, ...]:
     """A joint survey of every schema concept, each asked of its own population (adults'
     concepts in the adult form, pupils' and young people's in the young people's form;
@@ -463,6 +482,7 @@ __all__ = [
     "build_bridge",
     "default_joint_items",
     "facets",
+    "joint_items_from_spec",
     "latest_crosswalks",
     "mode_family",
     "population_family",

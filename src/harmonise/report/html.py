@@ -219,6 +219,7 @@ def _weighting(data: ReportData) -> list[dict[str, Any]]:
             "neff": f"{d['effective_n']:,.0f}", "top1": f"{100 * d['share_top1pct']:.1f}%",
             "targets": str(d["targets_file"])
             + (" (illustrative)" if bool(d["illustrative_targets"]) else ""),
+            "missing": str(d["missing"]) if "missing" in d.index and str(d["missing"]) else "",
         })
     return out
 
