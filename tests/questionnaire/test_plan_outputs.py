@@ -129,3 +129,20 @@ def test_bridge_reads_the_questionnaire_spec(root: Path) -> None:
                    and r["concept"] == "safe_area_dark" and r["status"] == "bridged")
     assert cb_dark["joint_population"] == "young_people_11_18"
     assert cb_dark["new_question"].startswith("young_people Q")
+
+
+def test_bridge_page_shows_the_short_columns_and_lists_changes(root: Path) -> None:
+    from harmonise.questionnaire.plan import BRIDGE_HEADERS, BRIDGE_PAGE, Document, Section, Table
+    from harmonise.questionnaire.plan_write import render_html, render_markdown
+
+    row = tuple(f"v{k}" for k in range(len(BRIDGE_HEADERS)))
+    changes = BRIDGE_HEADERS.index("What changes")
+    row = (*row[:changes], "scale: a → b (↑ x); mode: c → d (↓ y)", *row[changes + 1:])
+    page = tuple(BRIDGE_HEADERS.index(h) for h in BRIDGE_PAGE)
+    doc = Document("t", (Section("s", (), (Table("s", BRIDGE_HEADERS, (row,), page_columns=page,
+                                                 list_columns=(BRIDGE_PAGE.index(
+                                                     "What changes"),)),)),))
+    html = render_html(doc)
+    assert "scale: a → b (↑ x)<br>mode: c → d (↓ y)" in html
+    assert "New wording" not in html and "Old survey" in html
+    assert "<br>" in render_markdown(doc)

@@ -217,7 +217,7 @@ def _scale_change(old: Scale, new: Scale, indicator: Indicator | None) -> list[C
     """One change for a different scale: points and midpoint, with the direction rule."""
     if old.id == new.id:
         return []
-    effect, why = 0, "different answer categories; measure the break"
+    effect, why = 0, "different answer categories: measure the break"
     if _midpoint(old) != _midpoint(new):
         effect = 1 if _midpoint(old) else -1
         why = ("no 'neither' midpoint to hold answers, so the top-two share usually rises"
@@ -270,18 +270,18 @@ def _changes(items: Sequence[Item], cw: Crosswalk, joint: JointItem, concept: Co
     if items[0].question is None and "?" not in old_text:
         changes.append(Change("wording", f"not recorded (column {old_text!r})",
                               "schema wording", 0,
-                              "the crosswalk holds no wording; check the old questionnaire"))
+                              "the crosswalk holds no wording: check the old questionnaire"))
         old_text = ""
     elif _normal(old_text) != _normal(new_text):
         changes.append(Change("wording", "old wording", "schema wording", 0,
-                              "a different wording (both in this row); measure the break"))
+                              "a different wording (both in this row): measure the break"))
     changes += _scale_change(old_scale, new_scale, indicator)
     f_new = facets(new_text)
     f_old = facets(old_text) if old_text else f_new
     for dim, name in (("place", "place reference"), ("time", "time reference")):
         if f_old[dim] != f_new[dim] and f_new[dim]:
             changes.append(Change(name, f_old[dim] or "not stated", f_new[dim], 0,
-                                  "a different reference; measure the break"))
+                                  "a different reference: measure the break"))
     if f_new["alone"] and not f_old["alone"] and concept.theme == "safety":
         changes.append(Change("wording", "not alone", "walking alone", -good if good > 0 else 0,
                               "a specific solitary scenario usually lowers feeling safe"))

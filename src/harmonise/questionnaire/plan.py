@@ -39,6 +39,16 @@ class Table:
     name: str  #: sheet name (≤ 31 characters)
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    #: columns shown on the page (HTML, Markdown); every column when empty (XLSX: always all)
+    page_columns: tuple[int, ...] = ()
+    #: page columns (indices into what is shown) whose "; "-separated parts go on separate
+    #: lines on the page
+    list_columns: tuple[int, ...] = ()
+
+    def on_page(self) -> tuple[tuple[str, ...], tuple[tuple[Cell, ...], ...]]:
+        keep = self.page_columns or tuple(range(len(self.headers)))
+        return (tuple(self.headers[k] for k in keep),
+                tuple(tuple(row[k] for k in keep) for row in self.rows))
 
 
 @dataclass(frozen=True)
@@ -237,6 +247,13 @@ BRIDGE_HEADERS = (
 )
 
 
+#: Bridge columns on the page (the XLSX has them all); wordings are in the XLSX.
+BRIDGE_PAGE = ("Status", "New question", "Old survey", "Old item(s)", "Old scale",
+               "Grade before (old vs schema)", "Grade old → new", "What changes",
+               "Expected effect on the series", "Note")
+CHANGES = BRIDGE_PAGE.index("What changes")
+
+
 def bridge_document(bridge: Bridge, *, synthetic: bool = False) -> Document:
     """One section and table per partnership, plus how to read the grades and arrows."""
     sections = [Section("How to read the bridge", (
@@ -260,8 +277,10 @@ def bridge_document(bridge: Bridge, *, synthetic: bool = False) -> Document:
                      for r in bridge.for_partnership(csp))
         counts = {s: sum(1 for r in bridge.for_partnership(csp) if r.status == s)
                   for s in ("bridged", "dropped", "not carried", "new")}
+        page = tuple(BRIDGE_HEADERS.index(h) for h in BRIDGE_PAGE)
         sections.append(Section(name, (", ".join(f"{v} {k}" for k, v in counts.items()) + ".",),
-                                (Table(name[:31], BRIDGE_HEADERS, rows),)))
+                                (Table(name[:31], BRIDGE_HEADERS, rows, page_columns=page,
+                                       list_columns=(CHANGES,)),)))
     return Document(title="Joint community safety survey: bridge from the old questions",
                     sections=tuple(sections),
                     warning="The old surveys are SYNTHETIC samples: the bridge shows the "

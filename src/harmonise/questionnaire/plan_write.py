@@ -33,9 +33,12 @@ def render_markdown(doc: Document) -> str:
         for p in s.paragraphs:
             lines += [p, ""]
         for t in s.tables:
-            lines += ["| " + " | ".join(t.headers) + " |",
-                      "|" + "|".join(" --- " for _ in t.headers) + "|"]
-            lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in t.rows]
+            headers, rows = t.on_page()
+            lines += ["| " + " | ".join(headers) + " |",
+                      "|" + "|".join(" --- " for _ in headers) + "|"]
+            lines += ["| " + " | ".join(
+                _md_cell(v).replace("; ", "<br>") if k in t.list_columns else _md_cell(v)
+                for k, v in enumerate(row)) + " |" for row in rows]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -44,20 +47,27 @@ _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}
 th,td{border:1px solid #bbb;padding:.25rem .4rem;vertical-align:top;text-align:left}
-th{background:#eee}td.n{text-align:right}.warn{border:2px solid #c51b7d;padding:.5rem;color:#c51b7d}
+th{background:#eee}td.n{text-align:right}td.wide{min-width:28rem}
+.warn{border:2px solid #c51b7d;padding:.5rem;color:#c51b7d}
 @media print{@page{size:A4 landscape;margin:12mm}body{margin:0}table{page-break-inside:auto}
 tr{page-break-inside:avoid}}
 """
 
 
 def _html_table(t: Table) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in t.headers)
+    headers, rows = t.on_page()
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
-    for row in t.rows:
+    for row in rows:
         cells = []
-        for v in row:
+        for k, v in enumerate(row):
             num = isinstance(v, int | float)
-            cells.append(f"<td{' class=n' if num else ''}>{html.escape(_md_cell(v))}</td>")
+            text = html.escape(_md_cell(v))
+            if k in t.list_columns:
+                text = "<br>".join(text.split("; "))
+                cells.append(f'<td class="wide">{text}</td>')
+                continue
+            cells.append(f"<td{' class=n' if num else ''}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
