@@ -220,7 +220,7 @@ def plan_document(plan: SurveyPlan) -> Document:
                 "Old survey", "Grade old → new", "What changes", "Expected effect"),
                 tuple((i.csp_name, i.form, i.new_question, i.indicator_label,
                        i.legacy_items, i.legacy_crosswalk, i.grade, i.changes, i.direction)
-                      for i in t.items)),
+                      for i in t.items), list_columns=(7,)),
              Table("Overlap arms", (
                  "Partnership", "Form", "Items", "Design effect",
                  f"Old form, ± {_pct(t.precision):g} pts", f"Joint form, ± {_pct(t.precision):g}"
