@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps java-deps r-reference samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps java-deps r-reference samples bench bench-web clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -90,6 +90,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
 	$(BIN)/python bench/bench_suggest.py
+
+# The web workspace on loopback: upload -> report p95 for a 3,000-respondent export,
+# uploads per second (SQLite; pass DB=postgresql+psycopg://... for PostgreSQL).
+bench-web: $(STAMP)
+	$(BIN)/python bench/bench_web.py --repeats 10 $(if $(DB),--database '$(DB)')
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json

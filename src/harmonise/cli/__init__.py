@@ -102,6 +102,7 @@ COMMAND_MODULES = (
     "harmonise.cli.targets",
     "harmonise.cli.questionnaire",
     "harmonise.cli.questionnaire_plan",
+    "harmonise.cli.web",
 )
 
 for _module in COMMAND_MODULES:
