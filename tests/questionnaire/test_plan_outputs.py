@@ -146,3 +146,17 @@ def test_bridge_page_shows_the_short_columns_and_lists_changes(root: Path) -> No
     assert "scale: a → b (↑ x)<br>mode: c → d (↓ y)" in html
     assert "New wording" not in html and "Old survey" in html
     assert "<br>" in render_markdown(doc)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("sample-size", "--deff", "1.5", "--population", "luton"), "PARTNERSHIP=N"),
+    (("sample-size", "--deff", "1.5", "--population", "luton=many"), "PARTNERSHIP=N"),
+    (("sample-size", "--difference", "0.6"), "0.6"),
+    (("bridge", "--spec", "no-such-spec.yaml"), "does not exist"),
+    (("sample-size", "--deff", "1.5", "--total", "2", "--minimum", "1000"), "at least 1000"),
+], ids=["population-no-equals", "population-not-a-number", "difference-too-big",
+        "missing-spec", "total-below-minimums"])
+def test_bad_options_fail_cleanly(root: Path, args: tuple[str, ...], message: str) -> None:
+    result = CliRunner().invoke(main, ["questionnaire", *args, "--root", str(root)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
