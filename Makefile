@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
+# The questionnaire bridge and plan are written before the build, whose index.html links
+# every file already in reports/questionnaire/.
 run: $(STAMP)
 	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
+	$(BIN)/harmonise questionnaire bridge --out reports/questionnaire
+	$(BIN)/harmonise questionnaire sample-size --out reports/questionnaire
 	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
 
 # R's survey package is the reference implementation the estimates are checked against.
@@ -77,6 +81,7 @@ test: lint typecheck pytest
 # Regenerate the cached R survey reference values the fast tests compare against.
 r-reference: $(STAMP) r-deps
 	$(BIN)/python tests/rreference.py
+	$(BIN)/python tests/rpower.py
 
 samples: $(STAMP)
 	$(BIN)/harmonise samples --root .
