@@ -27,6 +27,7 @@ from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
+from harmonise.ingest.common import resolve_read
 from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.run import (
@@ -140,8 +141,10 @@ def run(
         cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
         check_locked(cw, cw_sha, cw_path)  # an edited release is refused, never run
         _check_once(entry, cw.ref, crosswalks)
-        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
-                             keep=cw.privacy.keep or None,
+        how = resolve_read(entry.file, cw.read.model_dump(),
+                           {"encoding": entry.encoding, "sheet": entry.sheet,
+                            "header_rows": entry.header_rows})
+        survey = read_survey(root / entry.file, **how, keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
         _check_distinct_bytes(entry, survey.provenance.sha256, inputs)
         ref = CrosswalkRef(

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from harmonise.estimate.quantiles import QRule, QuantileInterval
-    from harmonise.estimate.taylor import CIDf, CIMethod
+    from harmonise.estimate.results import CIDf, CIMethod
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -137,6 +139,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
     "confint(df=degf(design))) or inf, the normal quantile (R's confint() default).",
 )
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
+@sheet_option("an Excel DATA file")
+@header_rows_option("a CSV/Excel DATA file")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -159,6 +163,8 @@ def estimate(
     deff: Literal["srs", "replace"] | None,
     ci_df: CIDf,
     encoding: str | None,
+    sheet: str | None,
+    header_rows: int | None,
     out: Path | None,
 ) -> None:
     """Estimate means, proportions, totals and quantiles with design-based SEs (R survey's
@@ -190,7 +196,6 @@ def estimate(
     from harmonise._util.yamlio import load_yaml_model
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
-    from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
 
@@ -205,9 +210,10 @@ def estimate(
     spec = load_yaml_model(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
-    survey = read_survey(data, encoding=encoding)
+    survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
+                         header_rows=header_rows)
     design, _ = build_design(spec, survey.data)
-    if quantiles and isinstance(design, ReplicateDesign):
+    if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
             click.echo(f"note: {caveat}", err=True)
