@@ -359,7 +359,8 @@ def _header(survey: SurveyFile, schema: Schema, name: str | None, today: dt.date
         lines.append('population: "TODO: one of ' + ", ".join(
             p.id for p in schema.populations) + '"')
     lines += [
-        'mode: "TODO: how the survey was completed, e.g. online self-completion (platform)"',
+        f'mode: "TODO: how the survey was completed, e.g. online self-completion '
+        f'({survey.codebook.platform or "platform"})"',
         'sampling: "TODO: how respondents were selected, e.g. open link promoted by the '
         'council"',
         f"respondent_id: {_q(respondent) if respondent else 'null'}"
@@ -524,12 +525,20 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
     variables = survey.codebook.variables
     flagged = {f.name: f for f in survey.flagged}
     respondent = next((c for c in variables if c not in flagged
-                       and is_respondent_id(c, survey.data[c])), None)
+                       and variables[c].role == "respondent_id"
+                       and survey.data[c].notna().all() and survey.data[c].is_unique), None) \
+        or next((c for c in variables if c not in flagged
+                 and is_respondent_id(c, survey.data[c])), None)
+    platform = survey.codebook.platform
     member_of = {m: g for g in survey.codebook.groups.values() for m in g.members}
     meta: dict[str, str] = {}
     columns: list[str] = []
     for col in variables:
         if col == respondent or col in flagged:
+            continue
+        if variables[col].role in ("metadata", "respondent_id"):
+            meta[col] = (f"not a question to map: the {platform or 'export'} layout marks it "
+                         "as the platform's own column")
             continue
         reason = None if col in member_of else (metadata_reason(col, survey.data[col])
                                                  or _too_many(variables[col],
