@@ -125,3 +125,27 @@ def test_answers_matching_a_scale_get_its_codes_without_a_concept(schema: Any) -
                               "Not a problem at all": "not_a_problem"}
     assert item["missing"] == {"Don't know": "dont_know"}
     assert raw["respondent_id"] == "ID" and item["comparability"] == "unassessed"
+
+
+def test_columns_the_platform_layout_marks_are_not_items(schema: Any) -> None:
+    from dataclasses import replace
+
+    from harmonise.crosswalk.draft import draft_crosswalk
+    from helpers import survey_file
+
+    data = pd.DataFrame({"Response ID": [f"R_{i}" for i in range(20)],
+                         "Progress": [100] * 20,
+                         "How safe do you feel walking alone in this area after dark?":
+                             ["Very safe", "Fairly safe"] * 10})
+    sf = survey_file(data, name="q.csv")
+    variables = dict(sf.codebook.variables)
+    variables["Response ID"] = replace(variables["Response ID"], role="respondent_id")
+    variables["Progress"] = replace(variables["Progress"], role="metadata")
+    sf = replace(sf, codebook=replace(sf.codebook, variables=variables,
+                                      platform="Qualtrics"))
+    raw = yaml.safe_load(draft_crosswalk(sf, schema))
+    assert raw["respondent_id"] == "Response ID"
+    assert "Qualtrics layout" in raw["unmapped"]["Progress"]
+    assert [i["source"] for i in raw["items"]] == [
+        "How safe do you feel walking alone in this area after dark?"]
+    assert "online self-completion (Qualtrics)" in raw["mode"]
