@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
+# The questionnaire bridge and plan are written before the build, whose index.html links
+# every file already in reports/questionnaire/.
 run: $(STAMP)
 	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
+	$(BIN)/harmonise questionnaire bridge --out reports/questionnaire
+	$(BIN)/harmonise questionnaire sample-size --out reports/questionnaire
 	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
 
 # R's survey package is the reference implementation the estimates are checked against.
@@ -77,6 +81,7 @@ test: lint typecheck pytest
 # Regenerate the cached R survey reference values the fast tests compare against.
 r-reference: $(STAMP) r-deps
 	$(BIN)/python tests/rreference.py
+	$(BIN)/python tests/rpower.py
 
 samples: $(STAMP)
 	$(BIN)/harmonise samples --root .
@@ -85,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
 	$(BIN)/python bench/bench_suggest.py
+	$(BIN)/python bench/bench_platforms.py --repeats 3
 
 # The web workspace on loopback: upload -> report p95 for a 3,000-respondent export,
 # uploads per second (SQLite; pass DB=postgresql+psycopg://... for PostgreSQL).

@@ -29,7 +29,7 @@ from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
-from harmonise.privacy import DISTRICT_ONLY, describe, looks_identifying, placeholder
+from harmonise.privacy import DISTRICT_ONLY, cap, describe, looks_identifying, placeholder
 
 if TYPE_CHECKING:
     from harmonise.models.crosswalk import Crosswalk, Item
@@ -83,14 +83,14 @@ def schema_issues(crosswalk: Crosswalk, schema: Schema, file: str = "") -> list[
     for item in crosswalk.items:
         where = f"{cw} item {item.id!r}"
         if item.concept is None or item.comparability == "unassessed":
-            missing = [("concept-missing", "concept")] if item.concept is None else []
-            if item.comparability == "unassessed":
-                missing.append(("grade-missing", "comparability"))
-            for code, what in missing:
-                add(code,
-                    f"{where}: not assessed yet ({what} missing); complete the "
-                    "draft before harmonising with it",
-                    item=item.id)
+            # one row per item a person must decide, naming everything it lacks
+            what = [w for w, lacking in (("concept", item.concept is None),
+                                         ("comparability grade",
+                                          item.comparability == "unassessed")) if lacking]
+            add("concept-missing" if item.concept is None else "grade-missing",
+                f"{where}: not assessed yet ({' and '.join(what)} missing); complete the "
+                "draft before harmonising with it",
+                item=item.id)
             continue
         concept = concepts.get(item.concept)
         if concept is None:
@@ -277,9 +277,9 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     if kind is not None:
         shown, value, label_txt = f"{describe(kind)} (not shown)", placeholder(kind), ""
     else:
-        shown = "(blank)" if seen.norm == BLANK else repr(seen.value)
-        value = _display(seen.value, seen.norm)
-        label_txt = f" (labelled {seen.label!r})" if seen.label else ""
+        shown = "(blank)" if seen.norm == BLANK else cap(repr(seen.value))
+        value = cap(_display(seen.value, seen.norm))
+        label_txt = f" (labelled {cap(repr(seen.label))})" if seen.label else ""
     return Issue(
         code="value-not-in-recode", file=file, item=item.id, variable=source,
         value=value, row=row,
@@ -288,6 +288,10 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
             f"{shown}{label_txt} in {seen.count} row(s), first at data row {row}, {after}"
         ),
     )
+
+
+MAX_VALUE_ISSUES = 10
+"""Unlisted values reported one by one per item; the rest are counted in one more issue."""
 
 
 def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
@@ -303,9 +307,22 @@ def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> lis
         source = resolved.get(item.source)
         if source is None:
             continue
-        for seen in _match_values(survey, item, source):
-            if seen.hit is None:
-                issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        unlisted = [s for s in _match_values(survey, item, source) if s.hit is None]
+        for seen in unlisted[:MAX_VALUE_ISSUES]:
+            issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        if len(unlisted) > MAX_VALUE_ISSUES:
+            more = unlisted[MAX_VALUE_ISSUES:]
+            issues.append(Issue(
+                code="value-not-in-recode", file=file, item=item.id, variable=source,
+                value=f"{len(more)} more",
+                message=(
+                    f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) "
+                    f"has {len(more)} more unlisted value(s) in {sum(s.count for s in more)} "
+                    f"row(s), {len(unlisted)} in all: if the column holds ids, times or typed "
+                    "text, list it under 'unmapped:' instead of mapping it; otherwise bin "
+                    "its values in the item's 'recode'."
+                ),
+            ))
     used = set(resolved.values())
     columns = [str(c) for c in survey.data.columns]
     listed = {c for name in crosswalk.unmapped if (c := _find_column(columns, name))}
@@ -485,7 +502,7 @@ def _respondent_ids(
 
 def _safe_repr(value: object) -> str:
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else repr(value)
+    return describe(kind) if kind is not None else cap(repr(value))
 
 
 def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:

@@ -12,9 +12,9 @@ Documented departures, all R quirks: R cannot subset a clustered ``pps = HR()`` 
 so its groups are checked on estimate and SE from ``svytotal``/``svycontrast`` on the
 whole design (a HR design whose PSUs are its rows is checked in full, bar the groups'
 deff); R's Brewer SE depends on the row order (the synthetic rows are sorted by school,
-and a test shows harmonise's does not); and R's ``svytotal`` on a HR design divides by an SRS variance without
-the ``(N − n)/(N n)`` factor every other design uses, so the HR total's deff is compared
-after putting that factor back.
+and a test shows harmonise's does not); and R's ``svytotal`` on a HR design divides by
+an SRS variance without the ``(N − n)/(N n)`` factor every other design uses, so the HR
+total's deff is compared after putting that factor back.
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ COMMAND_MODULES = (
     "harmonise.cli.suggest",
     "harmonise.cli.targets",
     "harmonise.cli.questionnaire",
+    "harmonise.cli.questionnaire_plan",
     "harmonise.cli.web",
 )
 

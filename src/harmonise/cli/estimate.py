@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
+
 if TYPE_CHECKING:
+    import pandas as pd
+
     from harmonise.estimate.quantiles import QRule, QuantileInterval
-    from harmonise.estimate.taylor import CIDf, CIMethod
+    from harmonise.estimate.results import CIDf, CIMethod
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -135,6 +139,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
     "confint(df=degf(design))) or inf, the normal quantile (R's confint() default).",
 )
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
+@sheet_option("an Excel DATA file")
+@header_rows_option("a CSV/Excel DATA file")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -157,6 +163,8 @@ def estimate(
     deff: Literal["srs", "replace"] | None,
     ci_df: CIDf,
     encoding: str | None,
+    sheet: str | None,
+    header_rows: int | None,
     out: Path | None,
 ) -> None:
     """Estimate means, proportions, totals and quantiles with design-based SEs (R survey's
@@ -188,10 +196,11 @@ def estimate(
     from harmonise._util.yamlio import load_yaml_model
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
-    from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
 
+    if out is not None:
+        _check_out(out)  # before any work: a missing folder is not found after the sums
     if not (means or proportions or totals or quantiles):
         raise EstimationError(
             "nothing to estimate: give at least one --mean, --proportion, --total or "
@@ -201,9 +210,10 @@ def estimate(
     spec = load_yaml_model(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
-    survey = read_survey(data, encoding=encoding)
+    survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
+                         header_rows=header_rows)
     design, _ = build_design(spec, survey.data, source=str(data))
-    if quantiles and isinstance(design, ReplicateDesign):
+    if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
             click.echo(f"note: {caveat}", err=True)
@@ -238,11 +248,49 @@ def estimate(
             "strata (R gives the same numbers with a warning).",
             err=True,
         )
+    from harmonise.report.cells import escape_frame
+
+    table = escape_frame(table)  # category labels come from the export: never a formula
     if out is not None:
-        table.to_csv(out, index=False)
+        _write_csv(table, out)
         click.echo(f"wrote {len(table)} row(s) to {out}", err=True)
     else:
         click.echo(table.to_csv(index=False), nl=False)
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` must name a file in an existing folder (checked before any work)."""
+    from harmonise.errors import ReportError
+
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ReportError(
+            f"--out {out}: the folder {folder} {what}. Create the folder first "
+            f"(mkdir -p {folder}) or give a path in an existing folder."
+        )
+    if out.is_dir():
+        raise ReportError(f"--out {out}: is a folder; give a file name, e.g. "
+                          f"{out / 'estimates.csv'}")
+
+
+def _write_csv(table: pd.DataFrame, out: Path) -> None:
+    """Write the table to ``out`` whole (a temporary file moved into place) or not at all."""
+    import os
+    import tempfile
+
+    from harmonise.errors import ReportError
+
+    _check_out(out)
+    fd, tmp = tempfile.mkstemp(prefix=".estimate-", suffix=".csv", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            table.to_csv(fh, index=False)
+        Path(tmp).replace(out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"--out {out}: cannot write the table ({exc.strerror or exc}); "
+                          "choose a folder you can write to") from None
 
 
 COMMANDS = [estimate]

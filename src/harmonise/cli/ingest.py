@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from harmonise.cli.readopts import sheet_value
 from harmonise.cli.root import project_root, root_option
 
 DEFAULT_SCHEMA = Path("crosswalks/schema/perception-v1.yaml")
@@ -17,6 +18,8 @@ def _print_report(report: dict[str, Any]) -> None:
     click.echo(f"{report['file']}: {report['format']}, {report['rows']} rows × "
                f"{report['columns']} columns (encoding {report['encoding'] or 'n/a'}; "
                f"sha256 {report['sha256'][:16]}…)")
+    if report.get("platform"):
+        click.echo(f"  platform: {report['platform']}")
     for note in report["notes"]:
         click.echo(f"  note: {note}")
     for v in report["variables"]:
@@ -24,7 +27,9 @@ def _print_report(report: dict[str, Any]) -> None:
         missing = [str(m) for m in v["user_missing"]] + [
             f"{lo:g}..{hi:g}" for lo, hi in v["missing_ranges"]]
         miss = f" user-missing {missing}" if missing else ""
-        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}")
+        role = f" [{v['role'].replace('_', ' ')}]" if v.get("role") else ""
+        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}"
+                   f"{role}")
         if v["counts"]:
             shown = ", ".join(
                 f"{c['value']}{'=' + c['label'] if c['label'] else ''}: {c['count']}"
@@ -41,6 +46,18 @@ def _print_report(report: dict[str, Any]) -> None:
             click.echo(f"  {f['name']}: {f['kind']}, {state} — {f['reason']}")
 
 
+def read_block(**given: object) -> str:
+    """A crosswalk's ``read:`` block for the options given (empty when none was)."""
+    import json as _json
+
+    lines = [f"  {k}: {_json.dumps(v, ensure_ascii=False)}" for k, v in given.items()
+             if v is not None]
+    if not lines:
+        return ""
+    return ("\n# How the export was read: every command reads it this way again.\nread:\n"
+            + "\n".join(lines) + "\n")
+
+
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -51,7 +68,8 @@ def _print_report(report: dict[str, Any]) -> None:
               "(default: the first).")
 @click.option("--header-rows", type=int, default=None,
               help="Header rows of a CSV/Excel export: 1, 2 (SurveyMonkey) or 3 (Qualtrics) "
-                   "[default: detect].")
+                   "[default: detect]. A draft crosswalk records these three options in its "
+                   "read: block.")
 @click.option("--max-bytes", type=click.IntRange(1), default=None,
               help="Refuse files larger than this [default: 200 MiB].")
 @click.option("--draft-crosswalk", "draft", type=click.Path(path_type=Path, dir_okay=False),
@@ -78,8 +96,7 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
     from harmonise.ingest import DEFAULT_MAX_BYTES, read_survey
     from harmonise.ingest.codebook import codebook_report, to_csv, to_markdown
 
-    chosen_sheet: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() \
-        else sheet
+    chosen_sheet = sheet_value(sheet)
     survey = read_survey(file, encoding=encoding, sheet=chosen_sheet, header_rows=header_rows,
                          max_bytes=max_bytes or DEFAULT_MAX_BYTES)
     report = codebook_report(survey)
@@ -100,20 +117,36 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
         click.echo(f"Wrote codebook.json, codebook.md and codebook.csv to {out}/", err=True)
     if draft is not None:
         from harmonise.crosswalk.draft import draft_crosswalk, draft_summary
+        from harmonise.crosswalk.draft_inputs import draft_context
         from harmonise.crosswalk.io import load_schema
 
-        schema_file = schema_path or project_root(root) / DEFAULT_SCHEMA
-        text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0])
+        if draft.exists():
+            raise ReportError(
+                f"{draft}: already exists; writing the draft there would replace it (and "
+                "the edits a person made). Give --draft-crosswalk a new path, or move the "
+                "file away first.")
+        project = project_root(root)
+        schema_file = schema_path or project / DEFAULT_SCHEMA
+        context = draft_context(file, survey, project, {
+            "encoding": encoding, "sheet": chosen_sheet, "header_rows": header_rows,
+            "max_bytes": max_bytes or DEFAULT_MAX_BYTES})
+        text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0],
+                               context=context)
+        text += read_block(encoding=encoding, sheet=chosen_sheet, header_rows=header_rows)
         try:
             draft.parent.mkdir(parents=True, exist_ok=True)
-            draft.write_text(text, encoding="utf-8")
+            partial = draft.with_name(f".{draft.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(draft)  # whole or not at all
         except OSError as exc:
             raise ReportError(f"{draft}: cannot write the draft crosswalk ({exc}). Choose "
                               "another path for --draft-crosswalk.") from None
         n = draft_summary(text)
         click.echo(f"Wrote draft crosswalk {draft}: {n['items']} items ({n['suggested']} with a "
-                   f"suggested concept), {n['unmapped']} identifying columns unmapped. A "
-                   "person must complete it before it can be released.", err=True)
+                   f"concept, {n['proposed']} with a proposed grade), {n['unmapped']} columns "
+                   f"unmapped (identifying, metadata or not in the schema), {n['todo']} "
+                   "decisions marked TODO. 'harmonise crosswalk validate' lists them; the "
+                   "file cannot be released until none is left.", err=True)
 
 
 #: ``harmonise ingest``: the earlier name of ``inspect``, kept (hidden from --help and the

@@ -21,6 +21,7 @@ import pandas as pd
 
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import ReportError
+from harmonise.report.cells import escape_frame
 from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_html
 from harmonise.report.xlsx import xlsx_bytes
@@ -41,8 +42,11 @@ OPTIONAL_OUTPUTS = ("trends.csv",)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV: fixed float format, row order as given, so same inputs, same bytes."""
-    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    """A table as CSV: fixed float format, row order as given, so same inputs, same bytes.
+
+    Text that a spreadsheet would run as a formula is escaped (:mod:`harmonise.report.cells`).
+    """
+    text = escape_frame(frame).to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return text.encode("utf-8")
 
 

@@ -17,8 +17,11 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
+from harmonise.report.cells import needs_escape
 from harmonise.report.data import ReportData
 
 SUPPRESSED = "[c]"
@@ -184,6 +187,21 @@ def _normalised(content: bytes, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
+def _safe_row(ws: Worksheet, row: list[Any]) -> list[Any]:
+    """The row with every formula-like text as a text cell with Excel's quote prefix, so
+    openpyxl never writes it as a formula (:mod:`harmonise.report.cells`)."""
+    out: list[Any] = []
+    for value in row:
+        if needs_escape(value):
+            cell = Cell(ws, value=value)
+            cell.data_type = "s"  # openpyxl makes "=…" a formula; keep it text
+            cell.quotePrefix = True
+            out.append(cell)
+        else:
+            out.append(value)
+    return out
+
+
 def xlsx_bytes(data: ReportData) -> bytes:
     """The workbook (Notes sheet first, then one sheet per table) as bytes."""
     wb = Workbook()
@@ -191,7 +209,7 @@ def xlsx_bytes(data: ReportData) -> bytes:
     assert notes is not None
     notes.title = "Notes"
     for row in notes_rows(data):
-        notes.append(row)
+        notes.append(_safe_row(notes, row))
     notes["A1"].font = Font(bold=True, size=14)
     if data.synthetic:
         notes["A3"].font = Font(bold=True, color="C51B7D")
@@ -201,7 +219,7 @@ def xlsx_bytes(data: ReportData) -> bytes:
     for name, frame in data.tables.items():
         ws = wb.create_sheet(name[:31])
         for row in sheet_rows(frame):
-            ws.append(row)
+            ws.append(_safe_row(ws, row))
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
