@@ -212,7 +212,7 @@ def estimate(
     )
     survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
                          header_rows=header_rows)
-    design, _ = build_design(spec, survey.data)
+    design, _ = build_design(spec, survey.data, source=str(data))
     if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
