@@ -197,6 +197,7 @@ class _Suggested:
     concept: Concept
     comment: str
     scale: str | None = None  # the scale the suggester's recode proposal uses, if any
+    why: str = ""  # "suggested <concept> (score S by METHOD): reasons", for the note
 
 
 def _suggest(survey: SurveyFile, schema: Schema, columns: Sequence[str],
@@ -216,7 +217,9 @@ def _suggest(survey: SurveyFile, schema: Schema, columns: Sequence[str],
         hit = _Suggested(schema.concept(best.concept),
                          _comment(f"suggested: score {best.score:.2f} by {suggester.method}"
                                   + (f" ({why})" if why else "")),
-                         best.recode.scale if best.recode is not None else None)
+                         best.recode.scale if best.recode is not None else None,
+                         f"suggested {best.concept} (score {best.score:.2f} by "
+                         f"{suggester.method})" + (f": {why}" if why else ""))
         for col in sq.columns:
             if col in wanted:
                 out[col] = hit
@@ -512,6 +515,8 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
         lines.append("    comparability: unassessed")
         note = ("TODO: grade it and say how it compares with the concept (wording, scale, "
                 "place, time, population, mode)") + "".join(f"; {n}" for n in entries.notes)
+        if suggestion is not None and suggestion.why:
+            note += f"; {suggestion.why}"
         lines.append(f"    note: {_q(note)}")
     return lines
 
