@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from harmonise.report.cells import escape_frame, needs_escape
+from harmonise._util.cells import escape_frame, needs_escape
 from harmonise.report.data import ReportData
 from harmonise.report.write import csv_bytes
 from harmonise.report.xlsx import xlsx_bytes

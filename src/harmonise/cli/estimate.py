@@ -248,7 +248,7 @@ def estimate(
             "strata (R gives the same numbers with a warning).",
             err=True,
         )
-    from harmonise.report.cells import escape_frame
+    from harmonise._util.cells import escape_frame
 
     table = escape_frame(table)  # category labels come from the export: never a formula
     if out is not None:

@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
@@ -344,7 +344,7 @@ def _qbeta(q: float, a: float, b: float) -> float:
         return 0.0
     if b == 0 or a == math.inf:
         return 1.0
-    return float(stats.beta.ppf(q, a, b))
+    return float(special.betaincinv(a, b, q))
 
 
 def _beta_limits(m: float, v: float, rows: int, df: float, alpha: float) -> tuple[float, float]:

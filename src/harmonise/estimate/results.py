@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from harmonise.errors import EstimationError
 
@@ -139,7 +139,8 @@ def group_of(n: int, d: BoolArray, group: np.ndarray | None) -> BoolArray:
 
 
 def t_quantile(p: float, df: float) -> float:
-    return float(stats.t.ppf(p, df)) if df >= 1 else math.nan
+    """Student's t quantile (the normal one at ``df = inf``); NaN below 1 df, as R."""
+    return float(special.stdtrit(df, p)) if df >= 1 else math.nan
 
 
 def interval_df(df: int, ci_df: CIDf) -> float:
@@ -178,8 +179,11 @@ def beta_interval(
     n_eff = (p * (1 - p) / variance if variance > 0 else float(n)) * ratio**2
     if math.isnan(n_eff):
         return math.nan, math.nan
-    low = 0.0 if p == 0 else float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
-    high = 1.0 if p == 1 else float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
+    # scipy.special's inverses, as scipy.stats.beta.ppf uses them (no scipy.stats import)
+    low = 0.0 if p == 0 else float(special.betaincinv(n_eff * p, n_eff * (1 - p) + 1,
+                                                      alpha / 2))
+    high = 1.0 if p == 1 else float(special.betaincinv(n_eff * p + 1, n_eff * (1 - p),
+                                                       1 - alpha / 2))
     return low, high
 
 

@@ -179,7 +179,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 def to_csv(report: dict[str, Any]) -> str:
     """One row per variable × value (one row for a variable without counts)."""
-    from harmonise.report.cells import escape_csv_cell
+    from harmonise._util.cells import escape_csv_cell
 
     out = io.StringIO()
     plain = csv.writer(out, lineterminator="\n")

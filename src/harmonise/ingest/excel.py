@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from harmonise.errors import IngestError
 from harmonise.ingest.common import (
@@ -241,6 +239,9 @@ def column_from_cells(cells: Sequence[object]) -> pd.Series:
 
 def read_xlsx(path: Path, content: bytes, options: ReadOptions) -> RawTable:
     """Read one worksheet of an ``.xlsx`` export: see the module docstring."""
+    import openpyxl  # here, not at import: reading a CSV should not load it
+    from openpyxl.utils import get_column_letter
+
     file = path.name
     _check_container(file, content)
     try:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from harmonise._util.cells import escape_frame
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import ReportError
-from harmonise.report.cells import escape_frame
 from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_html
 from harmonise.report.xlsx import xlsx_bytes
@@ -44,7 +44,7 @@ OPTIONAL_OUTPUTS = ("trends.csv",)
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as CSV: fixed float format, row order as given, so same inputs, same bytes.
 
-    Text that a spreadsheet would run as a formula is escaped (:mod:`harmonise.report.cells`).
+    Text that a spreadsheet would run as a formula is escaped (:mod:`harmonise._util.cells`).
     """
     text = escape_frame(frame).to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return text.encode("utf-8")

@@ -21,7 +21,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from harmonise.report.cells import needs_escape
+from harmonise._util.cells import needs_escape
 from harmonise.report.data import ReportData
 
 SUPPRESSED = "[c]"
@@ -189,7 +189,7 @@ def _normalised(content: bytes, stamp: dt.datetime) -> bytes:
 
 def _safe_row(ws: Worksheet, row: list[Any]) -> list[Any]:
     """The row with every formula-like text as a text cell with Excel's quote prefix, so
-    openpyxl never writes it as a formula (:mod:`harmonise.report.cells`)."""
+    openpyxl never writes it as a formula (:mod:`harmonise._util.cells`)."""
     out: list[Any] = []
     for value in row:
         if needs_escape(value):
