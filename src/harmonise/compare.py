@@ -6,13 +6,15 @@ least ``close``, neither estimate suppressed, AND the same population definition
 the populations differ, a common age range both surveys' age bands tile exactly (adults 16+
 and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.age_ranges`). A pair
 that fails the gate is listed with **every** reason it fails (grade, population, mode where
-the modes differ, suppression), so the report can show both figures side by side.
+the modes differ, suppression), so the report can show both figures side by side. Every
+reason and caveat also has a stable code (:data:`REASON_CODES`, :data:`CAVEAT_CODES`) in
+``reason_codes`` / ``caveat_codes``: the report words them; it never parses the prose.
 
 A compared pair gets the difference, its SE (independent samples: se² = se_a² + se_b²), a
 normal-theory CI and p-value (:func:`difference`), and p-values adjusted across the family
 of all comparisons in the table (:func:`adjust_family`: Holm by default,
-Benjamini–Hochberg or Bonferroni as options; pingouin.multicomp) in ``p_adjusted``, the
-method named in ``correction``. :mod:`harmonise.trends` uses the same two functions.
+Benjamini–Hochberg or Bonferroni as options; :func:`adjust_pvalues`, checked against
+pingouin.multicomp in the tests) in ``p_adjusted``, the method named in ``correction``. :mod:`harmonise.trends` uses the same two functions.
 Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
 the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
 ``svyby(covmat=TRUE)`` + ``svycontrast``).
@@ -27,7 +29,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
 from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
@@ -70,9 +71,39 @@ COMPARISON_COLUMNS = (
     "caveats",
     "p_adjusted",
     "correction",
+    # added with issue 13: codes the report words (never the prose above), and what it needs
+    "reason_codes",
+    "caveat_codes",
+    "common_age",
+    "a_scale",
+    "b_scale",
 )
 
-#: Multiplicity corrections by the names users pass -> pingouin.multicomp method names.
+#: Why a pair was not compared (``reason_codes``, joined by ``;``). ``a_``/``b_`` say which
+#: side; the row's own columns (names, populations, grades, ``common_age``) fill the words.
+REASON_CODES: Mapping[str, str] = {
+    "a_grade_below_floor": "A's item is graded below the comparability floor",
+    "b_grade_below_floor": "B's item is graded below the comparability floor",
+    "populations_no_common_age": "different populations with no age in common",
+    "populations_age_unknown": "different populations, one with no known age range",
+    "common_age_not_separable": "different populations whose common age range cannot be "
+                                "separated with the surveys' age bands",
+    "a_suppressed": "A's estimate is suppressed",
+    "b_suppressed": "B's estimate is suppressed",
+    "modes_differ": "different modes (a reason only beside another reason)",
+}
+
+#: What to keep in mind about a pair that was compared (``caveat_codes``).
+CAVEAT_CODES: Mapping[str, str] = {
+    "common_age_range": "compared on the common age range (``common_age``) only",
+    "modes_differ": "different modes (interviewer vs self-completion)",
+    "scales_differ": "different response scales (``a_scale`` vs ``b_scale``)",
+    "a_opt_in": "A is an opt-in sample",
+    "b_opt_in": "B is an opt-in sample",
+}
+
+#: Multiplicity corrections by the names users pass -> the method (pingouin.multicomp's
+#: names, which the tests check these against).
 CORRECTIONS: Mapping[str, str] = {
     "holm": "holm",
     "bh": "fdr_bh",
@@ -111,10 +142,39 @@ def adjust_pvalues(p: np.ndarray, correction: str, alpha: float) -> np.ndarray:
         raise EstimationError(
             f"unknown multiplicity correction {correction!r}; choose one of {sorted(CORRECTIONS)}"
         )
+    p = np.asarray(p, dtype=float)
     if p.size == 0:
-        return p.astype(float)
-    _, adjusted = pg.multicomp(p.astype(float), alpha=alpha, method=CORRECTIONS[correction])
-    return np.asarray(adjusted, dtype=float)
+        return p
+    return _ADJUST[CORRECTIONS[correction]](p)
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down: sorted p times (m − i), running maximum, capped at 1."""
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg: sorted p times m / rank, running minimum from the top, capped."""
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    scaled = p[order] * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+_ADJUST = {
+    "holm": _holm,
+    "fdr_bh": _bh,
+    "bonf": lambda p: np.minimum(p * p.size, 1.0),
+    "none": lambda p: p.copy(),
+}
 
 
 def _item_notes(crosswalks: Iterable[Crosswalk]) -> dict[tuple[str, str, str], str]:
@@ -158,6 +218,18 @@ def _bands(rows: pd.DataFrame, crosswalk: str) -> list[str]:
     return sorted(set(mine["group"].astype(str)))
 
 
+@dataclass(frozen=True)
+class _Gate:
+    """One pair's gate: reasons and caveats as (code, prose) pairs, the age range."""
+
+    reasons: list[tuple[str, str]]
+    caveats: list[tuple[str, str]]
+    target: AgeRange | None
+    common: AgeRange | None  # the pair's common age range, even when it is not usable
+    a: pd.Series
+    b: pd.Series
+
+
 def _gate(
     a: pd.Series,
     b: pd.Series,
@@ -165,27 +237,28 @@ def _gate(
     floor: str,
     ages: Mapping[str, AgeRange | None],
     modes: Mapping[str, str],
-) -> tuple[list[str], list[str], AgeRange | None, pd.Series, pd.Series]:
-    """(reasons, caveats, restricted range, a row, b row) for one pair of overall rows."""
-    reasons: list[str] = []
-    caveats: list[str] = []
-    for side in (a, b):
+) -> _Gate:
+    """Reasons, caveats, restricted range and the rows to compare for one pair."""
+    reasons: list[tuple[str, str]] = []
+    caveats: list[tuple[str, str]] = []
+    for side, tag in ((a, "a"), (b, "b")):
         if not grade_at_least(str(side["comparability"]), floor):
-            reasons.append(
-                f"{side['csp_name']} ({side['crosswalk']}) item is graded "
-                f"'{side['comparability']}', below '{floor}'"
-            )
+            reasons.append((f"{tag}_grade_below_floor",
+                            f"{side['csp_name']} ({side['crosswalk']}) item is graded "
+                            f"'{side['comparability']}', below '{floor}'"))
     target: AgeRange | None = None
+    common: AgeRange | None = None
     if a["population"] != b["population"]:
         pops = f"{a['population']} vs {b['population']}"
-        target = common_range(str(a["population"]), str(b["population"]), ages)
+        target = common = common_range(str(a["population"]), str(b["population"]), ages)
         if target is None:
             known = [ages.get(str(s["population"])) for s in (a, b)]
             if known[0] is not None and known[1] is not None:
-                tail = f"no age in common ({known[0]} vs {known[1]})"
+                code, tail = "populations_no_common_age", (
+                    f"no age in common ({known[0]} vs {known[1]})")
             else:
-                tail = "no known age range to restrict to"
-            reasons.append(f"different populations ({pops}), {tail}")
+                code, tail = "populations_age_unknown", "no known age range to restrict to"
+            reasons.append((code, f"different populations ({pops}), {tail}"))
         else:
             ra, rb = (_restricted(rows, s, target, ages) for s in (a, b))
             if ra is None or rb is None:
@@ -194,23 +267,24 @@ def _gate(
                     f"{s['csp_name']} has age bands {_bands(rows, str(s['crosswalk']))}"
                     for s in missing
                 )
-                reasons.append(
-                    f"different populations ({pops}); their common age range {target} "
-                    f"cannot be separated ({why})"
-                )
+                reasons.append(("common_age_not_separable",
+                                f"different populations ({pops}); their common age range "
+                                f"{target} cannot be separated ({why})"))
                 target = None
             else:
                 a, b = ra, rb
-                caveats.append(f"compared on the common age range {target} only ({pops})")
-    for side in (a, b):
+                caveats.append(("common_age_range",
+                                f"compared on the common age range {target} only ({pops})"))
+    for side, tag in ((a, "a"), (b, "b")):
         if bool(side["suppressed"]):
-            reasons.append(f"{side['csp_name']} estimate suppressed ({side['suppression_reason']})")
+            reasons.append((f"{tag}_suppressed", f"{side['csp_name']} estimate suppressed "
+                                                 f"({side['suppression_reason']})"))
     fam_a, fam_b = modes.get(str(a["crosswalk"]), ""), modes.get(str(b["crosswalk"]), "")
     if fam_a and fam_b and "unknown" not in (fam_a, fam_b) and fam_a != fam_b:
         # never a reason on its own (grades already say whether mode matters for an item)
-        note = f"different modes ({fam_a} vs {fam_b})"
+        note = ("modes_differ", f"different modes ({fam_a} vs {fam_b})")
         (reasons if reasons else caveats).append(note)
-    return reasons, caveats, target, a, b
+    return _Gate(reasons, caveats, target, common, a, b)
 
 
 _OPT_IN = ("opt-in", "opt in", "open link", "open-link", "volunteer", "self-select",
@@ -220,21 +294,23 @@ _OPT_IN = ("opt-in", "opt in", "open link", "open-link", "volunteer", "self-sele
 def _design_caveats(
     a: pd.Series, b: pd.Series, concept: str, option: str,
     by_ref: Mapping[str, Crosswalk], scales: Mapping[tuple[str, str, str], str],
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """What a reader must know about a comparison that passes the gate: the two items are
     on different response scales, or a sample is opt-in (weighting fixes its make-up on
     the weighting margins, not self-selection)."""
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     sa = scales.get((str(a["crosswalk"]), concept, option))
     sb = scales.get((str(b["crosswalk"]), concept, option))
     if sa and sb and sa != sb:
-        out.append(f"different response scales ({sa} vs {sb}): the shares are not the same "
-                   "statistic, so part of the difference may come from the scales")
-    for side in (a, b):
+        out.append(("scales_differ",
+                    f"different response scales ({sa} vs {sb}): the shares are not the same "
+                    "statistic, so part of the difference may come from the scales"))
+    for side, tag in ((a, "a"), (b, "b")):
         cw = by_ref.get(str(side["crosswalk"]))
         if cw is not None and any(w in cw.sampling.casefold() for w in _OPT_IN):
-            out.append(f"{side['csp_name']} is an opt-in sample: weighting corrects its "
-                       "make-up on the weighting margins, not self-selection")
+            out.append((f"{tag}_opt_in",
+                        f"{side['csp_name']} is an opt-in sample: weighting corrects its "
+                        "make-up on the weighting margins, not self-selection"))
     return out
 
 
@@ -261,13 +337,16 @@ def compare(
     by_ref = {cw.ref: cw for cw in crosswalks}
     scales = {(cw.ref, str(i.concept), i.option or ""): i.scale or "the concept's scale"
               for cw in crosswalks for i in cw.items}
+    item_scales = {(cw.ref, str(i.concept), i.option or ""): i.scale or ""
+                   for cw in crosswalks for i in cw.items}
     out: list[dict[str, object]] = []
     for (indicator, option, wave), grp in overall.groupby(
         ["indicator", "option", "wave"], sort=True
     ):
         recs = [r for _, r in grp.sort_values("crosswalk").iterrows()]
         for a0, b0 in combinations(recs, 2):
-            reasons, caveats, target, a, b = _gate(a0, b0, rows, floor, ages, modes)
+            gate = _gate(a0, b0, rows, floor, ages, modes)
+            reasons, caveats, target, a, b = gate.reasons, gate.caveats, gate.target, gate.a, gate.b
             concept = str(a0["concept"])
             if not reasons:
                 caveats += _design_caveats(a0, b0, concept, str(option), by_ref, scales)
@@ -286,15 +365,21 @@ def compare(
                 "a_population": a0["population"],
                 "b_population": b0["population"],
                 "compared": not reasons,
-                "reason": "; ".join(reasons),
+                "reason": "; ".join(text for _, text in reasons),
                 "wave": wave,
                 "restricted_to": str(target) if target is not None and not reasons else "",
                 "a_mode": modes.get(str(a0["crosswalk"]), ""),
                 "b_mode": modes.get(str(b0["crosswalk"]), ""),
                 "a_note": notes.get((str(a0["crosswalk"]), concept, str(option)), ""),
                 "b_note": notes.get((str(b0["crosswalk"]), concept, str(option)), ""),
-                "caveats": "; ".join(caveats),
+                "caveats": "; ".join(text for _, text in caveats),
                 "correction": correction,
+                "reason_codes": ";".join(code for code, _ in reasons),
+                "caveat_codes": ";".join(code for code, _ in caveats),
+                "common_age": "" if gate.common is None else str(gate.common),
+                # the item's own scale; blank = the concept's scale (or no crosswalk given)
+                "a_scale": item_scales.get((str(a0["crosswalk"]), concept, str(option)), ""),
+                "b_scale": item_scales.get((str(b0["crosswalk"]), concept, str(option)), ""),
             }
             if not reasons:
                 d = difference(float(a["estimate"]), float(b["estimate"]),
@@ -543,3 +628,106 @@ def comparability_matrix(schema: Schema, crosswalks: Sequence[Crosswalk]) -> pd.
                 }
             )
     return pd.DataFrame(rows, columns=list(MATRIX_COLUMNS))
+
+
+# ----------------------------------------------------------------- who and where
+
+SUBGROUP_COLUMNS = (
+    "indicator", "option", "label", "crosswalk", "csp_name", "group_var", "group", "versus",
+    "estimate", "versus_estimate", "difference", "se", "ci_low", "ci_high", "df", "p_value",
+    "p_adjusted", "significant", "correction",
+)
+
+#: ``versus`` of a category tested against everyone else in its survey with an answer.
+REST = "rest"
+
+
+def subgroup_differences(
+    surveys: Sequence[WeightedSurvey],
+    schema: Schema,
+    published: EstimateTable,
+    *,
+    level: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
+    """Within each survey, does a subgroup differ from the rest of its respondents?
+
+    For every breakdown a survey publishes (its ``group_var`` rows other than ``all`` and
+    ``age_range``) and every indicator: with two categories, the first minus the second;
+    with more, each category minus everyone else who answered (``versus = 'rest'``). Only
+    categories whose published estimate is not suppressed are tested (the rest's figure
+    then follows from two published ones). One design per survey: the SE uses the two
+    domains' covariance (as :func:`compare_domains`; every domain of a survey in one
+    :func:`~harmonise.estimate.variance.variance_matrix` call), a t interval and p on the
+    design's df. The p-values of the whole table are one family adjusted by ``correction``
+    — the same control as :func:`compare` applies to the comparisons.
+    """
+    from harmonise.estimate import degrees_of_freedom
+    from harmonise.estimate.variance import variance_matrix
+
+    adjust_pvalues(np.array([]), correction, 1 - level)
+    pub = published.rows
+    pub = pub[pub["weighted"].astype(bool) & ~pub["group_var"].isin(["all", AGE_RANGE_GROUP])]
+    shown = {
+        (str(r.crosswalk), str(r.indicator), str(r.option), str(r.group_var), str(r.group))
+        for r in pub.itertuples(index=False) if not bool(r.suppressed)
+    }
+    breakdowns = pub.groupby("crosswalk")["group_var"].unique().to_dict()
+    out: list[dict[str, object]] = []
+    for ws in surveys:
+        cw = ws.survey.crosswalk
+        design = survey_design(ws)
+        group_vars = [str(g) for g in breakdowns.get(cw.ref, ()) if g in ws.data.columns]
+        meta: list[dict[str, object]] = []
+        columns: list[np.ndarray] = []
+        means: list[float] = []
+        for ind in schema.indicators:
+            for item in (i for i in cw.items if i.concept == ind.concept):
+                values = ws.data[item.column].astype("object")
+                valid = ~values.isin(MISSING_TYPES).to_numpy()
+                y = values.isin(ind.success[ws.survey.scales[item.column]]).to_numpy(float)
+                option = item.option or ""
+                for gv in group_vars:
+                    groups = ws.data[gv].astype("object").to_numpy()
+                    levels = sorted(set(groups) - set(MISSING_TYPES))
+                    pairs = ([(levels[0], levels[1])] if len(levels) == 2
+                             else [(g, REST) for g in levels])
+                    for ga, gb in pairs:
+                        keys = [(cw.ref, ind.id, option, gv, str(g)) for g in (ga, gb)
+                                if g != REST]
+                        if not all(k in shown for k in keys):
+                            continue
+                        da = valid & (groups == ga)
+                        db = valid & ((groups != ga) if gb == REST else (groups == gb))
+                        if not da.any() or not db.any():
+                            continue
+                        for d in (da, db):
+                            wd = np.where(d, design.weights, 0.0)
+                            total = float(wd.sum())
+                            mean = float(np.dot(wd, y)) / total
+                            means.append(mean)
+                            columns.append(wd * np.where(d, y - mean, 0.0) / total)
+                        meta.append({
+                            "indicator": ind.id, "option": option, "label": ind.label,
+                            "crosswalk": cw.ref, "csp_name": cw.csp_name, "group_var": gv,
+                            "group": str(ga), "versus": str(gb),
+                        })
+        if not meta:
+            continue
+        cov = variance_matrix(design, np.column_stack(columns), np.ones(design.n, bool))
+        df = float(degrees_of_freedom(design, np.ones(design.n, dtype=bool)))
+        q = float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else float("nan")
+        for j, rec in enumerate(meta):
+            a, b = 2 * j, 2 * j + 1
+            diff = means[a] - means[b]
+            se = float(np.sqrt(max(cov[a, a] + cov[b, b] - 2 * cov[a, b], 0.0)))
+            p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 and df > 0 else np.nan
+            out.append(rec | {
+                "estimate": means[a], "versus_estimate": means[b], "difference": diff,
+                "se": se, "ci_low": diff - q * se, "ci_high": diff + q * se, "df": df,
+                "p_value": p, "correction": correction,
+            })
+    frame = pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
+    for col in ("estimate", "versus_estimate", "difference", "se", "ci_low", "ci_high", "df"):
+        frame[col] = frame[col].astype(float)
+    return adjust_family(frame, np.ones(len(frame), dtype=bool), correction, level)

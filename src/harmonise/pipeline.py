@@ -19,7 +19,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 import harmonise
-from harmonise.compare import ComparisonTable, compare, restricted_estimates
+from harmonise.compare import (
+    ComparisonTable,
+    compare,
+    restricted_estimates,
+    subgroup_differences,
+)
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
 from harmonise.disclosure import DisclosureRules
 from harmonise.disclosure_linked import apply_release_disclosure, release_masks
@@ -71,6 +76,8 @@ class RunResult:
     rules: DisclosureRules = field(default_factory=DisclosureRules)
     #: change between waves per CSP (harmonise.trends), when a CSP has several waves
     trends: pd.DataFrame | None = None
+    #: within-survey subgroup differences (harmonise.compare.subgroup_differences)
+    subgroups: pd.DataFrame | None = None
 
 
 Progress = Callable[[str], None]
@@ -156,6 +163,7 @@ def run(
         release, release_masks(weighted_surveys, release), rules)
     comparisons = compare(estimates, crosswalks=cws, correction=correction)
     trend_table = trends(estimates, crosswalks=cws, correction=correction)
+    subgroups = subgroup_differences(weighted_surveys, schema, estimates, correction=correction)
     provenance: dict[str, object] = {
         "tool": "harmonise",
         "tool_version": harmonise.__version__,
@@ -176,4 +184,5 @@ def run(
         provenance=provenance,
         rules=rules,
         trends=trend_table.rows,
+        subgroups=subgroups,
     )

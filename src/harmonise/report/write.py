@@ -4,8 +4,10 @@ Nothing is half-written. Every output is rendered and written into a staging fol
 inside the output folder first; only when all of them are complete are the previous
 outputs moved aside and the new ones moved in. If a move fails, the new files are
 taken out again and the previous ones put back, so the folder holds either the whole
-previous set or the whole new set. Other files in the folder (the workspace store,
-screenshots) are never touched.
+previous set or the whole new set. The ``charts/`` folder (every chart as PNG and SVG)
+moves as one entry. Other files in the folder (the workspace store, screenshots, the
+``questionnaire/`` folder another command writes) are never touched; when
+``questionnaire/`` is there, the report links to it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import pandas as pd
 
 from harmonise.errors import ReportError
 from harmonise.files import sha256_bytes
-from harmonise.report.data import TABLE_NAMES, ReportData, as_report_data
-from harmonise.report.html import render_html
+from harmonise.report.data import OPTIONAL_TABLES, TABLE_NAMES, ReportData, as_report_data
+from harmonise.report.html import render_report
 from harmonise.report.xlsx import xlsx_bytes
 
 if TYPE_CHECKING:
@@ -37,7 +39,13 @@ OUTPUTS = (
 )
 
 #: Files written only when the run has them (removed otherwise, so the set stays whole).
-OPTIONAL_OUTPUTS = ("trends.csv",)
+OPTIONAL_OUTPUTS = tuple(f"{name}.csv" for name in OPTIONAL_TABLES)
+
+#: Folder of chart images (PNG and SVG of every chart in the report), replaced as a whole.
+CHARTS = "charts"
+
+#: Folder written by the questionnaire design command; linked from the report when present.
+QUESTIONNAIRE = "questionnaire"
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -47,10 +55,18 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
-                   run_id: int | None = None) -> dict[str, bytes]:
-    """Every output file's name and content, in memory (nothing is written)."""
+                   run_id: int | None = None, questionnaire: bool = False) -> dict[str, bytes]:
+    """Every output file's name (``charts/…`` inside the charts folder) and content, in
+    memory (nothing is written). Each chart is drawn once: the page embeds the same SVG."""
     data = as_report_data(source)
-    files = {"index.html": render_html(data, charts=charts, run_id=run_id).encode("utf-8")}
+    page = render_report(data, charts=charts, run_id=run_id, questionnaire=questionnaire)
+    files = {"index.html": page.html.encode("utf-8")}
+    for chart in page.charts:
+        files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
+        files[f"{CHARTS}/{chart.id}.png"] = chart.png
+    if page.charts:
+        files[f"{CHARTS}/alt-text.txt"] = "".join(
+            f"{c.id}: {c.alt}\n" for c in page.charts).encode("utf-8")
     files["tables.xlsx"] = xlsx_bytes(data)
     for name, frame in data.tables.items():
         files[f"{name}.csv"] = csv_bytes(frame)
@@ -69,12 +85,14 @@ def _move(src: Path, dst: Path) -> None:
 
 
 def _swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
-    """Move the staged set into ``out_dir``; on failure restore the previous set."""
+    """Move the staged set into ``out_dir``; on failure restore the previous set.
+
+    ``names`` are top-level entries (a file, or the charts folder as one entry)."""
     backup = Path(tempfile.mkdtemp(prefix=".previous-", dir=out_dir))
     moved_aside: list[str] = []
     placed: list[str] = []
     try:
-        for name in (*OUTPUTS, *OPTIONAL_OUTPUTS):
+        for name in (*OUTPUTS, *OPTIONAL_OUTPUTS, CHARTS):
             if (out_dir / name).exists():
                 _move(out_dir / name, backup / name)
                 moved_aside.append(name)
@@ -83,7 +101,10 @@ def _swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
             placed.append(name)
     except OSError:
         for name in placed:
-            (out_dir / name).unlink(missing_ok=True)
+            if (out_dir / name).is_dir():
+                shutil.rmtree(out_dir / name, ignore_errors=True)
+            else:
+                (out_dir / name).unlink(missing_ok=True)
         for name in moved_aside:
             (backup / name).replace(out_dir / name)
         raise
@@ -104,8 +125,11 @@ def write_files(files: Mapping[str, bytes], out_dir: Path) -> list[Path]:
                           "check the path and its permissions") from exc
     try:
         for name, content in files.items():
-            (staging / name).write_bytes(content)
-        _swap_in(staging, out_dir, list(files))
+            target = staging / name
+            if target.parent != staging:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        _swap_in(staging, out_dir, list(dict.fromkeys(n.split("/")[0] for n in files)))
     except OSError as exc:
         raise ReportError(f"cannot write outputs to {out_dir}: {exc}; the previous "
                           "outputs there were left as they were") from exc
@@ -117,4 +141,6 @@ def write_files(files: Mapping[str, bytes], out_dir: Path) -> list[Path]:
 def write_report(source: RunResult | ReportData, out_dir: Path, *, charts: bool = True,
                  run_id: int | None = None) -> list[Path]:
     """Render and write every output into ``out_dir``; return the paths written."""
-    return write_files(render_outputs(source, charts=charts, run_id=run_id), out_dir)
+    questionnaire = (out_dir / QUESTIONNAIRE).is_dir()
+    return write_files(render_outputs(source, charts=charts, run_id=run_id,
+                                      questionnaire=questionnaire), out_dir)
