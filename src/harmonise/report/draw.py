@@ -209,7 +209,7 @@ def to_png(canvas: Canvas, scale: int = 2) -> bytes:
             draw.text((k(op.x), k(op.y)), op.text, fill=op.colour, anchor=anchor,
                       font=_font(round(op.size * scale), op.bold))
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False, compress_level=6)
+    img.save(buf, format="PNG", compress_level=1)  # fast; the SVG is the small file
     return buf.getvalue()
 
 
