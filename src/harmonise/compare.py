@@ -29,7 +29,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.errors import EstimationError
@@ -421,11 +421,11 @@ def difference(
     diff = est_a - est_b
     se = float(np.hypot(se_a, se_b))
     if df is not None and np.isfinite(df) and df > 0:
-        q = float(stats.t.ppf(0.5 + level / 2, df))
-        p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float("nan")
+        q = float(special.stdtrit(df, 0.5 + level / 2))  # = scipy.stats.t.ppf
+        p = float(2 * special.stdtr(df, -abs(diff) / se)) if se > 0 else float("nan")
     else:
-        q = float(stats.norm.ppf(0.5 + level / 2))
-        p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+        q = float(special.ndtri(0.5 + level / 2))  # = scipy.stats.norm.ppf
+        p = float(2 * special.ndtr(-abs(diff) / se)) if se > 0 else float("nan")
     return IndependentDifference(diff, se, diff - q * se, diff + q * se, p)
 
 
@@ -509,7 +509,7 @@ def compare_domains(
                     "a": str(ga), "b": str(gb), "a_estimate": d.mean_a, "b_estimate": d.mean_b,
                     "difference": d.estimate, "se": d.se, "ci_low": d.ci_low,
                     "ci_high": d.ci_high, "df": d.df,
-                    "p_value": float(2 * stats.t.sf(abs(t), d.df)),
+                    "p_value": float(2 * special.stdtr(d.df, -abs(t))),
                     "correction": correction,
                 })
     frame = pd.DataFrame(out, columns=list(DOMAIN_COLUMNS))
@@ -716,12 +716,12 @@ def subgroup_differences(
             continue
         cov = variance_matrix(design, np.column_stack(columns), np.ones(design.n, bool))
         df = float(degrees_of_freedom(design, np.ones(design.n, dtype=bool)))
-        q = float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else float("nan")
+        q = float(special.stdtrit(df, 0.5 + level / 2)) if df > 0 else float("nan")
         for j, rec in enumerate(meta):
             a, b = 2 * j, 2 * j + 1
             diff = means[a] - means[b]
             se = float(np.sqrt(max(cov[a, a] + cov[b, b] - 2 * cov[a, b], 0.0)))
-            p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 and df > 0 else np.nan
+            p = float(2 * special.stdtr(df, -abs(diff) / se)) if se > 0 and df > 0 else np.nan
             out.append(rec | {
                 "estimate": means[a], "versus_estimate": means[b], "difference": diff,
                 "se": se, "ci_low": diff - q * se, "ci_high": diff + q * se, "df": df,

@@ -34,7 +34,7 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 from harmonise.arrays import bincount as _count
 from harmonise.arrays import sum_rows as _sum_rows
@@ -573,7 +573,7 @@ def _intervals(
 ) -> tuple[FloatArray, FloatArray, NDArray[np.object_]]:
     """Logit / Wald / beta intervals and method names as ``proportion()`` makes them."""
     filled = n > 0
-    tq = np.where(df >= 1, stats.t.ppf(1 - (1 - level) / 2, np.maximum(df, 1)), np.nan)
+    tq = np.where(df >= 1, special.stdtrit(np.maximum(df, 1), 1 - (1 - level) / 2), np.nan)
     low, high = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
     method = np.full(p.shape, "", dtype=object)
     if ci == "wald":

@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
@@ -253,7 +253,7 @@ def _apply_rule(rule: str, s: _Sample, p: float) -> float:
 
 
 def _t(q: float, df: float) -> float:
-    return float(stats.t.ppf(q, df)) if df >= 1 else math.nan
+    return float(special.stdtrit(df, q)) if df >= 1 else math.nan
 
 
 @dataclass(frozen=True)
@@ -340,6 +340,8 @@ def _qbeta(q: float, a: float, b: float) -> float:
         return 0.0
     if b == 0 or a == math.inf:
         return 1.0
+    from scipy import stats  # scipy.stats takes ~0.5 s to import; only needed here
+
     return float(stats.beta.ppf(q, a, b))
 
 

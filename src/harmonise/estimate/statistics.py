@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
@@ -63,7 +63,7 @@ class DifferenceEstimate:
 def _t(level: float, df: float) -> float:
     if not 0 < level < 1:
         raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
-    return float(stats.t.ppf(1 - (1 - level) / 2, df)) if df >= 1 else math.nan
+    return float(special.stdtrit(df, 1 - (1 - level) / 2)) if df >= 1 else math.nan
 
 
 def total(
