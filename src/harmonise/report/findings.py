@@ -65,7 +65,7 @@ def finding(share: float, low: float, high: float, who: str, place: str,
 
 
 def _notes(data: ReportData) -> dict[tuple[str, str, str], tuple[str, bool]]:
-    return {(s.ref, i.concept, i.option): (i.note, i.routed)
+    return {(s.ref, i.concept, i.option): (words.note(data.schema, i.note), i.routed)
             for s in data.surveys for i in s.items}
 
 

@@ -335,3 +335,19 @@ def question_change(codes: Sequence[str]) -> str:
     if not parts:
         return ""
     return "The question changed between waves: " + and_list(list(dict.fromkeys(parts))) + "."
+
+
+def note(schema: Schema, text: str) -> str:
+    """A crosswalk note (written by an analyst) with any code in it put into words:
+    missing types ('not_asked' -> 'not asked'), scale and population ids."""
+    from harmonise.models.schema import MISSING_TYPES
+
+    swaps = {m: m.replace("_", " ") for m in MISSING_TYPES}
+    swaps |= {s.id: scale(schema, s.id) for s in schema.scales if re.search(r"[\d_]", s.id)}
+    swaps |= {p.id: population(schema, p.id) for p in schema.populations if "_" in p.id}
+    if not text:
+        return text
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(swaps, key=len,
+                                                                          reverse=True)))
+                         + r")(?![\w-])")
+    return pattern.sub(lambda m: swaps[m.group(1)], text)

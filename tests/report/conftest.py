@@ -1,0 +1,37 @@
+"""The bundled run, once per session, for the report tests (and its written report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harmonise.pipeline import RunResult, run
+from harmonise.report import ReportData, report_data, write_report
+
+#: Screenshots, PDFs and axe results of the browser tests (git-ignored; kept for review).
+ARTEFACTS = Path(__file__).resolve().parent.parent / "artefacts"
+
+
+@pytest.fixture(scope="session")
+def bundled_run(root: Path) -> RunResult:
+    return run(root / "surveys/manifest.yaml", root=root)
+
+
+@pytest.fixture(scope="session")
+def bundled_data(bundled_run: RunResult) -> ReportData:
+    return report_data(bundled_run)
+
+
+@pytest.fixture(scope="session")
+def bundled_report(bundled_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make run`'s report folder: every output, charts drawn."""
+    out = tmp_path_factory.mktemp("report")
+    write_report(bundled_data, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS
