@@ -229,14 +229,14 @@ def _slopes(chart: SlopeChart) -> Canvas:
     y += 22
     canvas.add(Text(left, y, chart.before_label, size=FONT, anchor="middle", bold=True))
     canvas.add(Text(right, y, chart.after_label, size=FONT, anchor="middle", bold=True))
-    row = 56
+    row = 70
     for line in chart.lines:
         top = y + 10
         label_lines = wrap(line.label, SMALL, left - 70)[:3]
         for j, text in enumerate(label_lines):
             canvas.add(Text(10, top + 14 + 15 * j, text, size=SMALL))
         mid = top + row / 2
-        span = 18.0
+        span = 26.0  # 0% to 100% spans 52 px: a slope shows its direction honestly
         ya = mid + span * (0.5 - line.before) * 2 if not math.isnan(line.before) else mid
         yb = mid + span * (0.5 - line.after) * 2 if not math.isnan(line.after) else mid
         colour = "#B35900" if line.changed else "#0072B2"
