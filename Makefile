@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps r-reference samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps axe-deps postgres-deps r-reference samples bench clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -38,6 +38,16 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# axe-core (npm) for the report's accessibility test: injected into the real headless
+# Chromium by tests/report/test_report_in_browser.py. Installed into .cache/npm (git-ignored).
+AXE_VERSION ?= 4.14.1
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+axe-deps: $(AXE)
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
+	mkdir -p .cache/npm
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/npm axe-core@$(AXE_VERSION)
+
 # PostgreSQL for the shared-deployment store test: Debian's server on 127.0.0.1:5432.
 PG_URL ?= postgresql+psycopg://postgres:harmonise@127.0.0.1:5432/postgres
 postgres-deps:
@@ -58,8 +68,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps browser-deps postgres-deps
-	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 \
+pytest: $(STAMP) r-deps browser-deps axe-deps postgres-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_AXE=1 \
 	HARMONISE_TEST_POSTGRES_URL='$(PG_URL)' $(BIN)/pytest -q
 
 test: lint typecheck pytest
