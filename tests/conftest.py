@@ -26,3 +26,11 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def schema():  # type: ignore[no-untyped-def]
     return load_schema(ROOT / "crosswalks/schema/perception-v1.yaml")
+
+
+@pytest.fixture(scope="session")
+def bundled_run(root: Path):  # type: ignore[no-untyped-def]
+    """The main job on the bundled synthetic surveys, run once per session."""
+    from harmonise.pipeline import run
+
+    return run(root / "surveys/manifest.yaml", root=root)

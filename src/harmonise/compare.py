@@ -14,7 +14,8 @@ A compared pair gets the difference, its SE (independent samples: se² = se_a² 
 normal-theory CI and p-value (:func:`difference`), and p-values adjusted across the family
 of all comparisons in the table (:func:`adjust_family`: Holm by default,
 Benjamini–Hochberg or Bonferroni as options; :func:`adjust_pvalues`, checked against
-pingouin.multicomp in the tests) in ``p_adjusted``, the method named in ``correction``. :mod:`harmonise.trends` uses the same two functions.
+pingouin.multicomp in the tests) in ``p_adjusted``, the method named in ``correction``.
+:mod:`harmonise.trends` uses the same two functions.
 Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
 the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
 ``svyby(covmat=TRUE)`` + ``svycontrast``).
@@ -23,7 +24,7 @@ the covariance of the two domain estimates (``harmonise.estimate.difference``, R
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -169,11 +170,19 @@ def _bh(p: np.ndarray) -> np.ndarray:
     return out
 
 
-_ADJUST = {
+def _bonferroni(p: np.ndarray) -> np.ndarray:
+    return np.asarray(np.minimum(p * p.size, 1.0), dtype=float)
+
+
+def _none(p: np.ndarray) -> np.ndarray:
+    return p.copy()
+
+
+_ADJUST: Mapping[str, Callable[[np.ndarray], np.ndarray]] = {
     "holm": _holm,
     "fdr_bh": _bh,
-    "bonf": lambda p: np.minimum(p * p.size, 1.0),
-    "none": lambda p: p.copy(),
+    "bonf": _bonferroni,
+    "none": _none,
 }
 
 

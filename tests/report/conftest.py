@@ -1,4 +1,5 @@
-"""The bundled run, once per session, for the report tests (and its written report)."""
+"""The bundled run's report data and written report, once per session (the run itself is
+``bundled_run`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harmonise.pipeline import RunResult, run
+from harmonise.pipeline import RunResult
 from harmonise.report import ReportData, report_data, write_report
 
 #: Screenshots, PDFs and axe results of the browser tests (git-ignored; kept for review).
 ARTEFACTS = Path(__file__).resolve().parent.parent / "artefacts"
-
-
-@pytest.fixture(scope="session")
-def bundled_run(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
 
 
 @pytest.fixture(scope="session")

@@ -91,6 +91,9 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
                             test["difference"] = -_f(other["difference"])
                     direction = _direction(test)
                     hidden = r is None or bool(r["suppressed"]) or pd.isna(r["estimate"])
+                    if r is None or hidden:
+                        r = pd.Series({"estimate": math.nan, "ci_low": math.nan,
+                                       "ci_high": math.nan})
                     cells.append({
                         "text": "[c]" if hidden else
                         f"{words.percent(_f(r['estimate']))} "
@@ -109,7 +112,8 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
                             continue  # one sentence for a two-way split
                         schema = w.data.schema
                         sentences.append(
-                            f"{w.short(s.ref)}: a {'larger' if direction == 'higher' else 'smaller'}"
+                            f"{w.short(s.ref)}: a "
+                            f"{'larger' if direction == 'higher' else 'smaller'}"
                             f" share of {words.group_phrase(schema, gv, cat)} "
                             f"({words.percent(_f(test['estimate']))}) than of "
                             f"{words.group_phrase(schema, gv, str(test['versus']))} "
@@ -131,7 +135,8 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
             if panels:
                 figures = "; ".join(
                     f"{p.title}: " + ", ".join(
-                        f"{d.label} {'suppressed' if math.isnan(d.value) else words.percent(d.value)}"
+                        f"{d.label} "
+                        f"{'suppressed' if math.isnan(d.value) else words.percent(d.value)}"
                         for d in p.dots) for p in panels)
                 charts.append(DotChart(
                     id=chart_id, title=title, panels=tuple(panels), legend="difference",

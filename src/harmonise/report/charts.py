@@ -22,7 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from harmonise.report.draw import Canvas, Line, Marker, Shape, Text, to_png, to_svg, wrap
+from harmonise.report.draw import (
+    Anchor,
+    Canvas,
+    Line,
+    Marker,
+    Shape,
+    Text,
+    to_png,
+    to_svg,
+    wrap,
+)
 
 #: Grade -> (marker shape, filled, colour). Shape and fill carry the grade without colour.
 GRADE_STYLE: dict[str, tuple[Shape, bool, str]] = {
@@ -188,7 +198,7 @@ def _dots(chart: DotChart) -> Canvas:
             canvas.add(Text(PLOT_X0, y, panel.reference_label, size=SMALL, colour=MUTED))
     y = _axis(canvas, y)
     y = _legend(canvas, chart, y)
-    canvas.height = int(math.ceil(y + 10))
+    canvas.height = math.ceil(y + 10)
     return canvas
 
 
@@ -201,9 +211,9 @@ def _legend(canvas: Canvas, chart: DotChart, y: float) -> float:
         items = [(GRADE_STYLE[g], words[g]) for g in GRADE_STYLE if g in styles]
         head = "Marker shows how close each survey's question is to the common measure:"
     else:
-        words = {"higher": "higher than the rest of the survey",
-                 "lower": "lower than the rest of the survey",
-                 "same": "no clear difference from the rest"}
+        words = {"higher": "higher than the rest (or the other group)",
+                 "lower": "lower than the rest (or the other group)",
+                 "same": "no clear difference"}
         items = [(DIFF_STYLE[g], words[g]) for g in DIFF_STYLE if g in styles]
         head = "Filled marker: differs from the rest of the survey after correcting for " \
                "the number of tests. Dashed line: the survey as a whole."
@@ -242,8 +252,9 @@ def _slopes(chart: SlopeChart) -> Canvas:
         colour = "#B35900" if line.changed else "#0072B2"
         if not (math.isnan(line.before) or math.isnan(line.after)):
             canvas.add(Line(left, ya, right, yb, colour, 2.2, dash=line.changed))
-        for x, yy, v, anchor, dx in ((left, ya, line.before, "end", -10),
-                                     (right, yb, line.after, "start", 10)):
+        ends: tuple[tuple[float, float, float, Anchor, float], ...] = (
+            (left, ya, line.before, "end", -10), (right, yb, line.after, "start", 10))
+        for x, yy, v, anchor, dx in ends:
             if math.isnan(v):
                 canvas.add(Text(x + dx, yy + 4.5, "[c]", size=SMALL, anchor=anchor,
                                 colour=MUTED))
@@ -260,7 +271,7 @@ def _slopes(chart: SlopeChart) -> Canvas:
                      "change may come from the question.", SMALL, WIDTH - 20):
         y += 16
         canvas.add(Text(10, y, text, size=SMALL, colour=MUTED))
-    canvas.height = int(math.ceil(y + 12))
+    canvas.height = math.ceil(y + 12)
     return canvas
 
 

@@ -8,6 +8,7 @@ codes :func:`harmonise.compare.compare` recorded, never from its prose.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections import Counter
@@ -108,10 +109,8 @@ class Wording:
     def side(self, row: pd.Series, tag: str) -> words.Side:
         concept = self.concept_of.get(str(row["indicator"]), "")
         concept_scale = ""
-        try:
+        with contextlib.suppress(KeyError):
             concept_scale = self.data.schema.concept(concept).scale
-        except KeyError:
-            pass
         scale_id = str(row.get(f"{tag}_scale", "") or "")
         scale_id = "" if scale_id == "nan" else scale_id
         return words.Side(

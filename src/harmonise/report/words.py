@@ -9,6 +9,7 @@ figures exactly as a fresh one. Nothing here parses prose.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,10 +107,8 @@ def survey_names(surveys: Iterable[SurveyMeta], schema: Schema | None = None
         if len(pops[s.csp]) > 1:
             label = s.population
             if schema is not None:
-                try:
+                with contextlib.suppress(KeyError):
                     label = schema.population(s.population).label
-                except KeyError:
-                    pass
             short = f"{place} {population_noun(label.replace('_', ' '))}"
         if per_pop[(s.csp, s.population)] > 1:
             short = f"{short} {s.wave}"

@@ -365,7 +365,7 @@ def xlsx_bytes(data: ReportData) -> bytes:
         ["These tables hold the figures of the community safety perceptions report "
          "(index.html beside this workbook): weighted percentages with 95% confidence "
          "intervals per survey, breakdown, comparison and trend."],
-        [f"Surveys: {'; '.join(n.full for n in words.survey_names(data.surveys, data.schema).values())}."],
+        [f"Surveys: {'; '.join(names.values())}."],
         [f"Produced {str(prov.get('run_at', ''))[:10]} by harmonise "
          f"{prov.get('tool_version', '')}."],
         [f"{SUPPRESSED} marks a figure suppressed to protect respondents (see Notes); "
