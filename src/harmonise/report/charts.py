@@ -17,9 +17,10 @@ whole run must take under 3 s. These are simple shapes; see ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from harmonise.report.draw import (
@@ -115,19 +116,26 @@ class SlopeChart:
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart: the same layout as SVG text and PNG bytes, with its alt text."""
+    """A rendered chart: one layout as SVG text and PNG bytes, with its alt text.
+
+    The PNG is drawn from the same canvas the first time it is asked for (the writer asks
+    from worker threads, so Pillow's encoding overlaps the workbook's)."""
 
     id: str
     title: str
     alt: str
     svg: str
-    png: bytes
+    canvas: Canvas = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def png(self) -> bytes:
+        return to_png(self.canvas)
 
 
 def render(spec: DotChart | SlopeChart) -> Chart:
     canvas = _dots(spec) if isinstance(spec, DotChart) else _slopes(spec)
     return Chart(id=spec.id, title=spec.title, alt=spec.alt,
-                 svg=to_svg(canvas, spec.title, spec.alt), png=to_png(canvas))
+                 svg=to_svg(canvas, spec.title, spec.alt), canvas=canvas)
 
 
 def _x(value: float) -> float:

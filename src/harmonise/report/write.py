@@ -23,6 +23,7 @@ import pandas as pd
 
 from harmonise.errors import ReportError
 from harmonise.files import sha256_bytes
+from harmonise.report.charts import Chart
 from harmonise.report.data import OPTIONAL_TABLES, TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_report
 from harmonise.report.xlsx import xlsx_bytes
@@ -58,16 +59,21 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
                    run_id: int | None = None, questionnaire: bool = False) -> dict[str, bytes]:
     """Every output file's name (``charts/…`` inside the charts folder) and content, in
     memory (nothing is written). Each chart is drawn once: the page embeds the same SVG."""
+    from concurrent.futures import ThreadPoolExecutor
+
     data = as_report_data(source)
     page = render_report(data, charts=charts, run_id=run_id, questionnaire=questionnaire)
     files = {"index.html": page.html.encode("utf-8")}
-    for chart in page.charts:
-        files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
-        files[f"{CHARTS}/{chart.id}.png"] = chart.png
+    with ThreadPoolExecutor(max_workers=2) as pool:  # PNG encoding releases the GIL
+        pngs = [pool.submit(_png, chart) for chart in page.charts]
+        workbook = xlsx_bytes(data)
+        for chart, png in zip(page.charts, pngs, strict=True):
+            files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
+            files[f"{CHARTS}/{chart.id}.png"] = png.result()
     if page.charts:
         files[f"{CHARTS}/alt-text.txt"] = "".join(
             f"{c.id}: {c.alt}\n" for c in page.charts).encode("utf-8")
-    files["tables.xlsx"] = xlsx_bytes(data)
+    files["tables.xlsx"] = workbook
     for name, frame in data.tables.items():
         files[f"{name}.csv"] = csv_bytes(frame)
     # provenance.json also proves which output bytes this record belongs to
@@ -77,6 +83,10 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
         "utf-8"
     )
     return files
+
+
+def _png(chart: Chart) -> bytes:
+    return chart.png
 
 
 def _move(src: Path, dst: Path) -> None:
