@@ -7,6 +7,7 @@ import pytest
 from hypothesis import settings
 
 from harmonise.crosswalk.io import load_schema
+from harmonise.models.run import RunResult
 
 # Property tests explore the same examples on every run (CI and laptops alike), so a red
 # run is reproducible; set HYPOTHESIS_PROFILE=explore to search fresh examples locally.
@@ -29,8 +30,9 @@ def schema():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def bundled_run(root: Path):  # type: ignore[no-untyped-def]
-    """The main job on the bundled synthetic surveys, run once per session."""
+def bundled_run(root: Path) -> RunResult:
+    """The main job on the bundled manifest, run once per test session (results are
+    frozen objects: tests read them and never change them)."""
     from harmonise.pipeline import run
 
     return run(root / "surveys/manifest.yaml", root=root)

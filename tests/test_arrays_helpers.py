@@ -1,11 +1,11 @@
-"""harmonise.arrays: the numpy helpers weight/ and estimate/ share."""
+"""harmonise._util.arrays: the numpy helpers weight/ and estimate/ share."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from harmonise.arrays import bincount, dense_codes, frozen, frozen_copy, row_numbers, sum_rows
+from harmonise._util.arrays import bincount, dense_codes, frozen, frozen_copy, row_numbers, sum_rows
 
 
 @pytest.mark.parametrize(

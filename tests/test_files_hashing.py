@@ -1,4 +1,4 @@
-"""harmonise.files: the one place hashes are made (hex SHA-256, no prefix)."""
+"""harmonise._util.files: the one place hashes are made (hex SHA-256, no prefix)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harmonise._util.files import read_hashed, sha256_bytes, sha256_file, sha256_text
 from harmonise.crosswalk.io import content_hash
-from harmonise.files import read_hashed, sha256_bytes, sha256_file, sha256_text
 
 # FIPS 180-2 test vectors
 ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

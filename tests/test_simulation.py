@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harmonise.pipeline import RunResult, run
-from harmonise.trends import trends
+from harmonise.compare.trends import trends
+from harmonise.models.run import RunResult
 
 #: Indicators whose answers the generator ties strongly to age and sex (headline bias).
 HEADLINE = {
@@ -21,8 +21,8 @@ HEADLINE = {
 
 
 @pytest.fixture(scope="module")
-def result(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def result(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 def _joined(result: RunResult, root: Path, weighted: bool) -> pd.DataFrame:

@@ -12,7 +12,9 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── TargetsError           a population targets file is malformed or inconsistent
     ├── WeightingError         weights cannot be computed (empty cell, no convergence)
     ├── EstimationError        a design or estimate cannot be computed (lonely PSU, empty domain)
-    └── ReportError            outputs cannot be written
+    ├── DisclosureError        published tables cannot be checked for disclosure
+    ├── ReportError            outputs cannot be written
+    └── StoreError             the workspace store cannot be opened, read or written
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
 """

@@ -10,74 +10,48 @@ writing is left to ``harmonise.report`` and storing to ``harmonise.store``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 import harmonise
-from harmonise.compare import (
-    ComparisonTable,
-    compare,
-    restricted_estimates,
-    subgroup_differences,
-)
+from harmonise._util.yamlio import validate_yaml
+from harmonise.compare.pairs import compare, restricted_estimates, subgroup_differences
+from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
-from harmonise.disclosure import DisclosureRules
-from harmonise.disclosure_linked import apply_release_disclosure, release_masks
+from harmonise.disclosure.counts import protect_counts
+from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
 from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
-from harmonise.models.schema import Schema
+from harmonise.models.run import (
+    Correction,
+    CrosswalkUse,
+    DisclosureRules,
+    InputFile,
+    Manifest,
+    RunProvenance,
+    RunResult,
+    SchemaUse,
+    TargetsUse,
+)
 from harmonise.recode import apply_crosswalk
-from harmonise.trends import trends
+from harmonise.weight.diagnostics import weighting_tables
 from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import Targets, read_targets_table, select_targets
-from harmonise.yamlio import validate_yaml
 
 
-class SurveyEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    file: str
-    crosswalk: str
-    encoding: str | None = None
-    sheet: str | None = None
-
-
-class Manifest(BaseModel):
-    """Which exports the main job harmonises, with which crosswalks (surveys/manifest.yaml)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    schema_path: str = ""
-    surveys: tuple[SurveyEntry, ...] = Field(min_length=1)
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        raw = read_yaml(path)
-        if isinstance(raw, dict) and "schema" in raw:
-            raw = dict(raw)
-            raw["schema_path"] = raw.pop("schema")
-        return validate_yaml(raw, cls, path, error=CrosswalkError, what="manifest")
-
-
-@dataclass(frozen=True)
-class RunResult:
-    schema: Schema
-    surveys: tuple[WeightedSurvey, ...]
-    estimates: EstimateTable  # weighted, disclosure applied
-    unweighted: EstimateTable  # unweighted, disclosure applied (for the weighting check)
-    comparisons: ComparisonTable
-    provenance: dict[str, object]
-    rules: DisclosureRules = field(default_factory=DisclosureRules)
-    #: change between waves per CSP (harmonise.trends), when a CSP has several waves
-    trends: pd.DataFrame | None = None
-    #: within-survey subgroup differences (harmonise.compare.subgroup_differences)
-    subgroups: pd.DataFrame | None = None
+def load_manifest(path: Path) -> Manifest:
+    """Read a manifest file (``schema:`` is the schema file's path)."""
+    raw = read_yaml(path)
+    if isinstance(raw, dict) and "schema" in raw:
+        raw = dict(raw)
+        raw["schema_path"] = raw.pop("schema")
+    return validate_yaml(raw, Manifest, path, error=CrosswalkError, what="manifest")
 
 
 Progress = Callable[[str], None]
@@ -97,27 +71,42 @@ def _targets_for(root: Path, spec: WeightingSpec | None) -> Targets | None:
     )
 
 
+def _run_time() -> dt.datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (the reproducible-builds convention), so two
+    runs of the same inputs can be compared byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except ValueError as exc:
+            raise HarmoniseError(
+                f"SOURCE_DATE_EPOCH={epoch[:20]!r} is not a whole number of seconds since "
+                "1970-01-01 UTC; set it to one (e.g. 1767225600) or unset it"
+            ) from exc
+    return dt.datetime.now(dt.UTC)
+
+
 def run(
     manifest_path: Path,
     *,
     root: Path | None = None,
     rules: DisclosureRules | None = None,
     progress: Progress | None = None,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> RunResult:
     """Run every stage on the manifest's surveys; raise HarmoniseError on the first failure."""
     say = progress or (lambda _msg: None)
     root = root or manifest_path.parent.parent
     rules = rules or DisclosureRules()
-    manifest = Manifest.load(manifest_path)
+    manifest = load_manifest(manifest_path)
     schema_path = root / manifest.schema_path
     schema, schema_sha = load_schema_hashed(schema_path)
     weighted_surveys: list[WeightedSurvey] = []
     tables: list[EstimateTable] = []
     raw_tables: list[EstimateTable] = []
-    inputs: list[dict[str, object]] = []
-    crosswalks: list[dict[str, object]] = []
-    targets_used: list[dict[str, object]] = []
+    inputs: list[InputFile] = []
+    crosswalks: list[CrosswalkUse] = []
+    targets_used: dict[str, tuple[Targets, list[str]]] = {}
     for entry in manifest.surveys:
         say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
@@ -142,17 +131,12 @@ def run(
         raw_tables.append(estimate_indicators(ws, schema, weighted=False))
         weighted_surveys.append(ws)
         p = survey.provenance
-        inputs.append({"file": entry.file, "sha256": p.sha256, "format": p.format,
-                       "reader": p.reader, "encoding": p.encoding, "rows": p.n_rows})
-        crosswalks.append({"crosswalk": cw.crosswalk, "version": cw.version,
-                           "status": cw.status, "sha256": ref.sha256, "path": ref.path})
-        if targets is not None:
-            used = next((t for t in targets_used if t["file"] == targets.file), None)
-            if used is None:  # one entry per file, naming every survey weighted to it
-                used = {"file": targets.file, "sha256": targets.sha256,
-                        "illustrative": targets.illustrative, "used_by": []}
-                targets_used.append(used)
-            cast(list[str], used["used_by"]).append(cw.ref)
+        inputs.append(InputFile(file=entry.file, sha256=p.sha256, format=p.format,
+                                reader=p.reader, encoding=p.encoding, rows=p.n_rows))
+        crosswalks.append(CrosswalkUse(crosswalk=cw.crosswalk, version=cw.version,
+                                       status=cw.status, sha256=ref.sha256, path=ref.path))
+        if targets is not None:  # one entry per file, naming every survey weighted to it
+            targets_used.setdefault(targets.file, (targets, []))[1].append(cw.ref)
     say("disclosure control, comparisons and trends")
     cws = [ws.survey.crosswalk for ws in weighted_surveys]
     tables.append(restricted_estimates(weighted_surveys, schema))
@@ -162,27 +146,36 @@ def run(
     estimates, unweighted = apply_release_disclosure(
         release, release_masks(weighted_surveys, release), rules)
     comparisons = compare(estimates, crosswalks=cws, correction=correction)
+    weighting, margins = weighting_tables(weighted_surveys)
+    audit, margins = protect_counts(
+        pd.concat([ws.survey.audit for ws in weighted_surveys], ignore_index=True),
+        margins, estimates.rows, schema, weighted_surveys, rules.min_count)
     trend_table = trends(estimates, crosswalks=cws, correction=correction)
     subgroups = subgroup_differences(weighted_surveys, schema, estimates, correction=correction)
-    provenance: dict[str, object] = {
-        "tool": "harmonise",
-        "tool_version": harmonise.__version__,
-        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "schema": {"ref": schema.ref, "path": manifest.schema_path,
-                   "sha256": schema_sha},
-        "crosswalks": crosswalks,
-        "inputs": inputs,
-        "targets": targets_used,
-        "synthetic": any(ws.survey.crosswalk.synthetic for ws in weighted_surveys),
-    }
+    provenance = RunProvenance(
+        tool_version=harmonise.__version__,
+        run_at=_run_time().isoformat(timespec="seconds"),
+        schema_=SchemaUse(ref=schema.ref, path=manifest.schema_path, sha256=schema_sha),
+        crosswalks=tuple(crosswalks),
+        inputs=tuple(inputs),
+        targets=tuple(
+            TargetsUse(file=t.file, sha256=t.sha256, illustrative=t.illustrative,
+                       used_by=tuple(used_by))
+            for t, used_by in targets_used.values()
+        ),
+        synthetic=any(ws.survey.crosswalk.synthetic for ws in weighted_surveys),
+    )
     return RunResult(
         schema=schema,
         surveys=tuple(weighted_surveys),
         estimates=estimates,
         unweighted=unweighted,
         comparisons=comparisons,
+        weighting=weighting,
+        margins=margins,
+        audit=audit,
         provenance=provenance,
         rules=rules,
-        trends=trend_table.rows,
+        trends=trend_table,
         subgroups=subgroups,
     )

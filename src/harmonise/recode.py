@@ -3,7 +3,7 @@
 ("harmonise" the verb; the module is named apart from the package.)
 
 Nothing identifying is echoed. A source value that looks identifying
-(:func:`harmonise.ingest.privacy.looks_identifying`: an e-mail address, phone number, full
+(:func:`harmonise.privacy.looks_identifying`: an e-mail address, phone number, full
 postcode or IP address) is named in messages only by what it looks like and its row ("an
 e-mail-like value … first at data row 7") and written to the audit as a placeholder
 (``<e-mail-like value>``). A column flagged as identifying at ingest but kept with a reason
@@ -16,9 +16,7 @@ kept as postcode districts only ("LU1") is area-level and shown as usual.
 from __future__ import annotations
 
 import difflib
-import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Number
@@ -28,42 +26,15 @@ import numpy as np
 import pandas as pd
 
 from harmonise.errors import CrosswalkError, UnmappedValueError
-from harmonise.ingest.privacy import DISTRICT_ONLY, describe, looks_identifying, placeholder
-from harmonise.models.crosswalk import BLANK
+from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
+from harmonise.privacy import DISTRICT_ONLY, describe, looks_identifying, placeholder
 
 if TYPE_CHECKING:
     from harmonise.models.crosswalk import Crosswalk, Item
     from harmonise.models.schema import Schema
     from harmonise.models.survey import SurveyFile
-
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_value(value: Any) -> str:
-    """The key a source value (or a recode-table key) is matched on.
-
-    Numbers match whatever their type (``1``, ``1.0`` and ``numpy.int8(1)`` are all ``"1"``);
-    text matches ignoring case, surrounding and repeated whitespace, curly quotes and dashes;
-    empty cells (NaN, None, blank text) match the crosswalk key ``(blank)``.
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return BLANK
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Number) and not isinstance(value, complex):
-        f = float(value)  # type: ignore[arg-type]
-        if math.isnan(f):
-            return BLANK
-        return str(int(f)) if f.is_integer() else repr(f)
-    text = unicodedata.normalize("NFKC", str(value)).translate(_QUOTES)
-    text = _SPACE.sub(" ", text).strip().casefold()
-    if text in ("", "(blank)"):
-        return BLANK
-    return text
-
 
 def _find_column(columns: list[str], wanted: str) -> str | None:
     """Exact match, else a unique case-insensitive one (SPSS .por upper-cases names)."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.compare import adjust_family, compare, difference
+from harmonise.compare.pairs import adjust_family, compare, difference
 from harmonise.errors import EstimationError
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
 
@@ -93,7 +93,7 @@ def test_adjust_family_adjusts_only_the_tested_rows() -> None:
 def test_difference_uses_t_on_the_smaller_design_df() -> None:
     from scipy import stats
 
-    from harmonise.compare import difference
+    from harmonise.compare.pairs import difference
 
     d = difference(0.40, 0.30, 0.03, 0.04, df=9)  # e.g. ten schools, one stratum
     q = stats.t.ppf(0.975, 9)

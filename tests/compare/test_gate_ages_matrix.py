@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
-from harmonise.compare import (
+from harmonise.compare.pairs import (
     NOT_ASKED,
     comparability_matrix,
     compare,
@@ -21,6 +20,7 @@ from harmonise.crosswalk.io import load_crosswalk
 from harmonise.errors import EstimationError
 from harmonise.estimate import Design, difference
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
+from harmonise.models.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.recode import apply_crosswalk
 from harmonise.weight.stage import weight_survey

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.compare import (
+from harmonise.compare.pairs import (
     CAVEAT_CODES,
     REASON_CODES,
     adjust_pvalues,
@@ -17,8 +17,8 @@ from harmonise.compare import (
     compare_domains,
     subgroup_differences,
 )
+from harmonise.compare.trends import ITEM_CHANGE_CODES, TREND_REASON_CODES
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
-from harmonise.trends import ITEM_CHANGE_CODES, TREND_REASON_CODES
 
 
 def _row(cw: str, grade: str, population: str, est: float, se: float,
@@ -66,7 +66,7 @@ def test_the_bundled_run_codes_every_refusal_and_caveat(bundled_run) -> None:  #
     assert caveats == {"modes_differ", "scales_differ", "a_opt_in"}
     assert caveats <= set(CAVEAT_CODES)
     assert set(made["a_scale"]) == {"safety5"} and set(made["b_scale"]) == {""}
-    trends = bundled_run.trends
+    trends = bundled_run.trends.rows
     not_computed = trends[~trends["computed"].astype(bool)]
     assert set(not_computed["reason_codes"]) == {"scale_changed"}
     changes = set(";".join(trends["change_codes"]).split(";")) - {""}

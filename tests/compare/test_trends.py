@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from harmonise.compare.trends import changelog_between, item_differences, series_id, trends
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
-from harmonise.trends import changelog_between, item_differences, series_id, trends
 from helpers import crosswalk, safe_item
 
 

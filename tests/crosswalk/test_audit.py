@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from harmonise.crosswalk.io import content_hash, load_crosswalk
 from harmonise.ingest import read_survey
+from harmonise.models.crosswalk import normalise_value
 from harmonise.models.harmonised import CrosswalkRef
-from harmonise.recode import apply_crosswalk, normalise_value
+from harmonise.recode import apply_crosswalk
 from helpers import crosswalk, ref, safe_item, survey_file
 
 

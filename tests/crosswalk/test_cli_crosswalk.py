@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from harmonise.cli import main
-from harmonise.pipeline import run
+from harmonise.models.run import RunResult
 from harmonise.report import write_report
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "crosswalks"
@@ -106,10 +106,10 @@ def test_provenance_reads_a_record_embedded_in_html(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def report_folder(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_folder(bundled_run: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A report written by the main job on the bundled samples (no charts: faster)."""
     out = tmp_path_factory.mktemp("report")
-    write_report(run(root / "surveys/manifest.yaml", root=root), out, charts=False)
+    write_report(bundled_run, out, charts=False)
     return out
 
 

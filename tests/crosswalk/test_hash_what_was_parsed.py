@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import harmonise.pipeline as pipeline
+from harmonise._util.files import sha256_bytes, sha256_file
+from harmonise._util.yamlio import read_yaml, read_yaml_hashed
 from harmonise.crosswalk.io import load_crosswalk, load_crosswalk_hashed, load_schema_hashed
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_bytes, sha256_file
-from harmonise.yamlio import read_yaml, read_yaml_hashed
 
 CROSSWALK = "crosswalks/luton/residents-2024.v1.yaml"
 SCHEMA = "crosswalks/schema/perception-v1.yaml"
@@ -52,10 +52,9 @@ def test_run_records_the_hash_of_the_files_it_parsed(
     monkeypatch.setattr(pipeline, "read_survey", edit_then_read)
     result = pipeline.run(project / "surveys/manifest.yaml", root=project)
     prov = result.provenance
-    cw = prov["crosswalks"][0]  # type: ignore[index]
-    assert cw["sha256"] == before[CROSSWALK] != sha256_file(project / CROSSWALK)
+    assert prov.crosswalks[0].sha256 == before[CROSSWALK] != sha256_file(project / CROSSWALK)
     assert result.surveys[0].survey.ref.sha256 == before[CROSSWALK]
-    assert prov["schema"]["sha256"] == before[SCHEMA]  # type: ignore[index]
+    assert prov.schema_.sha256 == before[SCHEMA]
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])

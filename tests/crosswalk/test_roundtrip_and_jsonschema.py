@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from harmonise.crosswalk.dump import dump_crosswalk
 from harmonise.crosswalk.io import load_crosswalk, parse_yaml
 from harmonise.crosswalk.jsonschema import render_json_schema
-from harmonise.models.crosswalk import Crosswalk
+from harmonise.models.crosswalk import Crosswalk, normalise_value
 from harmonise.models.schema import GRADES, MISSING_TYPES
-from harmonise.recode import normalise_value
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.just("\n"),
                 min_size=1, max_size=30)

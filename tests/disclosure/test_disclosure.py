@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.disclosure import DisclosureRules, apply_disclosure, suppression_reason
+from harmonise.disclosure.cells import DisclosureRules, apply_disclosure, suppression_reason
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
 
 

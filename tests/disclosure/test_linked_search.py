@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import harmonise.disclosure_linked as dl
-from harmonise.disclosure import DisclosureRules, apply_disclosure
+import harmonise.disclosure.linked as dl
+from harmonise.disclosure.cells import DisclosureRules, apply_disclosure
 from harmonise.errors import DisclosureError
 from harmonise.models.harmonised import EstimateTable
 from helpers import linked_release

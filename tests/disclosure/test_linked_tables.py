@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,16 +11,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harmonise.disclosure import DisclosureRules, apply_disclosure, footnotes, suppression_reason
-from harmonise.disclosure_counts import CountFamily, suppress_counts
-from harmonise.disclosure_linked import (
+from harmonise.disclosure.cells import (
+    DisclosureRules,
+    apply_disclosure,
+    footnotes,
+    suppression_reason,
+)
+from harmonise.disclosure.counts import CountFamily, suppress_counts
+from harmonise.disclosure.linked import (
     apply_release_disclosure,
     group_mask,
     linked_leaks,
     release_masks,
 )
 from harmonise.models.harmonised import EstimateTable
-from harmonise.pipeline import RunResult, run
+from harmonise.models.run import RunResult
 from harmonise.report import report_data
 from helpers import linked_release
 
@@ -188,8 +192,8 @@ def test_count_tables_blank_a_second_count_when_the_total_gives_one_back() -> No
 
 
 @pytest.fixture(scope="module")
-def bundled(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def bundled(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 def test_bundled_release_passes_the_release_wide_check(bundled: RunResult) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.disclosure_counts import audit_families, suppress_counts
-from harmonise.disclosure_linked import apply_release_disclosure
+from harmonise.disclosure.counts import audit_families, suppress_counts
+from harmonise.disclosure.linked import apply_release_disclosure
 from harmonise.models.harmonised import EstimateTable
-from harmonise.pipeline import RunResult, run
+from harmonise.models.run import RunResult
 from helpers import indicator_tables
 
 Key = tuple[str, str]
@@ -92,8 +90,8 @@ def test_no_small_not_asked_count_changes_nothing() -> None:
 
 
 @pytest.fixture(scope="module")
-def bundled(root: Path) -> RunResult:
-    return run(root / "surveys/manifest.yaml", root=root)
+def bundled(bundled_run: RunResult) -> RunResult:
+    return bundled_run
 
 
 def test_audit_blank_not_asked_takes_a_missing_type_count_with_it(bundled: RunResult) -> None:

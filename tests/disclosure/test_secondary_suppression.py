@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.disclosure import (
+from harmonise.disclosure.cells import (
     SUPPRESSED_MARK,
     DisclosureRules,
     apply_disclosure,

@@ -18,7 +18,8 @@ from harmonise.estimate import Design, mean, proportion, proportions_by
 from harmonise.weight import Margin, rake
 from rsurvey import RSCRIPT, SKIP_REASON, RCase, Reference, relative_difference, run_reference
 
-pytestmark = [pytest.mark.needs_r, pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.needs_r, pytest.mark.slow,
+              pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
 
 TOL = 1e-6
 WEIGHT_TOL = 1e-8

@@ -23,7 +23,8 @@ from harmonise.weight.stage import weight_survey
 from harmonise.weight.targets import read_targets_table, select_targets
 from rsurvey import RSCRIPT, SKIP_REASON
 
-pytestmark = [pytest.mark.needs_r, pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.needs_r, pytest.mark.slow,
+              pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(survey))

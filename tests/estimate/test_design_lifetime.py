@@ -15,6 +15,7 @@ import pytest
 
 from harmonise.errors import EstimationError
 from harmonise.estimate import Design, proportions_by
+from harmonise.estimate.domains import domain_tables
 
 
 def _design() -> Design:
@@ -32,7 +33,7 @@ def test_design_with_domain_tables_is_freed_without_the_garbage_collector() -> N
     design = _design()
     y = (np.arange(design.n) % 3 == 0).astype(float)
     proportions_by(design, y, np.arange(design.n) % 2)  # builds and caches the tables
-    tables = weakref.ref(design.domain_tables)
+    tables = weakref.ref(domain_tables(design))
     alive = weakref.ref(design)
     gc.disable()
     try:
@@ -45,7 +46,7 @@ def test_design_with_domain_tables_is_freed_without_the_garbage_collector() -> N
 
 def test_domain_tables_of_a_dropped_design_say_so() -> None:
     design = _design()
-    tables = design.domain_tables
+    tables = domain_tables(design)
     del design
     gc.collect()
     with pytest.raises(EstimationError, match="no longer exists"):

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from harmonise._util.yamlio import load_yaml_model
 from harmonise.cli import main
 from harmonise.cli.estimate import estimate
 from harmonise.errors import EstimationError
 from harmonise.estimate.spec import TABLE_COLUMNS, DesignFileSpec, build_design, estimate_table
-from harmonise.yamlio import load_yaml_model
 from rreference import API_DIR, REF_DIR, read_reference
 from rsurvey import relative_difference
 

@@ -188,6 +188,7 @@ LIVE = tuple(
 
 
 @pytest.mark.needs_r
+@pytest.mark.slow
 @pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)
 def test_live_r_agrees_with_cache(tmp_path: Path) -> None:
     """R run now gives the cached numbers (so the cache is R's, not stale)."""

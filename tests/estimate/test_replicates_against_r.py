@@ -23,7 +23,8 @@ from harmonise.estimate.replicates import ReplicateDesign
 from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
 from rsurvey import RSCRIPT, SKIP_REASON, relative_difference
 
-pytestmark = [pytest.mark.needs_r, pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
+pytestmark = [pytest.mark.needs_r, pytest.mark.slow,
+              pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)]
 
 TOL = 1e-6
 SEEN: dict[str, float] = {}

@@ -11,8 +11,8 @@ import pytest
 
 from harmonise.errors import IngestError
 from harmonise.ingest import read_survey
-from harmonise.ingest.privacy import classify, detect_identifying, words
 from harmonise.models.survey import VariableInfo
+from harmonise.privacy import classify, detect_identifying, words
 
 N = 12
 EMAILS = [f"person{i}@example.org" for i in range(N)]

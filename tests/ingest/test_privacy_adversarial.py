@@ -16,7 +16,7 @@ import pytest
 from harmonise.crosswalk.draft import draft_crosswalk
 from harmonise.ingest import read_survey
 from harmonise.ingest.codebook import codebook_report, to_csv, to_markdown
-from harmonise.ingest.privacy import classify, describe, looks_identifying, placeholder
+from harmonise.privacy import classify, describe, looks_identifying, placeholder
 from helpers import survey_file
 
 N = 40

@@ -11,8 +11,8 @@ import pytest
 from harmonise.errors import IngestError
 from harmonise.ingest import read_survey
 from harmonise.ingest.multiselect import infer_options, split_cells
-from harmonise.ingest.privacy import postcode_district
 from harmonise.ingest.savcheck import check_sav_dictionary
+from harmonise.privacy import postcode_district
 
 PEER = Path("/work/shared/peer-data/pyreadstat")
 

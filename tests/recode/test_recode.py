@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harmonise.errors import CrosswalkError, UnmappedValueError
-from harmonise.recode import apply_crosswalk, check_against_schema, normalise_value
+from harmonise.models.crosswalk import normalise_value
+from harmonise.recode import apply_crosswalk, check_against_schema
 from helpers import SAFE5, crosswalk, ref, safe_item, survey_file
 
 

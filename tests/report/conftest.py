@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harmonise.pipeline import RunResult
+from harmonise.models.run import RunResult
 from harmonise.report import ReportData, report_data, write_report
 
 #: Screenshots, PDFs and axe results of the browser tests (git-ignored; kept for review).

@@ -24,7 +24,8 @@ AXE = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/axe-core/ax
 if not AXE.exists() and os.environ.get("HARMONISE_REQUIRE_AXE"):
     raise RuntimeError(f"HARMONISE_REQUIRE_AXE is set but {AXE} is missing; run 'make axe-deps'")
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
+pytestmark = [pytest.mark.slow,  # starts Chromium
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")]
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from harmonise.pipeline import run
+from harmonise.models.run import RunResult
 from harmonise.report import report_data
 from harmonise.report.write import csv_bytes
 from harmonise.store import Store
@@ -46,8 +45,8 @@ def database() -> Iterator[str]:
         admin.dispose()
 
 
-def test_a_run_round_trips_through_postgresql(root: Path, database: str) -> None:
-    data = report_data(run(root / "surveys/manifest.yaml", root=root))
+def test_a_run_round_trips_through_postgresql(bundled_run: RunResult, database: str) -> None:
+    data = report_data(bundled_run)
     with Store(database) as store:
         first = store.save(data)
         second = store.save(data)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import harmonise.store.db as db
-from harmonise.disclosure import DisclosureRules
+from harmonise.models.run import DisclosureRules
 from harmonise.models.schema import Schema
 from harmonise.report.data import ItemMeta, ReportData, SurveyMeta
 from harmonise.report.write import csv_bytes

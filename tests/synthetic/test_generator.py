@@ -13,9 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from harmonise.crosswalk.io import load_crosswalk, load_schema
-from harmonise.models.crosswalk import Crosswalk
+from harmonise.models.crosswalk import Crosswalk, normalise_value
 from harmonise.models.schema import MISSING_TYPES
-from harmonise.recode import normalise_value
 from harmonise.synthetic import DEFAULT_SEED, SURVEYS, SyntheticSurvey, generate_all
 from harmonise.synthetic.common import SYNTHETIC_NOTICE, SurveyBuild
 

@@ -110,7 +110,7 @@ def test_poststratify_meets_every_cell_and_says_which_is_empty() -> None:
     a = Margin("sex", np.array([0, 0, 1, 1, 1, 0]), np.zeros(2), ("f", "m"))
     b = Margin("age", np.array([0, 1, 0, 1, 1, 0]), np.zeros(2), ("young", "old"))
     cells = cross_classify([a, b], np.array([[10.0, 20.0], [30.0, 40.0]]))
-    result = METHODS["poststratify"](np.ones(6), [cells])
+    result = METHODS["poststratify"].fit(np.ones(6), [cells])
     np.testing.assert_allclose(achieved(result.weights, cells), [10, 20, 30, 40])
     b_empty = Margin("age", np.array([0, 1, 0, 0, 0, 0]), np.zeros(2), ("young", "old"))
     with pytest.raises(WeightingError, match=r"'m × old' \(target 40\) has a population target"):

@@ -197,7 +197,7 @@ def test_rake_errors_say_what_where_and_what_to_do(
 
 
 def test_registry_holds_rake() -> None:
-    assert METHODS["rake"] is rake
+    assert METHODS["rake"].fit is rake
 
 
 def test_summarise_weights_by_hand() -> None:

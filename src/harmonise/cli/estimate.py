@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from harmonise.estimate.quantiles import QRule, QuantileInterval
+    from harmonise.estimate.taylor import CIMethod
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -121,10 +126,10 @@ def estimate(
     totals: tuple[str, ...],
     quantiles: tuple[str, ...],
     probs: str,
-    qrule: str,
-    quantile_ci: str,
+    qrule: QRule,
+    quantile_ci: QuantileInterval,
     by: str | None,
-    ci: str,
+    ci: CIMethod,
     level: float,
     deff: bool,
     encoding: str | None,
@@ -153,12 +158,12 @@ def estimate(
     """
     import pandas as pd
 
+    from harmonise._util.yamlio import load_yaml_model
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
     from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
-    from harmonise.yamlio import load_yaml_model
 
     if not (means or proportions or totals or quantiles):
         raise EstimationError(
@@ -182,13 +187,13 @@ def estimate(
         proportions=proportions,
         totals=totals,
         by=by,
-        ci=ci,  # type: ignore[arg-type]
+        ci=ci,
         level=level,
         deff=deff,
         quantiles=quantiles,
         probs=probabilities,
-        quantile_rule=qrule,  # type: ignore[arg-type]
-        quantile_interval=quantile_ci,  # type: ignore[arg-type]
+        quantile_rule=qrule,
+        quantile_interval=quantile_ci,
     )
     thin = table[pd.to_numeric(table["df"], errors="coerce").fillna(0) < 1]
     if not thin.empty:

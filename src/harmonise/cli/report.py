@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from harmonise.cli.root import project_root, root_option
-from harmonise.store.db import DEFAULT_STORE
+from harmonise.store import DEFAULT_STORE
 
 
 @click.command()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harmonise.cli.root import project_root, root_option
+
+if TYPE_CHECKING:
+    from harmonise.models.run import Correction
 
 
 @click.command()
@@ -29,7 +33,7 @@ from harmonise.cli.root import project_root, root_option
                    "(postgresql+psycopg://user@host/db) [default: OUT/harmonise.sqlite].")
 def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: int,
         no_charts: bool,
-        correction: str, store: str | None) -> None:
+        correction: Correction, store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
     Writes index.html, tables.xlsx, tidy CSV tables (estimates, comparisons, weighting,
@@ -43,7 +47,7 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
         harmonise run --manifest surveys/manifest.yaml --out reports
         harmonise run --store postgresql+psycopg://analyst@db.example/harmonise
     """
-    from harmonise.disclosure import DisclosureRules
+    from harmonise.models.run import DisclosureRules
     from harmonise.pipeline import run as run_pipeline
     from harmonise.report import report_data, write_report
     from harmonise.store import Store
@@ -75,7 +79,7 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
     click.echo(f"Saved as run {run_id} in {location}")
     made = int(comp["compared"].astype(bool).sum())
     click.echo(f"{plural(made, 'comparison')} made, {len(comp) - made} refused with reasons.")
-    if result.provenance.get("synthetic"):
+    if result.provenance.synthetic:
         click.echo("Note: the inputs are SYNTHETIC sample data; the figures are not real findings.")
 
 

@@ -13,9 +13,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harmonise.models.crosswalk import Crosswalk, Item
+from harmonise.models.crosswalk import Crosswalk, Item, normalise_value
 from harmonise.models.schema import GRADES
-from harmonise.recode import normalise_value
 
 #: Item fields compared one by one (recode, missing and comparability have their own words).
 _ITEM_FIELDS = ("concept", "option", "source", "question", "scale", "note")

@@ -15,7 +15,7 @@
   (:mod:`harmonise.crosswalk.suggest`, score in a comment), otherwise leaves it null;
 * sends every column flagged as identifying to ``unmapped`` with the flag's reason;
 * never writes a value or label that looks identifying
-  (:func:`harmonise.ingest.privacy.looks_identifying`): the item's note counts them under a
+  (:func:`harmonise.privacy.looks_identifying`): the item's note counts them under a
   placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file.
 
 A draft loads with :func:`harmonise.crosswalk.io.load_crosswalk`; it cannot be released
@@ -34,11 +34,10 @@ from typing import Any
 import pandas as pd
 
 from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
-from harmonise.ingest.privacy import looks_identifying, placeholder
-from harmonise.models.crosswalk import BLANK
+from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
-from harmonise.recode import normalise_value
+from harmonise.privacy import looks_identifying, placeholder
 
 MAX_VALUES = 60
 """A column without value labels gets a recode table from its values up to this many."""

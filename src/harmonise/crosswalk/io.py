@@ -1,6 +1,6 @@
 """Read schema and crosswalk YAML files into validated models (the only file I/O here).
 
-Parsing is :mod:`harmonise.yamlio` (YAML 1.2 booleans, so bare ``Yes``/``No`` recode keys
+Parsing is :mod:`harmonise._util.yamlio` (YAML 1.2 booleans, so bare ``Yes``/``No`` recode keys
 stay text); here every problem is a :class:`~harmonise.errors.CrosswalkError`.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harmonise import yamlio
+from harmonise._util import yamlio
+from harmonise._util.files import sha256_file
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_file
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 

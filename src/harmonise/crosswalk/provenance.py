@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from harmonise._util.files import sha256_file
 from harmonise.errors import ReportError
-from harmonise.files import sha256_file
 
 PROVENANCE_NAME = "provenance.json"
 _EMBEDDED = re.compile(

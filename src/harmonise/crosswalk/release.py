@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from harmonise._util.files import sha256_text
 from harmonise.crosswalk.diff import diff_crosswalks
 from harmonise.crosswalk.io import load_crosswalk, load_schema
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, LockEntry, read_lock, relative_key
 from harmonise.crosswalk.validate import check_crosswalk, parse_crosswalk
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.schema import Schema
 

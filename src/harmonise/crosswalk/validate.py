@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from harmonise._util.files import sha256_text
 from harmonise.crosswalk.io import load_schema, parse_yaml
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, read_lock, relative_key
 from harmonise.errors import CrosswalkError
-from harmonise.files import sha256_text
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.report import ISSUE_CODES, Issue, Report
 from harmonise.models.schema import Schema
@@ -162,7 +162,7 @@ def _name_issues(cw: Crosswalk, file: str) -> list[Issue]:
 def _identifying_keys(cw: Crosswalk, file: str) -> list[Issue]:
     """A crosswalk is published beside the figures: its keys must not carry personal data
     (an e-mail listed under 'missing' to make a run pass, say)."""
-    from harmonise.ingest.privacy import describe, looks_identifying
+    from harmonise.privacy import describe, looks_identifying
 
     issues = []
     for item in cw.items:

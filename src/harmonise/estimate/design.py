@@ -18,22 +18,21 @@ at that stage) or sampling fractions (all ≤ 1), constant within each stratum.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from harmonise.arrays import dense_codes as _dense
-from harmonise.arrays import frozen_copy as _frozen
-from harmonise.arrays import row_numbers as _rows
+from harmonise._util.arrays import dense_codes as _dense
+from harmonise._util.arrays import frozen_copy as _frozen
+from harmonise._util.arrays import row_numbers as _rows
 from harmonise.errors import EstimationError
 from harmonise.weight.adjustments import Adjustment, GregAdjustment, RakingAdjustment
 
-if TYPE_CHECKING:
-    from harmonise.estimate.domains import DomainTables
+T = TypeVar("T")
 
 LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
 LONELY_PSU_OPTIONS: tuple[str, ...] = ("fail", "remove", "adjust", "average", "certainty")
@@ -245,12 +244,14 @@ class Design:
         """Number of PSUs in the whole sample."""
         return int(self.psu_stratum.size)
 
-    @cached_property
-    def domain_tables(self) -> DomainTables:
-        """Per-design tables of the vectorised estimator (built at first use)."""
-        from harmonise.estimate.domains import DomainTables
-
-        return DomainTables(self)
+    def memo(self, key: str, build: Callable[[Design], T]) -> T:
+        """``build(self)``, computed at first use and kept with the design (as
+        ``cached_property`` keeps its values), so an estimator module can cache its own
+        per-design tables without this module importing it."""
+        cache: dict[str, object] = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = build(self)
+        return cast(T, cache[key])
 
     @cached_property
     def raking_codes(self) -> tuple[IntArray, ...]:

@@ -36,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from harmonise.arrays import bincount as _count
-from harmonise.arrays import sum_rows as _sum_rows
+from harmonise._util.arrays import bincount as _count
+from harmonise._util.arrays import sum_rows as _sum_rows
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, Stage
 from harmonise.estimate.taylor import (
@@ -60,8 +60,13 @@ class _Scalar(Exception):
     """A variance rule raised for some cell: rerun the scalar path for its error."""
 
 
+def domain_tables(design: Design) -> DomainTables:
+    """The design's :class:`DomainTables`, built at first use and kept with the design."""
+    return design.memo("domain_tables", DomainTables)
+
+
 class DomainTables:
-    """What :func:`proportions_by` shares across calls on one design (``Design.domain_tables``).
+    """What :func:`proportions_by` shares across calls on one design (:func:`domain_tables`).
 
     ``stages``: the stages that add variance (all with an fpc, else the first);
     ``row_group[s]``: each row's stratum at stage ``s``; ``rows_are_units[s]``: whether
@@ -84,7 +89,7 @@ class DomainTables:
         if design is None:
             raise EstimationError(
                 "these domain tables belong to a design that no longer exists; use "
-                "design.domain_tables on a live design"
+                "domain_tables(design) on a live design"
             )
         return design
 
@@ -517,7 +522,7 @@ def _vectorised(
     level: float,
     ci: CIMethod,
 ) -> DomainProportions:
-    tab = design.domain_tables
+    tab = domain_tables(design)
     k_ind = len(s)
     shape = (k_ind, g)
     est, se, var, base = (np.full(shape, np.nan) for _ in range(4))

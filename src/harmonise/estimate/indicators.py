@@ -8,6 +8,7 @@ full design (rows are never dropped before the design is built).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
 from harmonise.estimate.domains import proportions_by
-from harmonise.estimate.taylor import ProportionEstimate, proportion
+from harmonise.estimate.taylor import CIMethod, ProportionEstimate, proportion
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.models.schema import MISSING_TYPES, Schema
 
@@ -54,7 +55,7 @@ def estimate_indicators(
     by: Sequence[str] | None = None,
     weighted: bool = True,
     level: float = 0.95,
-    ci: str = "logit",
+    ci: CIMethod = "logit",
 ) -> EstimateTable:
     """Estimate every schema indicator the survey's crosswalk can answer.
 
@@ -74,7 +75,7 @@ def estimate_indicators(
     design = survey_design(ws, weighted)
     illustrative = bool(ws.diagnostics and ws.diagnostics.illustrative_targets)
     comparability: dict[int, object] = {}
-    columns: list[tuple[str, str, str, str, np.ndarray, np.ndarray]] = []
+    columns: list[IndicatorColumn] = []
     asked: list[np.ndarray] = []
     for ind in schema.indicators:
         concept = schema.concept(ind.concept)
@@ -87,35 +88,36 @@ def estimate_indicators(
             if item.option:
                 option_label = next(o.label for o in concept.options if o.code == item.option)
             label = f"{ind.label}: {option_label}" if option_label else ind.label
-            columns.append((ind.id, ind.concept, item.option or "", label, success, valid))
+            columns.append(IndicatorColumn(ind.id, ind.concept, item.option or "", label,
+                                           success, valid))
             comparability[len(columns) - 1] = item.comparability
             asked.append(~values.isin(("not_asked",)).to_numpy())
-    partitions: list[tuple[str, list[str], np.ndarray]] = [
-        ("all", ["all"], np.zeros(len(data), dtype=np.int64))
+    partitions: list[Partition] = [
+        Partition("all", ["all"], np.zeros(len(data), dtype=np.int64))
     ]
     for g in groups:
         gv = data[g].astype("object")
         levels = sorted(set(gv) - set(MISSING_TYPES))
         codes = pd.Index(levels, dtype=object).get_indexer(gv).astype(np.int64)
-        partitions.append((g, [str(v) for v in levels], codes))
+        partitions.append(Partition(g, [str(v) for v in levels], codes))
     cell = _cells(design, columns, partitions, level, ci)
-    out_of_base = [_out_of_base(design.weights, asked[k], columns[k][5], partitions)
+    out_of_base = [_out_of_base(design.weights, asked[k], columns[k].valid, partitions)
                    for k in range(len(columns))]
     rows: list[dict[str, object]] = []
-    for k, (ind_id, concept_id, option, label, _, _) in enumerate(columns):
-        for p, (group_var, names, _) in enumerate(partitions):
-            for j, group in enumerate(names):
+    for k, col in enumerate(columns):
+        for p, part in enumerate(partitions):
+            for j, group in enumerate(part.names):
                 base = {
-                    "indicator": ind_id,
-                    "concept": concept_id,
-                    "option": option,
-                    "label": label,
+                    "indicator": col.indicator,
+                    "concept": col.concept,
+                    "option": col.option,
+                    "label": col.label,
                     "csp": cw.csp,
                     "csp_name": cw.csp_name,
                     "crosswalk": cw.ref,
                     "wave": cw.wave,
                     "population": cw.population,
-                    "group_var": group_var,
+                    "group_var": part.variable,
                     "group": group,
                     "weighted": weighted,
                     "comparability": comparability[k],
@@ -151,11 +153,32 @@ def estimate_indicators(
 Cell = Callable[[int, int, int], ProportionEstimate | None]
 
 
+@dataclass(frozen=True)
+class IndicatorColumn:
+    """One indicator (× option) of one crosswalk item, as 0/1 columns over respondents."""
+
+    indicator: str
+    concept: str
+    option: str
+    label: str
+    success: np.ndarray  # counts towards the indicator
+    valid: np.ndarray  # in the base (a scale answer, not a missing type)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A subgroup variable: its group names and each respondent's group (-1: none)."""
+
+    variable: str
+    names: list[str]
+    codes: np.ndarray
+
+
 def _out_of_base(
     weights: np.ndarray,
     asked: np.ndarray,
     valid: np.ndarray,
-    partitions: Sequence[tuple[str, list[str], np.ndarray]],
+    partitions: Sequence[Partition],
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per partition: unweighted count and weighted share, among those asked, of answers
     left out of the base (don't know, refused, not applicable, no answer) — reported as
@@ -163,9 +186,10 @@ def _out_of_base(
     silently lift '% safe'."""
     excluded = asked & ~valid
     out = []
-    for _, names, codes in partitions:
+    for part in partitions:
+        codes = part.codes
         inside = codes >= 0
-        size = len(names)
+        size = len(part.names)
         n_ex = np.bincount(codes[inside & excluded], minlength=size)
         w_ex = np.bincount(codes[inside & excluded], weights=weights[inside & excluded],
                            minlength=size)
@@ -179,38 +203,38 @@ def _out_of_base(
 
 def _cells(
     design: Design,
-    columns: Sequence[tuple[str, str, str, str, np.ndarray, np.ndarray]],
-    partitions: Sequence[tuple[str, list[str], np.ndarray]],
+    columns: Sequence[IndicatorColumn],
+    partitions: Sequence[Partition],
     level: float,
-    ci: str,
+    ci: CIMethod,
 ) -> Cell:
     """``cell(column, partition, domain)``: every partition's domains in one vectorised call
     per partition; if that raises, ``proportion()`` cell by cell in row order, so the
     error is the one for the first failing row."""
     if not columns:
         return lambda k, p, j: None
-    success = np.column_stack([c[4] for c in columns])
-    valid = np.column_stack([c[5] for c in columns])
+    success = np.column_stack([c.success for c in columns])
+    valid = np.column_stack([c.valid for c in columns])
     try:
         tables = [
             proportions_by(
                 design,
                 success,
-                codes,
+                part.codes,
                 answered=valid,
-                n_domains=len(names),
+                n_domains=len(part.names),
                 level=level,
-                ci=ci,  # type: ignore[arg-type]
+                ci=ci,
             )
-            for _, names, codes in partitions
+            for part in partitions
         ]
     except EstimationError:
 
         def scalar(k: int, p: int, j: int) -> ProportionEstimate | None:
-            domain = valid[:, k] & (partitions[p][2] == j)
+            domain = valid[:, k] & (partitions[p].codes == j)
             if not domain.any():
                 return None
-            return proportion(design, success[:, k], domain, level=level, ci=ci)  # type: ignore[arg-type]
+            return proportion(design, success[:, k], domain, level=level, ci=ci)
 
         return scalar
     return lambda k, p, j: tables[p].cell(k, j)

@@ -244,7 +244,7 @@ def calibrate_weights(
     """
     margins, options = calibration_inputs(data, cal)
     if cal.trim is None:
-        result = METHODS[cal.method](w0, margins, **options)
+        result = METHODS[cal.method].fit(w0, margins, **options)
         return result, (() if result.adjustment is None else (result.adjustment,))
     return trim_and_recalibrate(
         w0,
@@ -262,28 +262,23 @@ def calibration_inputs(
     data: pd.DataFrame, cal: DesignCalibrateSpec
 ) -> tuple[list[Margin], dict[str, object]]:
     """The margins and method options the design file's ``calibrate`` block describes."""
-    if cal.method == "poststratify":
+    fitted = METHODS[cal.method]
+    if not fitted.takes_totals and (cal.totals or cal.bounds):
+        raise EstimationError(
+            f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use one of "
+            f"{', '.join(repr(n) for n, m in METHODS.items() if m.takes_totals)} for numeric "
+            "totals and bounds"
+        )
+    if fitted.one_margin:
         margins = _poststrata(data, cal)
-        options: dict[str, object] = {}
     else:
         margins = [_margin(data, name, t) for name, t in cal.margins.items()]
-        if cal.method == "rake":
-            options = {"epsilon": cal.epsilon, "max_iterations": cal.max_iterations}
-        else:
-            options = {
-                "numeric": [
-                    NumericTotal(v, _numeric(data, v, "calibration total"), t)
-                    for v, t in cal.totals.items()
-                ],
-                "bounds": cal.bounds or (-math.inf, math.inf),
-                "epsilon": cal.epsilon,
-                "max_iterations": min(cal.max_iterations, 1000),
-            }
-    if cal.method in ("rake", "poststratify") and (cal.totals or cal.bounds):
-        raise EstimationError(
-            f"calibrate: method {cal.method!r} takes no 'totals' or 'bounds'; use 'linear' "
-            "or 'raking' for numeric totals and bounds"
-        )
+    numeric = [NumericTotal(v, _numeric(data, v, "calibration total"), t)
+               for v, t in cal.totals.items()]
+    # calibration's Newton steps are capped at 1000 (raking sweeps are not)
+    iterations = min(cal.max_iterations, 1000) if fitted.takes_totals else cal.max_iterations
+    options = fitted.options(epsilon=cal.epsilon, max_iterations=iterations,
+                             numeric=numeric, bounds=cal.bounds)
     return margins, options
 
 
@@ -369,7 +364,7 @@ def _replicate_design(
             "trim replicate weights); remove trim or the replicates block"
         )
     margins, options = calibration_inputs(data, cal)
-    return calibrate_replicates(design, margins, method=cal.method, **options)  # type: ignore[arg-type]
+    return calibrate_replicates(design, margins, method=cal.method, options=options)
 
 
 def _weights_from_fpc(

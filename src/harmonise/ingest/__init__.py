@@ -7,7 +7,7 @@
 Order of work: the file is checked (exists, not empty, not over ``max_bytes``, a supported
 extension whose magic bytes agree), its bytes are read once and hashed, the reader for
 its extension turns them into data and codebook, then identifying columns are detected
-(:mod:`harmonise.ingest.privacy`) and dropped from the data and the codebook unless
+(:mod:`harmonise.privacy`) and dropped from the data and the codebook unless
 ``keep`` states why one is needed (or ``postcode_district`` asks for a postcode's district
 only). Then, for CSV and Excel, text dates are read in one day/month order for the file
 (:mod:`harmonise.ingest.dates`) and multi-select answers held in one cell are split into
@@ -26,11 +26,11 @@ from harmonise.ingest.common import RawTable, Reader, ReadOptions, make_provenan
 from harmonise.ingest.dates import apply_dates
 from harmonise.ingest.excel import read_xlsx
 from harmonise.ingest.multiselect import apply_splits
-from harmonise.ingest.privacy import detect_identifying, screen
 from harmonise.ingest.spss import read_por, read_sav
 from harmonise.ingest.stata import read_dta
 from harmonise.ingest.text import read_csv
 from harmonise.models.survey import Codebook, MultiSelectGroup, SurveyFile
+from harmonise.privacy import detect_identifying, screen
 
 READERS: dict[str, Reader] = {
     ".sav": read_sav,

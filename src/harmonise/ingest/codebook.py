@@ -6,7 +6,7 @@ ranges, and counts per value for categorical-looking columns (value labels, or a
 ``MAX_CATEGORIES`` distinct values); multi-select groups and how they were found; file-wide
 notes; and every flagged column with its reason. Flagged columns (identifying, even when
 kept with a reason) never show values or counts. A value or value label that looks
-identifying (:func:`harmonise.ingest.privacy.looks_identifying`: an e-mail address, phone
+identifying (:func:`harmonise.privacy.looks_identifying`: an e-mail address, phone
 number, full postcode or IP address) is never written either: such values of a column are
 counted together under a placeholder, ``<e-mail-like value ×2>`` for two distinct values.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from harmonise.ingest.privacy import looks_identifying, placeholder
 from harmonise.models.survey import SurveyFile, VariableInfo
+from harmonise.privacy import looks_identifying, placeholder
 
 MAX_CATEGORIES = 20
 """Columns without value labels get counts when they have at most this many values."""

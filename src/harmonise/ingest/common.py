@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 import pyreadstat
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import IngestError
-from harmonise.files import sha256_bytes
-from harmonise.ingest.privacy import describe, looks_identifying
 from harmonise.models.survey import Provenance, VariableInfo
+from harmonise.privacy import describe, looks_identifying
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
+from numbers import Number
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -25,6 +29,33 @@ RecodeKey = int | float | str
 
 #: The key that matches an empty cell (system-missing, blank string) in the source data.
 BLANK = "(blank)"
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_value(value: Any) -> str:
+    """The key a source value (or a recode-table key) is matched on.
+
+    Numbers match whatever their type (``1``, ``1.0`` and ``numpy.int8(1)`` are all ``"1"``);
+    text matches ignoring case, surrounding and repeated whitespace, curly quotes and dashes;
+    empty cells (NaN, None, blank text) match the crosswalk key ``(blank)``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return BLANK
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Number) and not isinstance(value, complex):
+        f = float(value)  # type: ignore[arg-type]
+        if math.isnan(f):
+            return BLANK
+        return str(int(f)) if f.is_integer() else repr(f)
+    text = unicodedata.normalize("NFKC", str(value)).translate(_QUOTES)
+    text = _SPACE.sub(" ", text).strip().casefold()
+    if text in ("", "(blank)"):
+        return BLANK
+    return text
+
 
 
 def _problem(code: str, message: str) -> PydanticCustomError:
@@ -57,17 +88,24 @@ class TrimSpec(_Strict):
     rounds: int = Field(default=1, ge=1, le=20)
 
 
+def _method_names(schema: dict[str, Any]) -> None:
+    """The JSON Schema lists the registered weighting methods (read when it is generated)."""
+    from harmonise.weight.methods import METHODS
+
+    schema["enum"] = list(METHODS)
+
+
 class WeightingSpec(_Strict):
     """How to weight this instrument: a targets file and the margins to calibrate to.
 
     ``margins`` name harmonised concepts (e.g. ``sex``, ``age_band``, ``area``); their
     categories must match the targets file's categories one for one. ``method`` is a name
-    in ``harmonise.weight.METHODS``: ``rake`` (iterative proportional fitting),
+    in ``harmonise.weight.methods.METHODS``: ``rake`` (iterative proportional fitting),
     ``poststratify`` (one margin), ``linear`` (GREG) or ``raking`` calibration, the last two
     optionally with ``bounds`` on the weight adjustment ratios.
     """
 
-    method: Literal["rake", "poststratify", "linear", "raking"] = "rake"
+    method: str = Field(default="rake", json_schema_extra=_method_names)
     targets: str
     area_code: str
     population: str
@@ -79,14 +117,22 @@ class WeightingSpec(_Strict):
 
     @model_validator(mode="after")
     def _method_options(self) -> WeightingSpec:
-        if self.method == "poststratify" and len(self.margins) != 1:
+        from harmonise.weight.methods import METHODS  # the registry of weighting methods
+
+        fitted = METHODS.get(self.method)
+        if fitted is None:
             raise ValueError(
-                "poststratify takes one margin (a cross-classified variable); use 'rake' or "
+                f"unknown weighting method {self.method!r}; use one of {', '.join(METHODS)}"
+            )
+        if fitted.one_margin and len(self.margins) != 1:
+            raise ValueError(
+                f"{self.method} takes one margin (a cross-classified variable); use 'rake' or "
                 "a calibration method for several margins"
             )
         if self.bounds is not None:
-            if self.method not in ("linear", "raking"):
-                raise ValueError("bounds apply to 'linear' and 'raking' calibration only")
+            if not fitted.takes_totals:
+                takers = " and ".join(repr(n) for n, m in METHODS.items() if m.takes_totals)
+                raise ValueError(f"bounds apply to {takers} calibration only")
             low, high = self.bounds
             if not low < 1 < high:
                 raise ValueError(f"bounds {self.bounds} must satisfy lower < 1 < upper")
@@ -134,8 +180,6 @@ class Item(_Strict):
 
     @model_validator(mode="after")
     def _disjoint(self) -> Item:
-        from harmonise.recode import normalise_value  # local: avoid an import cycle
-
         seen: dict[str, str] = {}
         for table in (self.recode, self.missing):
             for key in table:

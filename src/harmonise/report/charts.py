@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from harmonise.report.draw import (
     Anchor,
@@ -132,8 +132,22 @@ class Chart:
         return to_png(self.canvas)
 
 
+@dataclass(frozen=True)
+class ChartKind:
+    """One kind of chart: its spec type and the layout that draws it (registry record)."""
+
+    name: str
+    spec: type
+    layout: Callable[[Any], Canvas]
+    description: str
+
+
 def render(spec: DotChart | SlopeChart) -> Chart:
-    canvas = _dots(spec) if isinstance(spec, DotChart) else _slopes(spec)
+    """Lay ``spec`` out once (by its kind in :data:`CHART_KINDS`); SVG now, PNG on demand."""
+    kind = next((k for k in CHART_KINDS.values() if isinstance(spec, k.spec)), None)
+    if kind is None:
+        raise TypeError(f"no chart kind draws {type(spec).__name__}; see CHART_KINDS")
+    canvas = kind.layout(spec)
     return Chart(id=spec.id, title=spec.title, alt=spec.alt,
                  svg=to_svg(canvas, spec.title, spec.alt), canvas=canvas)
 
@@ -281,6 +295,18 @@ def _slopes(chart: SlopeChart) -> Canvas:
         canvas.add(Text(10, y, text, size=SMALL, colour=MUTED))
     canvas.height = math.ceil(y + 12)
     return canvas
+
+
+#: Every chart kind the report draws, one record each (CONTRIBUTING.md: "Add a chart").
+CHART_KINDS: dict[str, ChartKind] = {
+    "dot-interval": ChartKind(
+        "dot-interval", DotChart, _dots,
+        "shares with 95% intervals, one row per survey or subgroup, panels per measure; "
+        "the marker's shape carries the grade or the subgroup test"),
+    "slope": ChartKind(
+        "slope", SlopeChart, _slopes,
+        "one measure per row from the earlier to the later wave; a changed question dashed"),
+}
 
 
 def render_all(specs: Sequence[DotChart | SlopeChart]) -> list[Chart]:

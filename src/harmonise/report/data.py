@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from harmonise.disclosure import DisclosureRules
-from harmonise.disclosure_counts import audit_families, margin_families, suppress_counts
+from harmonise.models.run import DisclosureRules
 from harmonise.models.schema import Schema
 
 if TYPE_CHECKING:
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 #: Tidy tables of a run, in the order they are written (CSV file stem = key).
 TABLE_NAMES = (
@@ -116,31 +115,6 @@ class ReportData:
         return bool(self.provenance.get("synthetic"))
 
 
-def _weighting_tables(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    weighting: list[dict[str, object]] = []
-    margins: list[dict[str, object]] = []
-    for ws in result.surveys:
-        d = ws.diagnostics
-        if d is None:
-            continue
-        ref = ws.survey.crosswalk.ref
-        weighting.append({
-            "crosswalk": ref, "method": d.method, "margins": " ".join(ws.raking_margins),
-            "targets_file": d.targets_file, "illustrative_targets": d.illustrative_targets,
-            "iterations": d.iterations, "converged": d.converged, "max_gap": d.max_gap,
-            "n": d.n, "total": d.total, "min_weight": d.min_weight,
-            "max_weight": d.max_weight, "cv": d.cv, "kish_deff": d.kish_deff,
-            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct,
-        })
-        margins.extend(
-            {"crosswalk": ref, "margin": m.margin, "category": m.category,
-             "target": m.target, "achieved": m.achieved, "sample_n": m.sample_n,
-             "unweighted_share": m.unweighted_share}
-            for m in d.margins
-        )
-    return pd.DataFrame(weighting), pd.DataFrame(margins)
-
-
 def _survey_meta(result: RunResult) -> tuple[SurveyMeta, ...]:
     out = []
     for ws in result.surveys:
@@ -183,35 +157,28 @@ def report_data(result: RunResult) -> ReportData:
     Unweighted counts under the disclosure threshold in the audit and the weighting
     margins are blanked (a count of 3 'Yes' answers there would undo the suppression of
     that estimate), and more where a published sum would give a blank back
-    (:mod:`harmonise.disclosure_counts`).
+    (:mod:`harmonise.disclosure.counts`).
     """
-    weighting, margins = _weighting_tables(result)
-    threshold = result.rules.min_count
-    synthetic = bool(result.provenance.get("synthetic"))
+    synthetic = result.provenance.synthetic
     illustrative = any(ws.diagnostics is not None and ws.diagnostics.illustrative_targets
                        for ws in result.surveys)
-    audit = pd.concat([ws.survey.audit for ws in result.surveys], ignore_index=True)
-    margins = suppress_counts(margins.reset_index(drop=True), "sample_n",
-                              margin_families(margins), threshold)
-    audit = suppress_counts(audit, "count", audit_families(
-        audit, result.estimates.rows, result.schema, result.surveys, margins), threshold)
     tables: dict[str, pd.DataFrame] = {
         "estimates": result.estimates.rows,
         "estimates_unweighted": result.unweighted.rows,
         "comparisons": _marked(result.comparisons.rows, synthetic, illustrative),
-        "weighting": _marked(weighting, synthetic, None),
-        "margins": _marked(margins, synthetic, None),
-        "audit": _marked(audit, synthetic, None),
+        "weighting": _marked(result.weighting, synthetic, None),
+        "margins": _marked(result.margins, synthetic, None),
+        "audit": _marked(result.audit, synthetic, None),
     }
     if result.trends is not None:
-        tables["trends"] = _marked(result.trends, synthetic, illustrative)
+        tables["trends"] = _marked(result.trends.rows, synthetic, illustrative)
     if result.subgroups is not None:
         tables["subgroup_differences"] = _marked(result.subgroups, synthetic, illustrative)
     return ReportData(
         schema=result.schema,
         surveys=_survey_meta(result),
         tables=tables,
-        provenance=dict(result.provenance),
+        provenance=result.provenance.as_record(),
         rules=result.rules,
         comparison_level=result.comparisons.level,
         correction=result.comparisons.correction,

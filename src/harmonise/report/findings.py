@@ -3,7 +3,7 @@
 Everything here reads :class:`~harmonise.report.data.ReportData` and returns plain values
 for the template, worded by :mod:`harmonise.report.words`: figures with their intervals,
 the comparisons that hold, and a sentence for each that does not — made from the reason
-codes :func:`harmonise.compare.compare` recorded, never from its prose.
+codes :func:`harmonise.compare.pairs.compare` recorded, never from its prose.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from harmonise.report.charts import Chart, DotChart, SlopeChart, render
 from harmonise.report.data import ReportData, as_report_data
 
 if TYPE_CHECKING:
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 THEME_TITLES = words.THEME_TITLES
 

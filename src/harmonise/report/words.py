@@ -2,7 +2,7 @@
 
 The pipeline passes codes between stages (population ids, scale ids, grades, subgroup
 categories, comparison reason codes from :mod:`harmonise.compare` and
-:mod:`harmonise.trends`); this module is the one place they become English. It needs only
+:mod:`harmonise.compare.trends`); this module is the one place they become English. It needs only
 the schema and the report's own metadata (no pipeline import), so a stored run words its
 figures exactly as a fresh one. Nothing here parses prose.
 """
@@ -208,7 +208,7 @@ def group_title(group_var: str) -> str:
 
 
 def ages(text: str) -> str:
-    """An age range as written by :class:`~harmonise.age_ranges.AgeRange`: '16-18' ->
+    """An age range as written by :class:`~harmonise.models.age_ranges.AgeRange`: '16-18' ->
     '16 to 18', '18+' -> '18 and over', '18' -> '18'."""
     if text.endswith("+"):
         return f"{text[:-1]} and over"

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import ReportError
-from harmonise.files import sha256_bytes
 from harmonise.report.charts import Chart
 from harmonise.report.data import OPTIONAL_TABLES, TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_report
 from harmonise.report.xlsx import xlsx_bytes
 
 if TYPE_CHECKING:
-    from harmonise.pipeline import RunResult
+    from harmonise.models.run import RunResult
 
 #: Files every run writes into the output folder.
 OUTPUTS = (

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harmonise.disclosure import DisclosureRules
+from harmonise.models.run import DisclosureRules
 from harmonise.models.schema import Schema
 from harmonise.report.data import ItemMeta, ReportData, SurveyMeta
 

@@ -37,10 +37,6 @@ from harmonise.store.codec import (
     table_rows,
 )
 
-#: Where ``harmonise run`` and ``harmonise report`` keep the workspace by default.
-DEFAULT_STORE = Path("reports/harmonise.sqlite")
-
-
 METADATA = sa.MetaData()
 STORE_INFO = sa.Table(
     "harmonise_store", METADATA,

@@ -1,9 +1,10 @@
 """Weighting: methods registered by name, trimming, and weight diagnostics.
 
-``METHODS`` maps a method name to its function; built-ins are registered exactly as an
-extension would be. Every method is called as ``METHODS[name](base_weights, margins,
-**options)`` and returns a :class:`RakeResult` (weights, convergence, the ``adjustment``
-the variance needs, and the weight ``history``):
+``METHODS`` (:mod:`harmonise.weight.methods`) maps a method name to its record; built-ins
+are registered exactly as an extension would be. Every method is fitted as
+``METHODS[name].fit(base_weights, margins, **options)`` and returns a :class:`RakeResult`
+(weights, convergence, the ``adjustment`` the variance needs, and the weight ``history``);
+``fit_columns`` does the same to the full sample and every replicate of a replicate design:
 
 * ``"rake"`` — iterative proportional fitting to several margins (R ``rake()``);
 * ``"poststratify"`` — one cross-classified table (R ``postStratify()``; build the
@@ -14,9 +15,6 @@ the variance needs, and the weight ``history``):
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from functools import partial
 
 from harmonise.weight.adjustments import (
     Adjustment,
@@ -29,18 +27,11 @@ from harmonise.weight.calibrate import (
     calibrate,
     cross_classify,
     poststratify,
-    trim_and_recalibrate,
     trim_weights,
 )
 from harmonise.weight.diagnostics import WeightSummary, summarise_weights
+from harmonise.weight.methods import METHODS, WeightingMethod, trim_and_recalibrate
 from harmonise.weight.rake import Margin, RakeResult, rake
-
-METHODS: dict[str, Callable[..., RakeResult]] = {
-    "rake": rake,
-    "poststratify": poststratify,
-    "linear": partial(calibrate, method="linear"),
-    "raking": partial(calibrate, method="raking"),
-}
 
 __all__ = [
     "METHODS",
@@ -52,6 +43,7 @@ __all__ = [
     "RakeResult",
     "RakingAdjustment",
     "WeightSummary",
+    "WeightingMethod",
     "calibrate",
     "cross_classify",
     "poststratify",

@@ -24,10 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg
 
-from harmonise.arrays import bincount as _counts
-from harmonise.arrays import dense_codes as _dense_small
-from harmonise.arrays import frozen as _frozen
-from harmonise.arrays import sum_rows as _sum_rows
+from harmonise._util.arrays import bincount as _counts
+from harmonise._util.arrays import dense_codes as _dense_small
+from harmonise._util.arrays import frozen as _frozen
+from harmonise._util.arrays import sum_rows as _sum_rows
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

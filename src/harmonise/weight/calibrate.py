@@ -10,7 +10,7 @@ Each function mirrors one R ``survey`` (4.1.1) function on a design object, retu
 ``calibrate(..., bounds=(L, U))``      ``calibrate(..., bounds = c(L, U))`` (Newton, ginv)
 ``calibrate(w, margins, "raking")``    ``calibrate(..., calfun = "raking")``
 ``trim_weights(w, upper, lower)``      ``trimWeights(d, upper, lower, strict)``
-``trim_and_recalibrate(...)``          ``calibrate(trimWeights(calibrate(d, ...)), ...)``
+``methods.trim_and_recalibrate(...)`` ``calibrate(trimWeights(calibrate(d, ...)), ...)``
 =====================================  ==============================================
 
 The calibration model is R's ``model.matrix``: an intercept, treatment dummies for each
@@ -37,8 +37,8 @@ from harmonise.weight.rake import (
     Margin,
     RakeResult,
     _check_base,
-    _check_cells,
-    _check_margin,
+    check_cells,
+    check_margin,
 )
 
 FloatArray = NDArray[np.float64]
@@ -98,11 +98,11 @@ def poststratify(
             "the variables with cross_classify(), or use method 'rake' for separate margins"
         )
     m = margins[0]
-    codes, targets = _check_margin(m, w0.size)
+    codes, targets = check_margin(m, w0.size)
     if partial:
         counts = np.bincount(codes, minlength=targets.size)
         targets = np.where(counts == 0, 0.0, targets)
-    _check_cells(m, codes, targets)
+    check_cells(m, codes, targets)
     sums = np.bincount(codes, weights=w0, minlength=targets.size)
     factor = np.divide(targets, sums, out=np.ones_like(targets), where=sums > 0)
     w = w0 * factor[codes]
@@ -129,9 +129,9 @@ def _model(
     margins: Sequence[Margin], numeric: Sequence[NumericTotal], n: int
 ) -> tuple[FloatArray, FloatArray]:
     """R's model.matrix(~ m1 + m2 + x) and the matching population totals."""
-    coded = [_check_margin(m, n) for m in margins]
+    coded = [check_margin(m, n) for m in margins]
     for m, (codes, targets) in zip(margins, coded, strict=True):
-        _check_cells(m, codes, targets)
+        check_cells(m, codes, targets)
     totals = [float(t.sum()) for _, t in coded]
     if totals and any(abs(t - totals[0]) > TOTAL_TOLERANCE * totals[0] for t in totals):
         listing = ", ".join(f"{m.name} = {t:,.6f}" for m, t in zip(margins, totals, strict=True))
@@ -313,53 +313,6 @@ def trim_weights(
     raise WeightingError(f"strict trimming to [{lower:g}, {upper:g}] did not settle; widen them")
 
 
-def trim_and_recalibrate(
-    base_weights: np.ndarray,
-    margins: Sequence[Margin],
-    *,
-    method: str = "rake",
-    upper: float = math.inf,
-    lower: float = -math.inf,
-    strict: bool = False,
-    rounds: int = 1,
-    **options: object,
-) -> tuple[RakeResult, tuple[Adjustment, ...]]:
-    """Calibrate, then ``rounds`` times trim and calibrate again from the trimmed weights.
-
-    Returns the last result, whose ``history`` is ``base → calibrated → trimmed_1 →
-    recalibrated_1 → …`` per respondent, and every calibration's adjustment in order —
-    pass them all to ``Design(calibration=...)``, as R keeps each in ``postStrata``.
-    ``method`` is a name in :data:`harmonise.weight.METHODS`.
-    """
-    from harmonise.weight import METHODS
-
-    if method not in METHODS:
-        raise WeightingError(f"weighting method {method!r} unknown; use one of {sorted(METHODS)}")
-    fit = METHODS[method]
-    result = fit(base_weights, margins, **options)
-    history: list[tuple[str, np.ndarray]] = [
-        ("base", np.array(base_weights, dtype=np.float64)),
-        ("calibrated", result.weights),
-    ]
-    adjustments = [result.adjustment]
-    for k in range(1, rounds + 1):
-        trimmed = trim_weights(result.weights, upper=upper, lower=lower, strict=strict)
-        history.append((f"trimmed_{k}", trimmed))
-        result = fit(trimmed, margins, **options)
-        history.append((f"recalibrated_{k}", result.weights))
-        adjustments.append(result.adjustment)
-    final = RakeResult(
-        weights=result.weights,
-        iterations=result.iterations,
-        converged=result.converged,
-        max_gap=result.max_gap,
-        method=f"{method}+trim",
-        adjustment=result.adjustment,
-        history=tuple(history),
-    )
-    return final, tuple(a for a in adjustments if a is not None)
-
-
 __all__ = [
     "CALFUNS",
     "CalFun",
@@ -367,6 +320,5 @@ __all__ = [
     "calibrate",
     "cross_classify",
     "poststratify",
-    "trim_and_recalibrate",
     "trim_weights",
 ]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from harmonise.errors import WeightingError
+
+if TYPE_CHECKING:
+    from harmonise.models.harmonised import WeightedSurvey
 
 
 @dataclass(frozen=True)
@@ -67,3 +73,33 @@ def summarise_weights(w: np.ndarray) -> WeightSummary:
 
 
 __all__ = ["WeightSummary", "summarise_weights"]
+
+
+def weighting_tables(
+    surveys: Sequence[WeightedSurvey],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``weighting.csv`` (one row per weighted survey: method, convergence, weight range,
+    CV, Kish design effect, effective n) and ``margins.csv`` (achieved vs target per margin
+    category), before disclosure control of their counts."""
+    weighting: list[dict[str, object]] = []
+    margins: list[dict[str, object]] = []
+    for ws in surveys:
+        d = ws.diagnostics
+        if d is None:
+            continue
+        ref = ws.survey.crosswalk.ref
+        weighting.append({
+            "crosswalk": ref, "method": d.method, "margins": " ".join(ws.raking_margins),
+            "targets_file": d.targets_file, "illustrative_targets": d.illustrative_targets,
+            "iterations": d.iterations, "converged": d.converged, "max_gap": d.max_gap,
+            "n": d.n, "total": d.total, "min_weight": d.min_weight,
+            "max_weight": d.max_weight, "cv": d.cv, "kish_deff": d.kish_deff,
+            "effective_n": d.effective_n, "share_top1pct": d.share_top1pct,
+        })
+        margins.extend(
+            {"crosswalk": ref, "margin": m.margin, "category": m.category,
+             "target": m.target, "achieved": m.achieved, "sample_n": m.sample_n,
+             "unweighted_share": m.unweighted_share}
+            for m in d.margins
+        )
+    return pd.DataFrame(weighting), pd.DataFrame(margins)

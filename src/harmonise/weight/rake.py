@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from harmonise.arrays import row_numbers as _rows
+from harmonise._util.arrays import row_numbers as _rows
 from harmonise.errors import WeightingError
 from harmonise.weight.adjustments import Adjustment, RakingAdjustment, occupied_cells
 
@@ -82,7 +82,7 @@ def _check_base(base_weights: np.ndarray) -> FloatArray:
     return w
 
 
-def _check_margin(m: Margin, n: int) -> tuple[IntArray, FloatArray]:
+def check_margin(m: Margin, n: int) -> tuple[IntArray, FloatArray]:
     k = len(m.labels)
     targets = np.asarray(m.targets, dtype=np.float64)
     if targets.ndim != 1 or targets.size != k or k == 0:
@@ -117,7 +117,7 @@ def _check_margin(m: Margin, n: int) -> tuple[IntArray, FloatArray]:
     return codes, targets
 
 
-def _check_cells(m: Margin, codes: IntArray, targets: FloatArray) -> None:
+def check_cells(m: Margin, codes: IntArray, targets: FloatArray) -> None:
     counts = np.bincount(codes, minlength=targets.size)
     empty = (counts == 0) & (targets > 0)
     if empty.any():
@@ -140,7 +140,7 @@ def _check_cells(m: Margin, codes: IntArray, targets: FloatArray) -> None:
         )
 
 
-def _check_totals(margins: Sequence[Margin], targets: Sequence[FloatArray]) -> float:
+def check_totals(margins: Sequence[Margin], targets: Sequence[FloatArray]) -> float:
     totals = [float(t.sum()) for t in targets]
     reference = totals[0]
     if reference <= 0:
@@ -190,10 +190,10 @@ def rake(
         raise WeightingError(f"epsilon must be a positive number, got {epsilon}")
     if max_iterations < 1:
         raise WeightingError(f"max_iterations must be at least 1, got {max_iterations}")
-    coded = [_check_margin(m, w.size) for m in margins]
+    coded = [check_margin(m, w.size) for m in margins]
     for m, (codes, targets) in zip(margins, coded, strict=True):
-        _check_cells(m, codes, targets)
-    total = _check_totals(margins, [t for _, t in coded])
+        check_cells(m, codes, targets)
+    total = check_totals(margins, [t for _, t in coded])
     tolerance = epsilon * total
 
     # Every sweep multiplies all respondents of one cell of the margins' cross by the

@@ -14,8 +14,9 @@ from harmonise.models.harmonised import (
     WeightingDiagnostics,
 )
 from harmonise.models.schema import MISSING_TYPES
-from harmonise.weight import METHODS, Adjustment, cross_classify, trim_and_recalibrate
+from harmonise.weight import Adjustment, cross_classify, trim_and_recalibrate
 from harmonise.weight.diagnostics import summarise_weights
+from harmonise.weight.methods import registered
 from harmonise.weight.rake import Margin, RakeResult
 from harmonise.weight.targets import Targets
 
@@ -115,15 +116,13 @@ def _calibrate(
     spec: WeightingSpec, start: np.ndarray, margins: list[Margin]
 ) -> tuple[RakeResult, tuple[Adjustment, ...]]:
     """Run the crosswalk's weighting method (and trimming), returning every adjustment."""
-    options: dict[str, object] = {}
-    if spec.method in ("rake", "linear", "raking"):
-        options |= {"epsilon": spec.epsilon, "max_iterations": spec.max_iterations}
-    if spec.method == "poststratify":
+    fitted = registered(spec.method)
+    options = fitted.options(epsilon=spec.epsilon, max_iterations=spec.max_iterations,
+                             bounds=spec.bounds)
+    if fitted.one_margin:
         margins = [cross_classify(margins, margins[0].targets)]
-    if spec.bounds is not None:
-        options["bounds"] = spec.bounds
     if spec.trim is None:
-        result = METHODS[spec.method](start, margins, **options)
+        result = fitted.fit(start, margins, **options)
         return result, (() if result.adjustment is None else (result.adjustment,))
     mean = float(start.sum() / len(start))
     return trim_and_recalibrate(

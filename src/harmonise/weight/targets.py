@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import TargetsError
-from harmonise.files import sha256_bytes
 
 REQUIRED = (
     "area_code",

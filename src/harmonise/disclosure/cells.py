@@ -29,19 +29,19 @@ a number; the report marks them with :data:`SUPPRESSED_MARK` and footnotes the r
 
 Families only link a breakdown to its own total; differencing *between* breakdowns of one
 release (an age range minus the bands inside it) is checked by
-:mod:`harmonise.disclosure_linked`, and the audit/margins counts by
-:mod:`harmonise.disclosure_counts`.
+:mod:`harmonise.disclosure.linked`, and the audit/margins counts by
+:mod:`harmonise.disclosure.counts`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from harmonise.models.harmonised import EstimateTable
+from harmonise.models.run import DisclosureRules
 
 FIGURES = ("estimate", "se", "ci_low", "ci_high", "deff", "n_success")
 #: How a suppressed cell is shown in published tables (GSS symbol for "confidential").
@@ -57,16 +57,6 @@ KIND_NOTES = {
     "published breakdown from another that contains it (e.g. an age range minus the age "
     "bands inside it)",
 }
-
-
-@dataclass(frozen=True)
-class DisclosureRules:
-    min_base: int = 10
-    min_count: int = 10
-    min_base_for_extremes: int = 50
-    secondary: bool = True
-    round_to: int = 5
-    weighted_count_columns: tuple[str, ...] = ("weighted_n", "weighted_count")
 
 
 def suppression_reason(n: int, n_success: int, rules: DisclosureRules) -> str:

@@ -1,4 +1,5 @@
-"""Find identifying columns so ingest can drop them at the door.
+"""What is identifying: the rules every stage uses (ingest drops such columns at the door;
+recode, crosswalk drafts and validation keep such values out of messages and the audit).
 
 Each column is judged from its name, its label/question/option text and its content.
 Rules, in the order they are tried (the first that fires names the kind):
@@ -56,7 +57,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harmonise.errors import IngestError
-from harmonise.ingest.multiselect import detect_split
 from harmonise.models.survey import FlaggedColumn, VariableInfo
 
 SAMPLE = 5000
@@ -397,6 +397,9 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
     str, str
 ] | None:
     """``(kind, reason)`` when the column looks identifying, else None."""
+    # Imported here: importing ``harmonise.ingest`` runs its package, which imports this module.
+    from harmonise.ingest.multiselect import detect_split
+
     p = _profile(series, info)
     headers = _headers_of(name, info)
     all_words = " / ".join(w for _, w in headers)

@@ -27,18 +27,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harmonise.compare import adjust_family, adjust_pvalues, difference, pair_df
-from harmonise.models.crosswalk import Crosswalk, Item
+from harmonise.compare.pairs import adjust_family, adjust_pvalues, difference, pair_df
+from harmonise.models.crosswalk import Crosswalk, Item, normalise_value
 from harmonise.models.harmonised import EstimateTable
+from harmonise.models.run import Correction, TrendTable
 from harmonise.models.schema import grade_at_least
-from harmonise.recode import normalise_value
 
 TREND_COLUMNS = (
     "series",
@@ -95,13 +94,6 @@ ITEM_CHANGE_CODES = {
     "missing_changed": "the missing codes changed",
     "grade_changed": "the comparability grade changed",
 }
-
-
-@dataclass(frozen=True)
-class TrendTable:
-    rows: pd.DataFrame
-    level: float
-    correction: str
 
 
 def series_id(crosswalk_id: str, wave: str) -> str:
@@ -242,7 +234,7 @@ def trends(
     crosswalks: Sequence[Crosswalk] = (),
     floor: str = "close",
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> TrendTable:
     """Change between consecutive waves of each series, per indicator (and option).
 

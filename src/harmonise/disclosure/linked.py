@@ -64,17 +64,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range
-from harmonise.disclosure import FIGURES, DisclosureRules, apply_disclosure, suppression_reason
+from harmonise.disclosure.cells import FIGURES, apply_disclosure, suppression_reason
 from harmonise.errors import DisclosureError
+from harmonise.models.age_ranges import (
+    AGE_RANGE_GROUP,
+    POPULATION_AGES,
+    AgeRange,
+    age_range_members,
+    band_range,
+)
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
+from harmonise.models.run import DisclosureRules
 
 #: A published grouping cell: (group_var, group).
 Key = tuple[str, str]
 #: Rows that count the same respondents' answers to one question (both tables together).
 UNIT = ("crosswalk", "indicator", "option")
-#: The group_var of restricted-age rows (as :data:`harmonise.compare.AGE_RANGE_GROUP`).
-AGE_RANGE = "age_range"
 #: Prefix of the reason of a linked suppression (footnotes use it to pick the note).
 LINKED_PREFIX = "linked suppression"
 #: Above this many maximal choices within one overlap component, the check refuses.
@@ -125,15 +130,8 @@ def _age_range_mask(ws: WeightedSurvey, code: str, ages: Mapping[str, AgeRange |
             f"{code!r} (needs a range code like 16_18 and an age_band column); fix the "
             "age_range rows or leave them out of the release"
         )
-    population = ages.get(ws.survey.crosswalk.population)
-    bands = ws.data["age_band"].astype("object").astype(str)
-    inside: dict[str, bool] = {}
-    for band in set(bands):
-        rng = band_range(band)
-        if rng is not None and population is not None:
-            rng = rng.intersect(population)
-        inside[band] = rng is not None and rng.within(target)
-    return bands.map(inside).to_numpy(dtype=bool)
+    return age_range_members(ws.data["age_band"], target,
+                             ages.get(ws.survey.crosswalk.population))
 
 
 def group_mask(ws: WeightedSurvey, key: Key,
@@ -142,7 +140,7 @@ def group_mask(ws: WeightedSurvey, key: Key,
     group_var, group = key
     if group_var == "all":
         return np.ones(len(ws.data), dtype=bool)
-    if group_var == AGE_RANGE:
+    if group_var == AGE_RANGE_GROUP:
         return _age_range_mask(ws, group, ages)
     if group_var not in ws.data.columns:
         raise DisclosureError(

@@ -26,6 +26,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 
 @dataclass(frozen=True, order=True)
 class AgeRange:
@@ -143,3 +146,24 @@ def cover(
     if target.high is None or reach != target.high:
         return None
     return tuple(c for _, c in taken)
+
+
+#: The ``group_var`` of estimate rows restricted to a common age range.
+AGE_RANGE_GROUP = "age_range"
+
+
+def age_range_members(
+    age_band: pd.Series, target: AgeRange, population: AgeRange | None
+) -> np.ndarray:
+    """Which respondents are in ``target``: their ``age_band``, clipped to the survey's
+    population range, lies inside it (a band code that cannot be read is outside). The one
+    place this membership is derived: the age-restricted estimates and the release-wide
+    disclosure check both use it."""
+    bands = age_band.astype("object").astype(str)
+    inside: dict[str, bool] = {}
+    for band in set(bands):
+        rng = band_range(band)
+        if rng is not None and population is not None:
+            rng = rng.intersect(population)
+        inside[band] = rng is not None and rng.within(target)
+    return bands.map(inside).to_numpy(dtype=bool)

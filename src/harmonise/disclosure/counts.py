@@ -129,3 +129,17 @@ def audit_families(audit: pd.DataFrame, estimates: pd.DataFrame, schema: Schema,
                                      tuple(int(i) for i in pos[sel]))
                          for what, sel in subsets]
     return families
+
+
+def protect_counts(
+    audit: pd.DataFrame, margins: pd.DataFrame, estimates: pd.DataFrame, schema: Schema,
+    surveys: Sequence[WeightedSurvey], threshold: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The audit and the weighting margins as they may be published: unweighted counts under
+    ``threshold`` blanked (a count of 3 'Yes' answers there would undo the suppression of
+    that estimate), and more where a published sum would give a blank back."""
+    margins = suppress_counts(margins.reset_index(drop=True), "sample_n",
+                              margin_families(margins), threshold)
+    audit = suppress_counts(audit, "count", audit_families(
+        audit, estimates, schema, surveys, margins), threshold)
+    return audit, margins

@@ -1,10 +1,10 @@
 """Compare surveys on an indicator, only where the questions really measure the same thing.
 
 Pairs are formed per indicator (and option) among the surveys of the **same wave** (change
-between waves of one survey is :mod:`harmonise.trends`). The gate: both items graded at
+between waves of one survey is :mod:`harmonise.compare.trends`). The gate: both items graded at
 least ``close``, neither estimate suppressed, AND the same population definition — or, when
 the populations differ, a common age range both surveys' age bands tile exactly (adults 16+
-and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.age_ranges`). A pair
+and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.models.age_ranges`). A pair
 that fails the gate is listed with **every** reason it fails (grade, population, mode where
 the modes differ, suppression), so the report can show both figures side by side. Every
 reason and caveat also has a stable code (:data:`REASON_CODES`, :data:`CAVEAT_CODES`) in
@@ -15,7 +15,7 @@ normal-theory CI and p-value (:func:`difference`), and p-values adjusted across 
 of all comparisons in the table (:func:`adjust_family`: Holm by default,
 Benjamini–Hochberg or Bonferroni as options; :func:`adjust_pvalues`, checked against
 pingouin.multicomp in the tests) in ``p_adjusted``, the method named in ``correction``.
-:mod:`harmonise.trends` uses the same two functions.
+:mod:`harmonise.compare.trends` uses the same two functions.
 Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
 the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
 ``svyby(covmat=TRUE)`` + ``svycontrast``).
@@ -32,12 +32,21 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from harmonise.age_ranges import POPULATION_AGES, AgeRange, band_range, common_range, cover
 from harmonise.errors import EstimationError
 from harmonise.estimate import difference as domain_difference
 from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
+from harmonise.models.age_ranges import (
+    AGE_RANGE_GROUP,
+    POPULATION_AGES,
+    AgeRange,
+    age_range_members,
+    band_range,
+    common_range,
+    cover,
+)
 from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
+from harmonise.models.run import ComparisonTable, Correction
 from harmonise.models.schema import GRADES, MISSING_TYPES, Schema, grade_at_least
 
 COMPARISON_COLUMNS = (
@@ -113,18 +122,8 @@ CORRECTIONS: Mapping[str, str] = {
     "none": "none",
 }
 
-#: Subgroup variable of estimates restricted to a common age range (group = AgeRange.code).
-AGE_RANGE_GROUP = "age_range"
-
 _INTERVIEWER = ("telephone", "cati", "face-to-face", "face to face", "capi", "interview")
 _SELF = ("self-completion", "self completion", "online", "postal", "paper", "web")
-
-
-@dataclass(frozen=True)
-class ComparisonTable:
-    rows: pd.DataFrame
-    level: float
-    correction: str
 
 
 def mode_family(mode: str) -> str:
@@ -137,7 +136,7 @@ def mode_family(mode: str) -> str:
     return "unknown"
 
 
-def adjust_pvalues(p: np.ndarray, correction: str, alpha: float) -> np.ndarray:
+def adjust_pvalues(p: np.ndarray, correction: Correction, alpha: float) -> np.ndarray:
     """Adjusted p-values for one family of tests (``holm``, ``bh``, ``bonferroni``, ``none``)."""
     if correction not in CORRECTIONS:
         raise EstimationError(
@@ -328,7 +327,7 @@ def compare(
     *,
     floor: str = "close",
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
     crosswalks: Sequence[Crosswalk] = (),
     ages: Mapping[str, AgeRange | None] = POPULATION_AGES,
 ) -> ComparisonTable:
@@ -336,7 +335,7 @@ def compare(
 
     ``crosswalks`` (optional) supply each item's note and each survey's mode; without them
     the notes are empty and modes are not checked. ``ages`` maps population ids to age
-    ranges (default :data:`harmonise.age_ranges.POPULATION_AGES`).
+    ranges (default :data:`harmonise.models.age_ranges.POPULATION_AGES`).
     """
     adjust_pvalues(np.array([]), correction, 1 - level)  # an unknown correction fails early
     rows = table.rows[table.rows["weighted"].astype(bool)]
@@ -424,7 +423,7 @@ def difference(
     With ``df`` (the smaller of the two designs' degrees of freedom: conservative, and what
     matters when one survey has few clusters, e.g. ten schools) the reference distribution
     is t on ``df``; without it (or with a non-positive one) the normal.
-    Used between surveys (:func:`compare`) and between waves (:func:`harmonise.trends.trends`).
+    Used between surveys (:func:`compare`) and between waves (:func:`.trends.trends`).
     A zero SE gives a NaN p-value (nothing to test).
     """
     diff = est_a - est_b
@@ -445,7 +444,7 @@ def pair_df(a: pd.Series, b: pd.Series) -> float | None:
 
 
 def adjust_family(
-    frame: pd.DataFrame, tested: np.ndarray | pd.Series, correction: str, level: float
+    frame: pd.DataFrame, tested: np.ndarray | pd.Series, correction: Correction, level: float
 ) -> pd.DataFrame:
     """A copy of ``frame`` with ``p_adjusted`` and ``significant`` filled for one family.
 
@@ -482,7 +481,7 @@ def compare_domains(
     group_var: str,
     *,
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> pd.DataFrame:
     """Differences between every pair of ``group_var`` categories of one survey.
 
@@ -559,9 +558,10 @@ def restricted_estimates(
     tables: list[EstimateTable] = []
     for i, ranges in sorted(wanted.items()):
         ws = surveys[i]
-        for target, bands in sorted(ranges):
-            band = ws.data["age_band"].astype("object")
-            derived = np.where(band.isin(bands), target.code, "not_applicable")
+        for target, _bands in sorted(ranges):
+            inside = age_range_members(ws.data["age_band"], target,
+                                       ages.get(ws.survey.crosswalk.population))
+            derived = np.where(inside, target.code, "not_applicable")
             data = ws.data.assign(**{AGE_RANGE_GROUP: derived})
             est = estimate_indicators(dataclasses.replace(ws, data=data), schema,
                                       by=[AGE_RANGE_GROUP], level=level)
@@ -657,7 +657,7 @@ def subgroup_differences(
     published: EstimateTable,
     *,
     level: float = 0.95,
-    correction: str = "holm",
+    correction: Correction = "holm",
 ) -> pd.DataFrame:
     """Within each survey, does a subgroup differ from the rest of its respondents?
 

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from harmonise._util.files import sha256_bytes
 from harmonise.errors import HarmoniseError
-from harmonise.files import sha256_bytes
 
 M = TypeVar("M", bound=BaseModel)
 
