@@ -150,3 +150,24 @@ def test_sentences_read_as_english() -> None:
         "about 1 in 3", "about 3 in 5", "about 3 in 4", "fewer than 1 in 10", "almost all"]
     assert words.category(None, "age_band", "65_plus") == "65 and over"  # type: ignore[arg-type]
     assert words.category(None, "area", "kempston_central") == "Kempston Central"  # type: ignore[arg-type]
+
+
+def test_a_run_stored_before_the_codes_still_renders_in_words(
+    bundled_data: ReportData,
+) -> None:
+    """Stores written before issue 13 have no reason/caveat/change codes, no subgroup
+    table and no routed flag: the report still renders, in words, without codes."""
+    tables = dict(bundled_data.tables)
+    new = {"reason_codes", "caveat_codes", "common_age", "a_scale", "b_scale"}
+    tables["comparisons"] = tables["comparisons"].drop(columns=list(new))
+    tables["trends"] = tables["trends"].drop(
+        columns=["reason_codes", "change_codes", "from_scale", "to_scale"])
+    tables.pop("subgroup_differences")
+    surveys = tuple(dataclasses.replace(s, items=tuple(dataclasses.replace(i, routed=False)
+                                                       for i in s.items))
+                    for s in bundled_data.surveys)
+    old = dataclasses.replace(bundled_data, tables=tables, surveys=surveys)
+    text = visible_text(render_html(old, charts=False))
+    assert "do not meet the rules for a fair comparison" in text
+    assert "Who and where" in text and text.count("▲ higher") == 1  # the key only
+    assert not re.search(r"adults_18plus|safety5|@v\d|\['", text)
