@@ -11,6 +11,7 @@ renders exactly as it did when it ran. Every name a reader sees comes from
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -205,7 +206,10 @@ def build_report(source: RunResult | ReportData, *, charts: bool = True,
 
 
 def render_report(source: RunResult | ReportData, *, charts: bool = True,
-                  run_id: int | None = None, questionnaire: bool = False) -> Rendered:
+                  run_id: int | None = None, questionnaire: bool = False,
+                  on_charts: Callable[[tuple[Chart, ...]], None] | None = None) -> Rendered:
+    """The page and its charts. ``on_charts`` is called with the charts as soon as they
+    are laid out, before the page is rendered (the writer starts their PNGs there)."""
     env = Environment(
         loader=PackageLoader("harmonise.report", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -215,6 +219,8 @@ def render_report(source: RunResult | ReportData, *, charts: bool = True,
     )
     context, rendered = build_report(source, charts=charts, run_id=run_id,
                                      questionnaire=questionnaire)
+    if on_charts is not None:
+        on_charts(rendered)
     return Rendered(html=env.get_template("report.html").render(**context), charts=rendered)
 
 

@@ -59,13 +59,20 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
                    run_id: int | None = None, questionnaire: bool = False) -> dict[str, bytes]:
     """Every output file's name (``charts/…`` inside the charts folder) and content, in
     memory (nothing is written). Each chart is drawn once: the page embeds the same SVG."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     data = as_report_data(source)
-    page = render_report(data, charts=charts, run_id=run_id, questionnaire=questionnaire)
-    files = {"index.html": page.html.encode("utf-8")}
-    with ThreadPoolExecutor(max_workers=2) as pool:  # PNG encoding releases the GIL
-        pngs = [pool.submit(_png, chart) for chart in page.charts]
+    # PNGs are drawn in two threads (Pillow's encoder releases the GIL) while this thread
+    # renders the page and the workbook
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pngs: list[Future[bytes]] = []
+
+        def start(charts: tuple[Chart, ...]) -> None:
+            pngs.extend(pool.submit(_png, chart) for chart in charts)
+
+        page = render_report(data, charts=charts, run_id=run_id,
+                             questionnaire=questionnaire, on_charts=start)
+        files = {"index.html": page.html.encode("utf-8")}
         workbook = xlsx_bytes(data)
         for chart, png in zip(page.charts, pngs, strict=True):
             files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
