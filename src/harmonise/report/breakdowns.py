@@ -162,7 +162,7 @@ def trends(w: Wording) -> tuple[dict[str, Any] | None, list[SlopeChart], list[st
     for series, grp in t.groupby("series", sort=True):
         first = grp.iloc[0]
         before, after = str(first["from_wave"]), str(first["to_wave"])
-        name = w.full(first["to_crosswalk"]).rsplit(",", 1)[0]
+        name = w.short(first["to_crosswalk"]).removesuffix(f" {after}")
         lines = []
         for _, r in grp.iterrows():
             change_words = words.question_change(_codes(r.get("change_codes")))
@@ -171,9 +171,10 @@ def trends(w: Wording) -> tuple[dict[str, Any] | None, list[SlopeChart], list[st
             if bool(r["computed"]):
                 sig = bool(r["significant"]) if pd.notna(r["significant"]) else False
                 change = _f(r["change"])
+                low, high = sorted(abs(100 * _f(r[k])) for k in ("ci_low", "ci_high"))
                 verdict = (f"{'rose' if change > 0 else 'fell'} by {100 * abs(change):.0f} "
-                           f"points ({100 * _f(r['ci_low']):+.0f} to "
-                           f"{100 * _f(r['ci_high']):+.0f}), a real change" if sig else
+                           f"points (95% interval {low:.0f} to {high:.0f}), a real change"
+                           if sig else
                            "no clear change once chance and the number of comparisons are "
                            "allowed for")
             else:
@@ -182,7 +183,7 @@ def trends(w: Wording) -> tuple[dict[str, Any] | None, list[SlopeChart], list[st
                         w.concept_of.get(str(r["indicator"]), "")).scale
                 except KeyError:
                     concept_scale = ""
-                scales = [words.scale(w.data.schema, str(r.get(k, "") or "").replace(
+                scales = [words.scale_short(w.data.schema, str(r.get(k, "") or "").replace(
                     "nan", ""), concept_scale) for k in ("from_scale", "to_scale")]
                 verdict = "not compared: " + words.trend_refusal(
                     _codes(r.get("reason_codes")), *scales).rstrip(".")

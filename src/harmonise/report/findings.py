@@ -156,8 +156,8 @@ def comparisons(w: Wording) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
             "p": "–" if math.isnan(p) else ("below 0.001" if p < 0.001 else f"{p:.3f}"),
             "grades": f"{words.grade(a.grade)}; {words.grade(b.grade)}",
             "caveats": words.caveats(_codes(c.get("caveat_codes")), a, b, common),
-            "sentence": (f"{a.name} {words.percent(_f(c['a_estimate']))} against "
-                         f"{b.name} {words.percent(_f(c['b_estimate']))}: "
+            "sentence": (f"{words.percent(_f(c['a_estimate']))} against "
+                         f"{words.percent(_f(c['b_estimate']))}; "
                          + verdict[:1].lower() + verdict[1:]),
         }
         compared.append(rec)
@@ -273,6 +273,7 @@ def headlines(w: Wording, theme_id: str) -> list[str]:
         except KeyError:
             head = str(first["label"]).split(": ")[0].lstrip("% ")
         base = "" if pd.isna(first["n"]) else f", {int(first['n']):,} answers"
-        out.append(f"{w.short(ref)}, {head[:1].lower()}{head[1:]}: most often "
-                   f"{words.and_list(items)} (asked of {who}{base}).")
+        head = head[:1].lower() + head[1:].replace(" you ", " them ")
+        out.append(f"{w.short(ref)}, {head}: most often {words.and_list(items)} (asked of "
+                   f"{who}{base}).")
     return out

@@ -175,6 +175,12 @@ def scale(schema: Schema, scale_id: str, concept_scale: str = "") -> str:
     return label[:1].lower() + label[1:]
 
 
+def scale_short(schema: Schema, scale_id: str, concept_scale: str = "") -> str:
+    """A scale's kind without its topic: '5-point with midpoint' from 'Feeling of safety,
+    5-point with midpoint'."""
+    return scale(schema, scale_id, concept_scale).split(", ", 1)[-1]
+
+
 def grade(code: str) -> str:
     return GRADE_WORDS.get(code, code.replace("_", " "))
 
@@ -291,8 +297,9 @@ def caveats(codes: Sequence[str], a: Side, b: Side, common_age: str = "") -> lis
             out.append("One survey was run by interviewers and the other filled in by "
                        "respondents themselves; people can answer differently.")
         elif code == "scales_differ":
-            out.append(f"The answer scales differ ({a.name}: {a.scale}; {b.name}: "
-                       f"{b.scale}), so part of the difference may come from the scales.")
+            out.append(f"The answer scales differ ({a.name}: {a.scale.split(', ', 1)[-1]}; "
+                       f"{b.name}: {b.scale.split(', ', 1)[-1]}), so part of the difference "
+                       "may come from the scales.")
         elif code in ("a_opt_in", "b_opt_in"):
             side = a if code == "a_opt_in" else b
             out.append(f"{side.name} is an opt-in sample: weighting corrects its make-up "
