@@ -238,7 +238,7 @@ def theme_chart(w: Wording, theme_id: str, title: str, rows: pd.DataFrame) -> Do
             for d in p.dots) for p in panels)
     alt = (f"Dot-and-interval chart, {title}: each survey's percentage with its 95% "
            f"confidence interval. {figures}.")
-    return DotChart(id=f"theme-{theme_id}", title=title, panels=tuple(panels),
+    return DotChart(id=f"theme-{theme_id.replace('_', '-')}", title=title, panels=tuple(panels),
                     legend="grade", alt=alt)
 
 
