@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps axe-deps postgres-deps r-reference samples bench clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps axe-deps postgres-deps java-deps r-reference samples bench clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -16,11 +16,12 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
+	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
 
 # R's survey package is the reference implementation the estimates are checked against.
 r-deps:
@@ -47,6 +48,14 @@ $(AXE):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
 	mkdir -p .cache/npm
 	npm install --silent --no-audit --no-fund --no-save --prefix .cache/npm axe-core@$(AXE_VERSION)
+# A Java runtime for ODK Validate (its jar ships inside pyxform's wheel; the questionnaire tests
+# run it on the built forms).
+java-deps:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  echo "Installing Debian default-jre-headless (needed by ODK Validate in the questionnaire tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; \
+	fi
 
 # PostgreSQL for the shared-deployment store test: Debian's server on 127.0.0.1:5432.
 PG_URL ?= postgresql+psycopg://postgres:harmonise@127.0.0.1:5432/postgres
@@ -68,8 +77,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps browser-deps axe-deps postgres-deps
-	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_AXE=1 \
+pytest: $(STAMP) r-deps browser-deps axe-deps postgres-deps java-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_JAVA=1 HARMONISE_REQUIRE_AXE=1 \
 	HARMONISE_TEST_POSTGRES_URL='$(PG_URL)' $(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -83,6 +92,8 @@ samples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
+	$(BIN)/python bench/bench_questionnaire.py --repeats 3
+	$(BIN)/python bench/bench_suggest.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.csv reports/*.json

@@ -196,3 +196,16 @@ def test_weighting_converged_and_hit_targets(result: RunResult) -> None:
         for m in d.margins:
             assert m.achieved == pytest.approx(m.target, rel=1e-8)
         assert 1 <= d.kish_deff < 5
+
+
+def test_complete_margins_leave_the_outputs_as_they_were(result: RunResult,
+                                                         outputs: Path) -> None:
+    """The bundled exports have every sex/age/area: no missing treatment is applied, and
+    the weighting table, margins and report have no trace of one (same bytes as before)."""
+    assert all(ws.diagnostics is not None and not ws.diagnostics.missing
+               for ws in result.surveys)
+    assert not any(c.startswith(("_imputed_", "_weighting_"))
+                   for ws in result.surveys for c in ws.data.columns)
+    assert "missing" not in pd.read_csv(outputs / "weighting.csv").columns
+    assert "(missing)" not in set(pd.read_csv(outputs / "margins.csv")["category"])
+    assert "weighting-missing" not in (outputs / "index.html").read_text(encoding="utf-8")

@@ -14,7 +14,8 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── EstimationError        a design or estimate cannot be computed (lonely PSU, empty domain)
     ├── DisclosureError        published tables cannot be checked for disclosure
     ├── ReportError            outputs cannot be written
-    └── StoreError             the workspace store cannot be opened, read or written
+    ├── StoreError             the workspace store cannot be opened, read or written
+    └── QuestionnaireError     a questionnaire spec is invalid or a form cannot be built
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
 """
@@ -62,12 +63,17 @@ class StoreError(HarmoniseError):
     """The workspace store cannot be opened, read or written."""
 
 
+class QuestionnaireError(HarmoniseError):
+    """A questionnaire spec is invalid, or a form built from it cannot be converted."""
+
+
 __all__ = [
     "CrosswalkError",
     "DisclosureError",
     "EstimationError",
     "HarmoniseError",
     "IngestError",
+    "QuestionnaireError",
     "ReportError",
     "StoreError",
     "TargetsError",

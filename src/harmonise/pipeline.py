@@ -146,7 +146,7 @@ def run(
     estimates, unweighted = apply_release_disclosure(
         release, release_masks(weighted_surveys, release), rules)
     comparisons = compare(estimates, crosswalks=cws, correction=correction)
-    weighting, margins = weighting_tables(weighted_surveys)
+    weighting, margins = weighting_tables(weighted_surveys, min_count=rules.min_count)
     audit, margins = protect_counts(
         pd.concat([ws.survey.audit for ws in weighted_surveys], ignore_index=True),
         margins, estimates.rows, schema, weighted_surveys, rules.min_count)

@@ -32,7 +32,9 @@ partial postcode (district or sector: area-level, not a person). When the answer
 distinct texts, other header rules give way to free_text ("What happened on your mobile?").
 An empty column whose header fires is flagged: nothing is lost by dropping it. A column of
 ticked options joined in one cell (Microsoft/Google Forms, see
-:mod:`harmonise.ingest.multiselect`) is coded answers, not free text, by content.
+:mod:`harmonise.ingest.multiselect`) is coded answers, not free text, by content; so is an
+ODK/Kobo select-multiple column (choice names joined by spaces) when every name has its own
+``<column>/<name>`` column beside it.
 Respondent ids, ages, sex, ward/area codes and coded answers match none of these.
 
 Last, every text cell of every column not yet flagged is checked with
@@ -418,14 +420,28 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
     return None
 
 
+def _kobo_select_multiple(name: str, series: pd.Series, names: set[str]) -> bool:
+    """An ODK/Kobo select-multiple column: every cell is choice names joined by spaces and
+    each name has its own ``<column>/<name>`` 1/0 column beside it (Kobo's "single and
+    separate columns" export). Coded answers, not free text."""
+    cells = [str(v) for v in series.dropna() if str(v).strip()]
+    if not cells:
+        return False
+    choices = {w for c in cells for w in c.split()}
+    return all(f"{name}/{w}" in names for w in choices)
+
+
 def detect_identifying(
     data: pd.DataFrame, variables: Mapping[str, VariableInfo] | None = None
 ) -> tuple[FlaggedColumn, ...]:
     """Every identifying column of ``data``, in column order."""
     variables = variables or {}
     out: list[FlaggedColumn] = []
+    names = {str(c) for c in data.columns}
     for col in data.columns:
         name = str(col)
+        if _kobo_select_multiple(name, data[col], names):
+            continue
         found = classify(name, data[col], variables.get(name))
         if found is not None:
             out.append(FlaggedColumn(name=name, kind=found[0], reason=found[1]))

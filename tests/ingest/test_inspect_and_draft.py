@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from harmonise.cli import main
 from harmonise.crosswalk.draft import draft_crosswalk, slug
 from harmonise.crosswalk.io import load_crosswalk
-from harmonise.crosswalk.suggest import THRESHOLD, missing_type, similarity, suggest_concept
 from harmonise.errors import CrosswalkError
 from harmonise.ingest import read_survey
 from harmonise.ingest.codebook import codebook_report
+from harmonise.suggest.rank import Question, Suggester
+from harmonise.suggest.scales import missing_type
 
 SAMPLES = ["surveys/bedford/bedford-residents-2024.sav",
            "surveys/central-beds/young-people-2024.xlsx",
@@ -101,13 +102,14 @@ def test_draft_crosswalk_loads_as_draft_and_cannot_be_released(
 def test_draft_prefills_recode_from_labels_and_suggests_concepts(root: Path,
                                                                  schema: Any) -> None:
     survey = read_survey(root / SAMPLES[0])
-    raw = yaml.safe_load(draft_crosswalk(survey, schema))
+    raw = yaml.safe_load(draft_crosswalk(survey, schema, method="lexical"))
     items = {i["source"]: i for i in raw["items"]}
     assert raw["respondent_id"] == "RESPID"
     assert items["SEX"]["concept"] == "sex"
     assert items["SEX"]["recode"] == {1: "female", 2: "male"}  # matched to scale codes
     assert items["Q1A"]["missing"].get(98) == "dont_know"
-    assert items["WARD"]["concept"] is None
+    assert items["WARD"]["concept"] == "area"  # place-name options, "ward" read as area
+    assert items["Q3_1"]["concept"] == "unsafe_reasons"  # the tick-box group as one question
     assert items["Q3_1"]["option"] and items["Q3_1"]["scale"] == "multi"
     assert set(raw["unmapped"]) == {"EMAIL", "POSTCODE", "COMMENT"}
 
@@ -128,15 +130,14 @@ def test_draft_crosswalk_from_the_cli(tmp_path: Path, root: Path) -> None:
     assert "jo.bloggs" not in out.read_text() and "LU1 1AA" not in out.read_text()
 
 
-def test_similarity_scores_are_explained(schema: Any) -> None:
-    same = similarity("How safe do you feel in the town centre after dark?",
-                      "How safe do you feel in the town centre after dark?")
-    assert same.score == pytest.approx(1.0)
-    assert similarity("What is your sex?", "Which ward do you live in?").score < THRESHOLD
-    assert suggest_concept("Colour of your front door?", schema) is None
-    hit = suggest_concept("How safe do you feel in the town centre after dark?", schema)
-    assert hit is not None and hit.concept.id == "safe_towncentre_dark"
-    assert "word overlap" in hit.explain()
+def test_suggestions_are_explained(schema: Any) -> None:
+    suggester = Suggester(schema, "lexical")
+    door, dark = suggester.suggest([
+        Question("Colour of your front door?"),
+        Question("How safe do you feel in the town centre after dark?")])
+    assert door.suggestion == "none"
+    assert dark.suggestion == "safe_towncentre_dark"
+    assert dark.best is not None and any("time matches" in r for r in dark.best.reasons)
 
 
 @pytest.mark.parametrize(("label", "kind"), [

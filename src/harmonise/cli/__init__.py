@@ -60,6 +60,9 @@ COMMAND_MODULES = (
     "harmonise.cli.crosswalk",
     "harmonise.cli.provenance",
     "harmonise.cli.estimate",
+    "harmonise.cli.suggest",
+    "harmonise.cli.targets",
+    "harmonise.cli.questionnaire",
 )
 
 for _module in COMMAND_MODULES:

@@ -79,6 +79,12 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
     click.echo(f"Saved as run {run_id} in {location}")
     made = int(comp["compared"].astype(bool).sum())
     click.echo(f"{plural(made, 'comparison')} made, {len(comp) - made} refused with reasons.")
+    from harmonise.weight.diagnostics import missing_summary
+
+    for ws in result.surveys:
+        if ws.diagnostics is not None and ws.diagnostics.missing:
+            click.echo(f"Weighting values missing in {ws.survey.crosswalk.ref}: "
+                       f"{missing_summary(ws.diagnostics.missing, rules.min_count)}.")
     if result.provenance.synthetic:
         click.echo("Note: the inputs are SYNTHETIC sample data; the figures are not real findings.")
 

@@ -11,8 +11,10 @@
   scale category whose label matches when a concept is suggested; labels such as "Don't
   know" or "Prefer not to say" go to ``missing``), or from the values seen in a column
   without labels (at most ``MAX_VALUES``); blank cells get ``"(blank)": no_answer``;
-* suggests a concept only where the question text closely matches a concept's wording
-  (:mod:`harmonise.crosswalk.suggest`, score in a comment), otherwise leaves it null;
+* suggests a concept where :mod:`harmonise.suggest` ranks one above its ``none`` floor
+  (wording, answer options and facets; tick-box groups as one question), marked
+  ``# suggested`` with its score and method, and the reasons in the item's note; the
+  grade stays ``unassessed`` so a person must review it before any release;
 * sends every column flagged as identifying to ``unmapped`` with the flag's reason;
 * never writes a value or label that looks identifying
   (:func:`harmonise.privacy.looks_identifying`): the item's note counts them under a
@@ -33,11 +35,13 @@ from typing import Any
 
 import pandas as pd
 
-from harmonise.crosswalk.suggest import Suggestion, match_category, missing_type, suggest_concept
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
 from harmonise.privacy import looks_identifying, placeholder
+from harmonise.suggest.rank import Candidate, Suggester
+from harmonise.suggest.scales import match_category, missing_type
+from harmonise.suggest.survey import survey_questions
 
 MAX_VALUES = 60
 """A column without value labels gets a recode table from its values up to this many."""
@@ -86,11 +90,12 @@ def is_respondent_id(name: str, series: pd.Series) -> bool:
             and bool(series.notna().all()) and bool(series.is_unique))
 
 
-def _item_entries(info: VariableInfo, series: pd.Series, suggestion: Suggestion | None,
+def _item_entries(info: VariableInfo, series: pd.Series, suggestion: Candidate | None,
                   schema: Schema, multi: bool
                   ) -> tuple[dict[object, str], dict[object, str], list[str]]:
     """(recode, missing, notes) pre-filled from labels or observed values."""
-    scale = schema.scale(suggestion.concept.scale) if suggestion else None
+    scale = schema.scale(suggestion.recode.scale if suggestion and suggestion.recode else
+                         schema.concept(suggestion.concept).scale) if suggestion else None
     recode: dict[object, str] = {}
     missing: dict[object, str] = {}
     notes: list[str] = []
@@ -166,7 +171,7 @@ def _unique_id(base: str, used: set[str]) -> str:
 
 
 def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = None,
-                    today: dt.date | None = None) -> str:
+                    today: dt.date | None = None, method: str = "auto") -> str:
     """The draft crosswalk YAML for ``survey`` (see the module docstring)."""
     prov = survey.provenance
     today = today or dt.date.today()
@@ -177,8 +182,8 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
     lines = [
         f"# DRAFT crosswalk written by `harmonise inspect` from {prov.file_name}",
         f"# (sha256 {prov.sha256}) on {today.isoformat()}, against schema {schema.ref}.",
-        "# A person must check every item: concept (suggestions are string matches, see",
-        "# docs/ingest.md), scale, recode, missing, comparability and note; fill in the TODOs,",
+        "# A person must check every item: concept (suggested by harmonise suggest, see",
+        "# docs/suggest.md), scale, recode, missing, comparability and note; fill in the TODOs,",
         "# then set status: released. Until then this file cannot be released.",
         f"crosswalk: {_q(cw_name)}",
         "version: 1",
@@ -212,13 +217,17 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
     lines.append("items:")
     used: set[str] = set()
     kept = {f.name for f in survey.flagged}
+    suggester = Suggester(schema, method)
+    asked = survey_questions(survey)
+    ranked = suggester.suggest([sq.question for sq in asked], top=1)
+    suggested = {col: r.best for sq, r in zip(asked, ranked, strict=True) for col in sq.columns}
     for col, info in survey.codebook.variables.items():
         if col == respondent or col in kept:
             continue
         group = member_of.get(col)
         question = (group.question if group and group.question else None) or info.question \
             or info.label
-        suggestion = suggest_concept(question, schema)
+        suggestion = suggested.get(col)
         multi = group is not None
         recode, missing, notes = _item_entries(info, survey.data[col], suggestion, schema,
                                                multi)
@@ -227,8 +236,8 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
                                      else ""), used)
         lines.append(f"  - id: {_q(item_id)}")
         if suggestion is not None:
-            lines.append(f"    concept: {suggestion.concept.id}  # "
-                         + _comment(suggestion.explain()))
+            lines.append(f"    concept: {suggestion.concept}  # suggested: score "
+                         f"{suggestion.score:.2f} by {suggester.method}; a person must check")
         else:
             lines.append("    concept: null  # no close match in the schema: choose one")
         if multi:
@@ -236,13 +245,19 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
         lines.append(f"    source: {_q(col)}")
         if question:
             lines.append(f"    question: {_q(question)}")
-        scale = "multi" if multi else (suggestion.concept.scale if suggestion else None)
+        scale = "multi" if multi else ((suggestion.recode.scale if suggestion.recode else
+                                        schema.concept(suggestion.concept).scale)
+                                       if suggestion else None)
         lines.append(f"    scale: {_q(scale) if scale else 'null'}")
         _emit_table(lines, "recode", recode)
         _emit_table(lines, "missing", missing)
         lines.append("    comparability: unassessed")
         note = "draft: pre-filled from the file; check every line" + "".join(
             f"; {n}" for n in notes)
+        if suggestion is not None:
+            note += (f"; suggested {suggestion.concept} (score {suggestion.score:.2f}, "
+                     f"{suggester.method}): " + "; ".join((*suggestion.reasons,
+                                                          *suggestion.flags)))
         lines.append(f"    note: {_q(note)}")
     return "\n".join(lines) + "\n"
 
@@ -250,7 +265,7 @@ def draft_crosswalk(survey: SurveyFile, schema: Schema, *, name: str | None = No
 def draft_summary(text: str) -> dict[str, Any]:
     """Counts of a draft for the command's message: items, suggested concepts, unmapped."""
     return {"items": text.count("\n  - id: "),
-            "suggested": text.count("# suggested by string match"),
+            "suggested": text.count("  # suggested: score "),
             "unmapped": _count_unmapped(text.splitlines())}
 
 

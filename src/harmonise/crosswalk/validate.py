@@ -289,5 +289,33 @@ def validate_paths(
                               lock_key=relative_key(path, lp.parent), survey=survey)
         if problem is not None:
             one = Report((problem, *one.issues), one.files)
+        if parsed.crosswalk is not None and parsed.crosswalk.weighting is not None:
+            one = Report((*one.issues, *targets_issues(parsed.crosswalk, path)), one.files)
         report += one
     return report
+
+
+def targets_issues(cw: Crosswalk, path: Path) -> list[Issue]:
+    """The weighting block's targets file against the crosswalk (harmonise.weight.targets),
+    when it is found relative to a folder above the crosswalk (the project root): rows for
+    the area and population, every margin, and the crosswalk's categories."""
+    from harmonise.errors import TargetsError
+    from harmonise.weight.targets import check_categories, read_targets_table, select_targets
+
+    spec = cw.weighting
+    assert spec is not None
+    file = str(path)
+    found = next((p / spec.targets for p in path.resolve().parents
+                  if (p / spec.targets).is_file()), None)
+    if found is None:
+        return []  # elsewhere (a copied tree): the run reports a missing targets file
+    try:
+        table, sha = read_targets_table(found)
+        selected = select_targets(table, file=spec.targets, sha256=sha,
+                                  area_code=spec.area_code, population=spec.population,
+                                  variables=spec.margins)
+        check_categories(selected, cw, file)
+    except TargetsError as exc:
+        return [Issue(code="targets-invalid", file=file, variable="weighting.targets",
+                      value=spec.targets, message=str(exc))]
+    return []

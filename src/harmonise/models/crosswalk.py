@@ -88,6 +88,17 @@ class TrimSpec(_Strict):
     rounds: int = Field(default=1, ge=1, le=20)
 
 
+#: What the weight stage does with respondents who have no usable value of a margin
+#: ("Prefer not to say", blank): see :mod:`harmonise.weight.missing`.
+MissingTreatment = Literal["impute", "exclude", "refuse"]
+
+#: The treatment of a margin the ``missing:`` block does not name.
+DEFAULT_MISSING_TREATMENT: MissingTreatment = "impute"
+
+#: The hot-deck's seed when the weighting block does not set ``impute_seed``.
+DEFAULT_IMPUTE_SEED = 20240601
+
+
 def _method_names(schema: dict[str, Any]) -> None:
     """The JSON Schema lists the registered weighting methods (read when it is generated)."""
     from harmonise.weight.methods import METHODS
@@ -103,6 +114,12 @@ class WeightingSpec(_Strict):
     in ``harmonise.weight.methods.METHODS``: ``rake`` (iterative proportional fitting),
     ``poststratify`` (one margin), ``linear`` (GREG) or ``raking`` calibration, the last two
     optionally with ``bounds`` on the weight adjustment ratios.
+
+    ``missing`` says per margin what to do with respondents without a usable value
+    (a missing type such as ``refused`` or ``no_answer``): ``impute`` (the default: a
+    seeded hot-deck within cells of the other margins, ``impute_seed``), ``exclude`` (kept
+    out of that margin's adjustment: they form their own category whose target is their
+    base-weighted total) or ``refuse`` (stop, as before).
     """
 
     method: str = Field(default="rake", json_schema_extra=_method_names)
@@ -114,9 +131,21 @@ class WeightingSpec(_Strict):
     max_iterations: int = Field(default=1000, ge=1)
     bounds: tuple[float, float] | None = None
     trim: TrimSpec | None = None
+    missing: dict[str, MissingTreatment] = Field(default_factory=dict)
+    impute_seed: int = Field(default=DEFAULT_IMPUTE_SEED, ge=0, lt=2**63)
+
+    def treatment(self, margin: str) -> MissingTreatment:
+        """The declared treatment of ``margin``'s missing values (the default if none)."""
+        return self.missing.get(margin, DEFAULT_MISSING_TREATMENT)
 
     @model_validator(mode="after")
     def _method_options(self) -> WeightingSpec:
+        unknown = [m for m in self.missing if m not in self.margins]
+        if unknown:
+            raise ValueError(
+                f"missing: {unknown} are not weighting margins (margins are "
+                f"{list(self.margins)}); name a margin or remove the entry"
+            )
         from harmonise.weight.methods import METHODS  # the registry of weighting methods
 
         fitted = METHODS.get(self.method)

@@ -67,6 +67,27 @@ class MarginCheck:
 
 
 @dataclass(frozen=True)
+class MissingMarginRecord:
+    """How one margin's respondents without a usable value were treated before weighting.
+
+    ``kinds`` counts the missing types (``refused``, ``no_answer``, …); for ``impute``,
+    ``cells`` names the other margins the hot-deck matched on, ``collapsed`` how many
+    recipients found no donor in their full cell and took one from a coarser cell, and
+    ``seed`` the hot-deck's seed; for ``exclude``, ``share`` is the base-weighted share
+    of the population left out of the margin's adjustment.
+    """
+
+    margin: str
+    treatment: str
+    n_missing: int
+    kinds: tuple[tuple[str, int], ...] = ()
+    cells: tuple[str, ...] = ()
+    collapsed: int = 0
+    seed: int | None = None
+    share: float | None = None
+
+
+@dataclass(frozen=True)
 class WeightingDiagnostics:
     method: str
     targets_file: str
@@ -84,6 +105,8 @@ class WeightingDiagnostics:
     effective_n: float
     share_top1pct: float
     margins: tuple[MarginCheck, ...] = ()
+    #: Margins whose missing values were treated (only those with at least one).
+    missing: tuple[MissingMarginRecord, ...] = ()
 
 
 @dataclass(frozen=True)

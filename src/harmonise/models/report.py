@@ -52,6 +52,9 @@ ISSUE_CODES: dict[str, str] = {
     "value-not-in-recode": "a value in the data is listed in neither recode nor missing",
     "identifying-value": "a recode or missing key looks like an e-mail, phone, postcode or IP",
     "column-unmapped": "a data column is neither mapped nor listed under 'unmapped:'",
+    # against the weighting targets
+    "targets-invalid": "the targets file does not fit the weighting block (area, population, "
+                       "margins, or categories other than those the crosswalk recodes to)",
 }
 
 

@@ -34,6 +34,13 @@ MissingType = Literal["dont_know", "refused", "not_asked", "not_applicable", "no
 
 Slug = str
 
+#: How far a concept's wording (stem and response labels) has been checked against its
+#: published source: ``verified`` (checked, word for word), ``partly_verified`` (labels or a
+#: phrase checked, not the whole item) or ``unverified`` (a working wording: local,
+#: proposed by harmonise or not yet seen; never to be presented as an official standard).
+WORDING_STATUSES: tuple[str, ...] = ("verified", "partly_verified", "unverified")
+WordingStatus = Literal["verified", "partly_verified", "unverified"]
+
 
 def grade_at_least(grade: str, floor: str) -> bool:
     """True when ``grade`` is as strong as ``floor`` or stronger."""
@@ -96,6 +103,11 @@ class Concept(_Strict):
     place: str | None = None
     time: str | None = None
     options: tuple[Category, ...] = ()  # for multi-select concepts: one per option
+    #: how far ``wording`` and the scale's labels were checked against ``wording_source``
+    #: (required from schema version 2 on; see :data:`WORDING_STATUSES`)
+    wording_status: WordingStatus | None = None
+    #: fixed text read or shown before the question (e.g. the ONS4 introduction)
+    intro: str | None = None
 
 
 class Indicator(_Strict):
@@ -180,6 +192,13 @@ class Schema(_Strict):
                     problems.append(
                         f"indicator '{ind.id}': {unknown} are not categories of scale '{scale_id}'"
                     )
+        if self.version >= 2:
+            unmarked = [c.id for c in self.concepts if c.wording_status is None]
+            if unmarked:
+                problems.append(
+                    f"concepts {unmarked} have no wording_status; from version 2 on every "
+                    f"concept says how far its wording was checked ({', '.join(WORDING_STATUSES)})"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self

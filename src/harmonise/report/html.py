@@ -11,6 +11,7 @@ renders exactly as it did when it ran. Every name a reader sees comes from
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,12 @@ def _matrix(w: findings.Wording) -> list[dict[str, Any]]:
     return out
 
 
+def _margin_words(text: str) -> str:
+    """Margin codes in the weight stage's summary as words ('age_band' -> 'age')."""
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, MARGIN_WORDS)) + r")(?![\w-])")
+    return pattern.sub(lambda m: MARGIN_WORDS[m.group(1)], text)
+
+
 def _weighting(w: findings.Wording) -> list[dict[str, Any]]:
     out = []
     for _, d in w.data.tables["weighting"].iterrows():
@@ -97,6 +104,10 @@ def _weighting(w: findings.Wording) -> list[dict[str, Any]]:
             "minmax": f"{d['min_weight']:,.1f} to {d['max_weight']:,.1f}",
             "deff": f"{d['kish_deff']:.2f}", "neff": f"{d['effective_n']:,.0f}",
             "illustrative": bool(d["illustrative_targets"]),
+            # how respondents without a margin's value were treated (weight stage's words,
+            # with the margin codes put into words)
+            "missing": _margin_words(str(d["missing"]))
+            if "missing" in d.index and isinstance(d["missing"], str) and d["missing"] else "",
         })
     return out
 

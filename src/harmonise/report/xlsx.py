@@ -87,6 +87,8 @@ COLUMN_NOTES: dict[str, str] = {
     "kish_deff": "Kish design effect from weighting, 1 + CV²",
     "effective_n": "effective sample size, (Σw)² / Σw²",
     "share_top1pct": "share of the weight total held by the top 1% of weights",
+    "missing": "respondents without a usable value of a margin and how each margin treated "
+               "them (imputed by hot-deck, or kept out of that margin's adjustment)",
     "margin": "raking margin", "category": "margin category",
     "target": "target share (margins) or harmonised category (audit)",
     "achieved": "weighted share achieved", "sample_n": "respondents in the category",

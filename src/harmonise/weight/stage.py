@@ -1,4 +1,11 @@
-"""The weight stage: HarmonisedSurvey + Targets -> WeightedSurvey (pure; no file I/O)."""
+"""The weight stage: HarmonisedSurvey + Targets -> WeightedSurvey (pure; no file I/O).
+
+Respondents without a usable value of a margin are treated as the crosswalk's
+``weighting.missing`` declares (:mod:`harmonise.weight.missing`); the harmonised data then
+gain ``_imputed_<margin>`` (True where the hot-deck filled the value) and
+``_weighting_<margin>`` (the category each respondent was weighted in) for that margin,
+while the concept column keeps what the respondent said.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import (
     HarmonisedSurvey,
     MarginCheck,
+    MissingMarginRecord,
     WeightedSurvey,
     WeightingDiagnostics,
 )
@@ -17,11 +25,13 @@ from harmonise.models.schema import MISSING_TYPES
 from harmonise.weight import Adjustment, cross_classify, trim_and_recalibrate
 from harmonise.weight.diagnostics import summarise_weights
 from harmonise.weight.methods import registered
+from harmonise.weight.missing import MISSING_CATEGORY, exclude_missing, hot_deck
 from harmonise.weight.rake import Margin, RakeResult
-from harmonise.weight.targets import Targets
+from harmonise.weight.targets import Targets, check_categories
 
 
-def _margin(hs: HarmonisedSurvey, variable: str, targets: Targets) -> Margin:
+def _codes(hs: HarmonisedSurvey, variable: str, targets: Targets) -> tuple[np.ndarray, pd.Series]:
+    """A margin's category codes in the targets' order, ``-1`` for a missing type."""
     file = hs.source.file_name
     if variable not in hs.data.columns:
         raise WeightingError(
@@ -30,24 +40,82 @@ def _margin(hs: HarmonisedSurvey, variable: str, targets: Targets) -> Margin:
         )
     values = hs.data[variable].astype("object")
     mt = targets.margins[variable]
-    missing = values[values.isin(MISSING_TYPES)]
-    if len(missing):
-        kinds = missing.value_counts().to_dict()
-        first = int(np.flatnonzero(values.isin(MISSING_TYPES).to_numpy())[0]) + 1
-        raise WeightingError(
-            f"{file}: {len(missing)} respondent(s) have no usable {variable!r} ({kinds}), "
-            f"first at data row {first}; raking needs every respondent in a category. "
-            f"Impute the value before weighting or drop {variable!r} from the margins."
-        )
-    unknown = sorted(set(values) - set(mt.categories))
+    present = values[~values.isin(MISSING_TYPES)]
+    unknown = sorted(set(present) - set(mt.categories))
     if unknown:
+        shown = ", ".join(repr(str(u)[:40]) for u in unknown[:10])
+        noun = "categories" if len(unknown) > 1 else "category"
         raise WeightingError(
-            f"{file}: {variable!r} categories {unknown} occur in the data but not in targets "
-            f"file {targets.file} (which has {list(mt.categories)}); make the crosswalk "
-            "recode and the targets use the same category codes"
+            f"{file}: weighting margin {variable!r} has {noun} {shown} in the data (from "
+            f"crosswalk {hs.ref.path}) but not in targets file {targets.file}, which has "
+            f"{list(mt.categories)}; recode the item to the targets' categories (or add "
+            "the category to the targets, with its count), or list the value under the "
+            "item's 'missing' so the weighting's missing treatment handles it"
         )
-    codes = pd.Categorical(values, categories=list(mt.categories)).codes.astype(np.int64)
-    return Margin(name=variable, codes=codes, targets=mt.counts, labels=mt.categories)
+    index = {c: k for k, c in enumerate(mt.categories)}
+    codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.int64, count=len(values))
+    return codes, values
+
+
+def _refuse(hs: HarmonisedSurvey, variable: str, values: pd.Series, codes: np.ndarray) -> None:
+    missing = codes < 0
+    kinds = values[missing].value_counts().to_dict()
+    first = int(np.flatnonzero(missing)[0]) + 1
+    raise WeightingError(
+        f"{hs.source.file_name}: {int(missing.sum())} respondent(s) have no usable "
+        f"{variable!r} ({kinds}), first at data row {first}, and the crosswalk's "
+        f"weighting.missing says 'refuse' for {variable!r}. Declare 'impute' (hot-deck "
+        "within cells of the other margins) or 'exclude' (keep them out of this margin's "
+        f"adjustment) for {variable!r} in weighting.missing, or drop {variable!r} from "
+        "the margins (see docs/weighting.md)"
+    )
+
+
+def _margins(
+    hs: HarmonisedSurvey, spec: WeightingSpec, targets: Targets, start: np.ndarray
+) -> tuple[list[Margin], tuple[MissingMarginRecord, ...], dict[str, pd.Series]]:
+    """The margins to calibrate to, after each margin's missing treatment.
+
+    Returns the margins, a record per margin with missing values and the flag columns
+    for the harmonised data (``_imputed_<margin>``, ``_weighting_<margin>``).
+    """
+    names = list(spec.margins)
+    coded = [_codes(hs, v, targets) for v in names]
+    raw = [c for c, _ in coded]
+    records: list[MissingMarginRecord] = []
+    flags: dict[str, pd.Series] = {}
+    margins: list[Margin] = []
+    for i, v in enumerate(names):
+        codes, values = coded[i]
+        mt = targets.margins[v]
+        missing = codes < 0
+        treatment = spec.treatment(v)
+        labels = mt.categories
+        counts = mt.counts
+        if missing.any():
+            kinds = tuple(sorted((str(k), int(n)) for k, n in
+                                 values[missing].value_counts().items()))
+            if treatment == "refuse":
+                _refuse(hs, v, values, codes)
+            if treatment == "impute":
+                imp = hot_deck(i, raw, start, names=names, seed=spec.impute_seed)
+                codes = imp.codes
+                records.append(MissingMarginRecord(
+                    margin=v, treatment="impute", n_missing=int(missing.sum()), kinds=kinds,
+                    cells=tuple(n for n in names if n != v), collapsed=imp.collapsed,
+                    seed=spec.impute_seed))
+            else:
+                codes, counts, share = exclude_missing(codes, counts, start)
+                labels = (*labels, MISSING_CATEGORY)
+                records.append(MissingMarginRecord(
+                    margin=v, treatment="exclude", n_missing=int(missing.sum()), kinds=kinds,
+                    share=share))
+            index = hs.data.index
+            flags[f"_imputed_{v}"] = pd.Series(missing & (treatment == "impute"), index=index)
+            flags[f"_weighting_{v}"] = pd.Series(
+                np.asarray(labels, dtype=object)[codes], index=index)
+        margins.append(Margin(name=v, codes=codes, targets=counts, labels=labels))
+    return margins, tuple(records), flags
 
 
 def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurvey:
@@ -61,11 +129,12 @@ def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurv
             raking_margins=(),
             diagnostics=None,
         )
-    margins = [_margin(hs, v, targets) for v in spec.margins]
+    check_categories(targets, hs.crosswalk, hs.ref.path)
     # Start from base weights scaled to the population total, as design weights would be
     # (calibrated weights do not depend on the scale; bounds on g = w / d then mean what
     # an analyst expects).
     start = base * (targets.total / base.sum())
+    margins, missing, flags = _margins(hs, spec, targets, start)
     result, adjustments = _calibrate(spec, start, margins)
     w = result.weights
     summary = summarise_weights(w)
@@ -101,10 +170,11 @@ def weight_survey(hs: HarmonisedSurvey, targets: Targets | None) -> WeightedSurv
         effective_n=summary.effective_n,
         share_top1pct=summary.share_top1pct,
         margins=tuple(checks),
+        missing=missing,
     )
     return WeightedSurvey(
         survey=hs,
-        data=hs.data.assign(_weight=w),
+        data=hs.data.assign(_weight=w, **flags),
         raking_margins=tuple(spec.margins),
         diagnostics=diagnostics,
         adjustments=adjustments,

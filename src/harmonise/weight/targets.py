@@ -22,6 +22,7 @@ import pandas as pd
 
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import TargetsError
+from harmonise.models.crosswalk import Crosswalk
 
 REQUIRED = (
     "area_code",
@@ -168,3 +169,47 @@ def select_targets(
         illustrative="illustrative" in status,
         sources=tuple(sorted(set(rows["source"]))),
     )
+
+
+def check_categories(targets: Targets, crosswalk: Crosswalk, crosswalk_file: str) -> None:
+    """Refuse targets whose categories are not the categories the crosswalk recodes to.
+
+    For each weighting margin, the codes the crosswalk's items for that concept recode to
+    must be exactly the targets' categories: a code the targets lack leaves respondents
+    with no population to weight to, and a target category no value is recoded to can
+    never be met. The error names the targets file, the variable, the category, the
+    crosswalk and what to do.
+    """
+    spec = crosswalk.weighting
+    if spec is None:
+        return
+    for variable in spec.margins:
+        items = [i for i in crosswalk.items if i.concept == variable and i.option is None]
+        if not items or variable not in targets.margins:
+            continue  # the weight stage says which item or target is missing
+        produced: dict[str, list[str]] = {}
+        for item in items:
+            for key, code in item.recode.items():
+                produced.setdefault(code, []).append(str(key)[:40])
+        have = targets.margins[variable].categories
+        extra = [c for c in produced if c not in have]
+        if extra:
+            c = extra[0]
+            raise TargetsError(
+                f"{targets.file}: variable {variable!r} has no category {c!r}, which crosswalk "
+                f"{crosswalk_file} recodes {', '.join(repr(k) for k in produced[c][:5])} to "
+                f"(the targets' categories are {list(have)}). Make them the same: recode to "
+                "the targets' categories in the crosswalk, or rebuild the targets with that "
+                "category (harmonise targets from-census --map 'LABEL=" + c + "'; see "
+                "docs/targets.md)"
+            )
+        absent = [c for c in have if c not in produced]
+        if absent:
+            c = absent[0]
+            raise TargetsError(
+                f"{targets.file}: variable {variable!r} category {c!r} has a population target "
+                f"but crosswalk {crosswalk_file} recodes no value to it (it recodes to "
+                f"{list(produced)}), so no respondent can be weighted to it. Merge it into a "
+                "category the crosswalk uses (rebuild the targets with --map, or edit the "
+                "file's rows), or recode a source value to it"
+            )
