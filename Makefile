@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,suggest]'
 	touch $(STAMP)
 
+# the joint survey design first, so the report links to reports/questionnaire/
 run: $(STAMP)
-	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
 	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
+	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
 
 # R's survey package is the reference implementation the estimates are checked against.
 r-deps:
