@@ -284,9 +284,10 @@ def _slopes(chart: SlopeChart) -> Canvas:
             canvas.add(Marker(x, yy, "square" if line.changed else "circle", colour, True,
                               size=5))
             canvas.add(Text(x + dx, yy + 4.5, _pct(v), size=FONT, anchor=anchor, bold=True))
-        for j, text in enumerate(wrap(line.note, SMALL, WIDTH - right - 70)[:3]):
+        note_lines = wrap(line.note, SMALL, WIDTH - right - 70)
+        for j, text in enumerate(note_lines):
             canvas.add(Text(right + 60, top + 14 + 15 * j, text, size=SMALL, colour=MUTED))
-        y = top + max(row, 15 * len(label_lines) + 10)
+        y = top + max(row, 15 * max(len(label_lines), len(note_lines)) + 10)
     y += 8
     for text in wrap("Solid blue line with circles: the same question in both waves. Dashed "
                      "orange line with squares: the question changed, so part of any "
