@@ -193,7 +193,7 @@ def table_rows(w: Wording, rows: pd.DataFrame) -> list[dict[str, Any]]:
         suppressed = bool(r["suppressed"])
         n = r["n"]
         out.append({
-            "label": str(r["label"]), "survey": w.full(r["crosswalk"]),
+            "label": str(r["label"]), "survey": w.short(r["crosswalk"]),
             "grade": words.grade(str(r["comparability"])),
             "grade_class": str(r["comparability"]).replace(" ", "-"),
             "suppressed": suppressed,
