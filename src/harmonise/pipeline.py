@@ -18,7 +18,8 @@ import pandas as pd
 
 import harmonise
 from harmonise._util.yamlio import validate_yaml
-from harmonise.compare.pairs import compare, restricted_estimates, subgroup_differences
+from harmonise.compare.pairs import compare, restricted_estimates
+from harmonise.compare.subgroups import subgroup_differences
 from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
 from harmonise.disclosure.counts import protect_counts

@@ -9,14 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.compare.pairs import (
-    CAVEAT_CODES,
-    REASON_CODES,
-    adjust_pvalues,
-    compare,
-    compare_domains,
-    subgroup_differences,
-)
+from harmonise.compare.pairs import CAVEAT_CODES, REASON_CODES, adjust_pvalues, compare
+from harmonise.compare.subgroups import compare_domains, subgroup_differences
 from harmonise.compare.trends import ITEM_CHANGE_CODES, TREND_REASON_CODES
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable
 

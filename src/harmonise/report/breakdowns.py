@@ -2,7 +2,8 @@
 
 Breakdowns read the published estimate table's subgroup rows (sex, age band, area, school
 year: whatever each survey has) and the within-survey tests of
-:func:`harmonise.compare.pairs.subgroup_differences` (adjusted together, as the comparisons are).
+:func:`harmonise.compare.subgroups.subgroup_differences` (adjusted together, as the
+comparisons are).
 Trends read :func:`harmonise.compare.trends.trends`' table and its codes.
 """
 
