@@ -171,3 +171,22 @@ def test_a_run_stored_before_the_codes_still_renders_in_words(
     assert "do not meet the rules for a fair comparison" in text
     assert "Who and where" in text and text.count("▲ higher") == 1  # the key only
     assert not re.search(r"adults_18plus|safety5|@v\d|\['", text)
+
+
+def test_no_internal_code_in_the_charts_or_their_alt_text(
+    bundled_report, bundled_data: ReportData,  # type: ignore[no-untyped-def]
+) -> None:
+    charts = bundled_report / "charts"
+    texts = [re.sub(r"<[^>]+>", " ", m) for p in sorted(charts.glob("*.svg"))
+             for m in re.findall(r"<(?:text|title|desc)[^>]*>[^<]*</(?:text|title|desc)>",
+                                 p.read_text(encoding="utf-8"))]
+    alts = [line.split(": ", 1)[1] for line in
+            (charts / "alt-text.txt").read_text(encoding="utf-8").splitlines()]
+    text = " ".join(texts + alts)
+    assert len(texts) > 200 and len(alts) > 10
+    for kind, codes in _codes(bundled_data).items():
+        found = sorted(c for c in codes if re.search(rf"(?<![\w/.-]){re.escape(c)}(?![\w@])",
+                                                     text))
+        assert not found, f"{kind} in the charts: {found}"
+    assert not re.findall(r"(?<![\w/.-])[a-z]+_[a-z0-9_]+(?![\w.])", text)
+    assert not re.search(r"\[\s*'|'\s*\]", text)
