@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 import harmonise
@@ -98,3 +99,31 @@ def test_version_names_the_installed_build() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"harmonise, version {harmonise.__version__}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "data.csv", "--design", "d.yaml", "--mean", "y", "--level", "0.9",
+         "--level", "0.95"],
+        ["run", "--out", "a", "--out", "b"],
+        ["crosswalk", "validate", "--json", "--json"],
+        ["inspect", "x.sav", "--draft-crosswalk", "a.yaml", "--draft-crosswalk", "b.yaml"],
+    ],
+    ids=["estimate-level", "run-out", "crosswalk-validate-flag", "inspect-draft"],
+)
+def test_an_option_that_takes_one_value_may_not_repeat(args: list[str]) -> None:
+    """click keeps the last of a repeated option silently; harmonise refuses it."""
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"{args[-2]} is given more than once" in result.output
+
+
+def test_options_that_may_repeat_still_do(root: Path) -> None:
+    data = root / "tests/data/api/apiclus1.csv"
+    design = root / "tests/data/api/apiclus1.design.yaml"
+    result = CliRunner().invoke(main, ["estimate", str(data), "--design", str(design), "--mean",
+                                       "api00", "--mean", "api99", "--by", "stype", "--by",
+                                       "sch.wide"])
+    assert result.exit_code == 0, result.output
+    assert "stype=E, sch.wide=Yes" in result.output and ",api99," in result.output

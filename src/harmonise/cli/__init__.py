@@ -16,8 +16,46 @@ import harmonise
 from harmonise.errors import HarmoniseError
 
 
+def _repeated(command: click.Command, args: list[str], ctx: click.Context) -> str | None:
+    """The first option of ``command`` (or of the sub-command ``args`` name) given twice
+    although it takes one value: click would silently keep the last one."""
+    parser = command.make_parser(click.Context(command, parent=ctx))
+    parser.ignore_unknown_options = True
+    try:
+        _, rest, order = parser.parse_args(list(args))
+    except click.UsageError:
+        return None  # click reports the usage error itself
+    seen: set[str] = set()
+    for param in order:
+        if not isinstance(param, click.Option) or param.multiple or param.count:
+            continue
+        if param.name in seen:
+            return max(param.opts, key=len)
+        seen.add(param.name or "")
+    if isinstance(command, click.Group) and rest:
+        sub = command.get_command(ctx, rest[0])
+        if sub is not None:
+            return _repeated(sub, rest[1:], click.Context(command, parent=ctx))
+    return None
+
+
 class _Group(click.Group):
-    """Turns a HarmoniseError into a clean message and exit code 2 (traceback with --debug)."""
+    """Turns a HarmoniseError into a clean message and exit code 2 (traceback with --debug),
+    and refuses an option that takes one value given twice (click would keep the last)."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        repeated = None if command is None else _repeated(command, rest, ctx)
+        if repeated is not None:
+            raise click.UsageError(
+                f"{repeated} is given more than once; give it once (click would silently "
+                "keep the last; options that may repeat, such as --mean or --by, say so "
+                "in --help)",
+                ctx,
+            )
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

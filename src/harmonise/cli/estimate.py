@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 if TYPE_CHECKING:
     from harmonise.estimate.quantiles import QRule, QuantileInterval
-    from harmonise.estimate.taylor import CIMethod
+    from harmonise.estimate.taylor import CIDf, CIMethod
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -95,7 +95,13 @@ def parse_probs(text: str) -> tuple[float, ...]:
         "replicate)."
     ),
 )
-@click.option("--by", default=None, metavar="VAR", help="Also estimate within each group of VAR.")
+@click.option(
+    "--by",
+    multiple=True,
+    metavar="VAR",
+    help="Also estimate within each group of VAR; repeat for the cross of several variables "
+    "(R's svyby(~y, ~a + b)).",
+)
 @click.option(
     "--ci",
     type=click.Choice(["logit", "beta", "wald"]),
@@ -110,7 +116,24 @@ def parse_probs(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Confidence level.",
 )
-@click.option("--deff", is_flag=True, help="Fill the deff column (R's deff=TRUE).")
+@click.option(
+    "--deff",
+    type=click.Choice(["srs", "replace"]),
+    is_flag=False,
+    flag_value="srs",
+    default=None,
+    help="Fill the deff column: against simple random sampling without replacement "
+    "(--deff, R's deff=TRUE) or with replacement (--deff replace, R's deff=\"replace\").",
+)
+@click.option(
+    "--df",
+    "ci_df",
+    type=click.Choice(["design", "inf"]),
+    default="design",
+    show_default=True,
+    help="Degrees of freedom of the intervals: the design's (R's svyciprop and "
+    "confint(df=degf(design))) or inf, the normal quantile (R's confint() default).",
+)
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
 @click.option(
     "--out",
@@ -128,10 +151,11 @@ def estimate(
     probs: str,
     qrule: QRule,
     quantile_ci: QuantileInterval,
-    by: str | None,
+    by: tuple[str, ...],
     ci: CIMethod,
     level: float,
-    deff: bool,
+    deff: Literal["srs", "replace"] | None,
+    ci_df: CIDf,
     encoding: str | None,
     out: Path | None,
 ) -> None:
@@ -146,7 +170,10 @@ def estimate(
     replicate weight columns shipped with the file (R's svrepdesign); calibration is then
     applied to every replicate. Output columns: statistic, variable, category, group,
     estimate, se, ci_low, ci_high, df, deff, n; a quantile row
-    (--quantile VAR --probs 0.1,0.5,0.9) has the probability as its category. See
+    (--quantile VAR --probs 0.1,0.5,0.9) has the probability as its category, and a
+    --total of a text column one estimated count per category (R's svytotal(~factor)).
+    Rows missing a variable are left out of its estimates while the design keeps them (R's
+    na.rm=TRUE: intervals on the design's or the group's degrees of freedom). See
     docs/estimation.md.
 
     Example:
@@ -189,7 +216,8 @@ def estimate(
         by=by,
         ci=ci,
         level=level,
-        deff=deff,
+        deff="replace" if deff == "replace" else deff is not None,
+        ci_df=ci_df,
         quantiles=quantiles,
         probs=probabilities,
         quantile_rule=qrule,

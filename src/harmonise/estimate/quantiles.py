@@ -50,7 +50,7 @@ from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import _mask, domain_values
+from harmonise.estimate.taylor import CIDf, _mask, domain_values, group_of, interval_df
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -266,6 +266,7 @@ class _Context:
     total: float
     df: int
     rows: int  # nrow() of R's subset design
+    t_df: float  # degrees of freedom of the intervals: df, or inf (normal)
 
     def svymean(self, indicator: FloatArray) -> tuple[float, float]:
         """R's ``svymean`` of ``indicator`` on the domain: (mean, variance)."""
@@ -281,12 +282,12 @@ def _woodruff(
     ctx: _Context, s: _Sample, y: FloatArray, qhat: float, rule: str, interval: str, level: float
 ) -> tuple[float, float]:
     m, v = ctx.svymean(np.where(ctx.domain & (y <= qhat), 1.0, 0.0))
-    low, high = woodruff_limits(m, v, interval, level, ctx.df, ctx.rows)
+    low, high = woodruff_limits(m, v, interval, level, ctx.t_df, ctx.rows)
     return limits_to_values(rule, s, low, high)
 
 
 def woodruff_limits(
-    m: float, v: float, interval: str, level: float, df: int, rows: int
+    m: float, v: float, interval: str, level: float, df: float, rows: int
 ) -> tuple[float, float]:
     """R's ``woodruffCI`` before the last step: the interval for the proportion ``m``
     (variance ``v``) of the domain at or below the estimate, on ``df``. ``"mean"``:
@@ -345,7 +346,7 @@ def _qbeta(q: float, a: float, b: float) -> float:
     return float(stats.beta.ppf(q, a, b))
 
 
-def _beta_limits(m: float, v: float, rows: int, df: int, alpha: float) -> tuple[float, float]:
+def _beta_limits(m: float, v: float, rows: int, df: float, alpha: float) -> tuple[float, float]:
     """R's woodruffCI(method = "beta"): Korn–Graubard with an effective sample size."""
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = float(np.float64(m * (1 - m)) / np.float64(v))
@@ -441,7 +442,7 @@ def _score(
     upper_t = float(rows_x.max()) - iqr / 100
     tol = 1 / (100 * math.sqrt(ctx.rows))
     roots = []
-    for qlimit in (-_t(alpha / 2, ctx.df), _t(alpha / 2, ctx.df)):
+    for qlimit in (-_t(alpha / 2, ctx.t_df), _t(alpha / 2, ctx.t_df)):
         if not lower_t < upper_t:
             raise EstimationError(
                 f"score interval for p={p:g}: the values span no range to search "
@@ -500,13 +501,16 @@ def quantile(
     level: float = 0.95,
     interval: QuantileInterval = "mean",
     rule: QRule = "math",
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> tuple[QuantileEstimate, ...]:
     """Quantiles of ``y`` among respondents in ``domain``, one result per probability.
 
     R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE,
     qrule = rule, interval.type = interval, alpha = 1 − level)``; see the module doc.
     ``y`` may be NaN outside the domain (leave missing answers out of the domain, as
-    R's ``na.rm = TRUE``), not inside it.
+    R's ``na.rm = TRUE``), not inside it; ``group`` as in
+    :func:`harmonise.estimate.taylor.mean`.
     """
     if interval == "quantile":
         raise EstimationError(
@@ -526,16 +530,19 @@ def quantile(
     yd = domain_values("y", y, d, design.n)
     w = np.where(d, 1 / (1 / design.weights), 0.0)
     sample = _Sample.of(yd[d], w[d])
+    g = group_of(design, d, group)
+    df = degrees_of_freedom(design, g)
     ctx = _Context(
         design=design,
         domain=d,
         w=w,
         total=_sum(w),
-        df=degrees_of_freedom(design, d),
-        rows=design.n if design.calibrated else n,
+        df=df,
+        rows=design.n if design.calibrated else int(g.sum()),
+        t_df=interval_df(df, ci_df),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))
-    t_half = _t(1 - (1 - level) / 2, ctx.df)
+    t_half = _t(1 - (1 - level) / 2, ctx.t_df)
     out = []
     for p in ps:
         qhat = _apply_rule(rule, sample, p)

@@ -28,7 +28,9 @@ from harmonise.estimate.replicates import ReplicateDesign
 from harmonise.estimate.statistics import TotalEstimate, total_result
 from harmonise.estimate.taylor import (
     CI_METHODS,
+    CIDf,
     CIMethod,
+    Deff,
     MeanEstimate,
     ProportionEstimate,
     _beta_ci,
@@ -36,6 +38,8 @@ from harmonise.estimate.taylor import (
     _mask,
     _t,
     domain_values,
+    group_of,
+    interval_df,
 )
 
 FloatArray = NDArray[np.float64]
@@ -58,14 +62,16 @@ def _domain(design: ReplicateDesign, domain: np.ndarray) -> tuple[BoolArray, int
     return d, n
 
 
-def _deff(variance: float, w: FloatArray, y: FloatArray, mean: float, n: int) -> float | None:
+def _deff(variance: float, w: FloatArray, y: FloatArray, mean: float, n: int,
+          kind: Deff = True) -> float | None:
     """R's svymean deff on a replicate design: ``v / (s² / n · (N̂ − n)/N̂)`` with the
-    weighted ``s²`` (divisor ``n − 1``) over the domain's ``n`` rows (``N̂ = Σw``)."""
-    if n < 2:
+    weighted ``s²`` (divisor ``n − 1``) over the domain's ``n`` rows (``N̂ = Σw``);
+    ``kind="replace"`` leaves out ``(N̂ − n)/N̂``."""
+    if not kind or n < 2:
         return None
     base = float(w.sum())
     s2 = n / (n - 1) * float(np.dot(w, (y - mean) ** 2)) / base
-    vsrs = s2 / n * (base - n) / base
+    vsrs = s2 / n if kind == "replace" else s2 / n * (base - n) / base
     return None if vsrs == 0 else variance / vsrs
 
 
@@ -87,18 +93,21 @@ def rep_mean(
     domain: np.ndarray,
     *,
     level: float = 0.95,
-    deff: bool = True,
+    deff: Deff = True,
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> MeanEstimate:
     """Weighted mean of ``y`` in ``domain`` with its replicate SE and a Wald interval on
-    ``degf(subset(design, domain))`` (``y`` may be NaN outside the domain)."""
+    ``degf(subset(design, group))`` (``y`` may be NaN outside the domain; ``group`` as in
+    :func:`harmonise.estimate.taylor.mean`)."""
     _check_level(level)
     d, n = _domain(design, domain)
     yv = domain_values("y", y, d, design.n)
     w, yd, estimate, thetas = _weighted_means(design, yv, d)
     variance = float(design.variance(thetas, np.array([estimate]))[0])
     se = math.sqrt(variance)
-    df = design.domain_df(d)
-    tq = _t(1 - (1 - level) / 2, df)
+    df = design.domain_df(group_of(design, d, group))
+    tq = _t(1 - (1 - level) / 2, interval_df(df, ci_df))
     return MeanEstimate(
         estimate=estimate,
         se=se,
@@ -106,7 +115,7 @@ def rep_mean(
         ci_high=estimate + tq * se,
         ci_method="wald",
         df=df,
-        deff=_deff(variance, w, yd, estimate, n) if deff else None,
+        deff=_deff(variance, w, yd, estimate, n, deff),
         n=n,
         weighted_base=float(w.sum()),
     )
@@ -118,7 +127,9 @@ def rep_total(
     domain: np.ndarray,
     *,
     level: float = 0.95,
-    deff: bool = True,
+    deff: Deff = True,
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> TotalEstimate:
     """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset).
 
@@ -144,7 +155,8 @@ def rep_total(
             np.dot(design.weights[fixed], yv[fixed])
         )
     variance = float(design.variance(thetas, np.array([estimate]))[0])
-    return total_result(estimate, variance, design.domain_df(d), w, yd, level=level, deff=deff)
+    df = design.domain_df(group_of(design, d, group))
+    return total_result(estimate, variance, df, w, yd, level=level, deff=deff, ci_df=ci_df)
 
 
 def _linkinv(eta: np.ndarray) -> FloatArray:
@@ -235,7 +247,9 @@ def rep_proportion(
     *,
     level: float = 0.95,
     ci: CIMethod = "logit",
-    deff: bool = True,
+    deff: Deff = True,
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> ProportionEstimate:
     """Weighted proportion of ``success`` in ``domain`` with its replicate SE.
 
@@ -254,8 +268,9 @@ def rep_proportion(
     n_success = int(np.count_nonzero(s & d))
     variance = float(design.variance(thetas, np.array([p]))[0])
     se = math.sqrt(variance)
-    df = design.domain_df(d)
-    tq = _t(1 - (1 - level) / 2, df)
+    g = group_of(design, d, group)
+    df = design.domain_df(g)
+    tq = _t(1 - (1 - level) / 2, interval_df(df, ci_df))
     method: str = ci
     if ci == "logit" and 0 < n_success < n:
         beta0, betas = _logit_fits(yd, w, design.replicates[d])
@@ -267,7 +282,7 @@ def rep_proportion(
     else:
         if ci == "logit":
             method = "beta (logit fallback: p = 0 or 1)"
-        low, high = _beta_ci(p, variance, n, n, df, level)
+        low, high = _beta_ci(p, variance, n, int(g.sum()), df, level)  # R: degf always
     return ProportionEstimate(
         estimate=p,
         se=se,
@@ -275,7 +290,7 @@ def rep_proportion(
         ci_high=high,
         ci_method=method,
         df=df,
-        deff=_deff(variance, w, yd, p, n) if deff else None,
+        deff=_deff(variance, w, yd, p, n, deff),
         n=n,
         n_success=n_success,
         weighted_base=float(w.sum()),

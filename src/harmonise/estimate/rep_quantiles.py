@@ -64,7 +64,7 @@ from harmonise.estimate.quantiles import (
     woodruff_limits,
 )
 from harmonise.estimate.replicates import ReplicateDesign
-from harmonise.estimate.taylor import _mask, domain_values
+from harmonise.estimate.taylor import CIDf, _mask, domain_values, group_of, interval_df
 
 FloatArray = NDArray[np.float64]
 
@@ -120,13 +120,16 @@ def rep_quantile(
     level: float = 0.95,
     interval: QuantileInterval = "mean",
     rule: QRule = "math",
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> tuple[QuantileEstimate, ...]:
     """Quantiles of ``y`` among respondents in ``domain`` with replicate-weight
     intervals, one result per probability (see the module doc).
 
     R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE, qrule =
     rule, interval.type = interval, alpha = 1 − level)`` on a replicate design. ``y``
-    may be NaN outside the domain (R's ``na.rm = TRUE``), not inside it.
+    may be NaN outside the domain (R's ``na.rm = TRUE``), not inside it; ``group`` as in
+    :func:`harmonise.estimate.taylor.mean`.
     """
     if interval == "score":
         raise EstimationError(
@@ -148,8 +151,10 @@ def rep_quantile(
     totals = _column_sums(replicates)
     total = _sum(w)
     sample = _Sample.of(x, w)
-    df = design.domain_df(d)
-    t_half = _t(1 - (1 - level) / 2, df)
+    g = group_of(design, d, group)
+    df = design.domain_df(g)
+    t_df = interval_df(df, ci_df)
+    t_half = _t(1 - (1 - level) / 2, t_df)
     out = []
     for p in ps:
         qhat = _apply_rule(rule, sample, p)
@@ -164,7 +169,7 @@ def rep_quantile(
             with np.errstate(invalid="ignore", divide="ignore"):
                 thetas = _column_sums(replicates * below[:, None]) / totals
             v = float(design.variance(thetas, np.array([m]))[0])
-            limits = woodruff_limits(m, v, interval, level, df, n)
+            limits = woodruff_limits(m, v, interval, level, t_df, int(g.sum()))
             low, high = limits_to_values(rule, sample, *limits)
         out.append(
             QuantileEstimate(

@@ -52,7 +52,7 @@ from harmonise.estimate.replicates import (
     replicate_weights_design,
 )
 from harmonise.estimate.statistics import total
-from harmonise.estimate.taylor import CIMethod, mean, proportion
+from harmonise.estimate.taylor import CIDf, CIMethod, Deff, mean, proportion
 from harmonise.weight import (
     METHODS,
     Adjustment,
@@ -395,6 +395,46 @@ def _row(stat: str, var: str, cat: str, group: str, est: object) -> dict[str, ob
     }  # fmt: skip
 
 
+def by_groups(data: pd.DataFrame, by: str | Sequence[str] | None
+              ) -> list[tuple[str, np.ndarray]]:
+    """``(label, rows)`` for every group of the cross of the ``by`` variables present in
+    the data (R's ``svyby`` groups), in sorted order; ``a=x, b=y`` labels."""
+    names = [by] if isinstance(by, str) else list(by or ())
+    if len(set(names)) < len(names):
+        raise EstimationError(f"--by lists a variable twice ({', '.join(names)}); give each once")
+    if not names:
+        return []
+    values = pd.DataFrame({n: _column(data, n, "--by").map(label) for n in names})
+    out = []
+    for key, rows in values.groupby(names, sort=True).indices.items():
+        parts = key if isinstance(key, tuple) else (key,)
+        mask = np.zeros(len(data), dtype=bool)
+        mask[rows] = True
+        out.append((", ".join(f"{n}={v}" for n, v in zip(names, parts, strict=True)), mask))
+    return out
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Whether a --total variable is categorical: some non-blank cell is not a number."""
+    present = column.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    return bool(pd.to_numeric(present, errors="coerce").isna().any())
+
+
+def _category_rows(stat: str, var: str, group: str, g: np.ndarray, column: pd.Series,
+                   estimate: Callable[[np.ndarray, np.ndarray], object]
+                   ) -> list[dict[str, object]]:
+    """One row per category of a categorical variable, among the group's respondents with
+    an answer (R's ``na.rm=TRUE``: the design keeps every row)."""
+    present = column.notna().to_numpy()
+    text = column.map(label).to_numpy()
+    dom = g & present
+    if not dom.any():
+        return []
+    return [_row(stat, var, cat, group, estimate(text == cat, dom))
+            for cat in sorted(set(text[dom]))]
+
+
 def estimate_table(
     design: Design | ReplicateDesign,
     data: pd.DataFrame,
@@ -402,19 +442,27 @@ def estimate_table(
     means: Sequence[str] = (),
     proportions: Sequence[str] = (),
     totals: Sequence[str] = (),
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     ci: CIMethod = "logit",
     level: float = 0.95,
-    deff: bool = True,
+    deff: Deff = True,
     quantiles: Sequence[str] = (),
     probs: Sequence[float] = (0.25, 0.5, 0.75),
     quantile_rule: QRule = "math",
     quantile_interval: QuantileInterval = "mean",
+    ci_df: CIDf = "design",
 ) -> pd.DataFrame:
     """Tidy rows (:data:`TABLE_COLUMNS`) for every statistic, overall and by ``by``.
 
+    ``by`` names one grouping variable or several, whose cross gives the groups (R's
+    ``svyby(~y, ~a + b, ...)``; group ``a=x, b=y``). A ``totals`` variable holding text is
+    categorical: one total per category, the estimated count (R's ``svytotal(~factor)``).
+    ``deff``: R's ``deff=`` (``True`` or ``"replace"``); ``ci_df``: the intervals' degrees
+    of freedom, the design's or ``"inf"`` (normal, R's ``confint()`` default).
+
     Rows with a missing value of a variable are outside that variable's domain (R's
-    ``na.rm=TRUE``); the design always keeps every row. A :class:`ReplicateDesign` uses
+    ``na.rm=TRUE``); the design always keeps every row, and each interval's degrees of
+    freedom are those of the design or of the ``by`` group, as R's. A :class:`ReplicateDesign` uses
     the replicate estimators (:mod:`harmonise.estimate.rep_estimate`). ``quantiles`` gives
     one row per probability in ``probs`` (statistic ``quantile``, category the probability,
     deff empty; R's ``svyquantile`` with ``qrule``/``interval.type``, see
@@ -433,10 +481,7 @@ def estimate_table(
         mean_of, total_of = partial(mean, design), partial(total, design)
         proportion_of = partial(proportion, design)
         quantiles_of = partial(quantile, design)
-    groups: list[tuple[str, np.ndarray]] = [("all", np.ones(len(data), dtype=bool))]
-    if by is not None:
-        values = _column(data, by, "--by").map(label)
-        groups += [(f"{by}={g}", (values == g).to_numpy()) for g in sorted(set(values))]
+    groups = [("all", np.ones(len(data), dtype=bool)), *by_groups(data, by)]
     rows: list[dict[str, object]] = []
     for var in [*means, *totals, *proportions, *quantiles]:
         if var not in data.columns:
@@ -444,38 +489,37 @@ def estimate_table(
                 f"variable {var!r} is not in the data; columns are: "
                 f"{', '.join(map(str, data.columns))}"
             )
-    numeric = {var: _analysis_numbers(data, var) for var in (*means, *totals, *quantiles)}
+    categorical = {var for var in totals if _is_text(data[var])}
+    numeric = {var: _analysis_numbers(data, var)
+               for var in (*means, *totals, *quantiles) if var not in categorical}
+    options = {"level": level, "deff": deff, "ci_df": ci_df}
     for group, g in groups:
         for var in means:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(
-                    _row("mean", var, "", group, mean_of(y, dom, level=level, deff=deff))
-                )
+                rows.append(_row("mean", var, "", group, mean_of(y, dom, group=g, **options)))
         for var in totals:
+            if var in categorical:
+                rows += _category_rows("total", var, group, g, data[var],
+                                       partial(total_of, group=g, **options))
+                continue
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(
-                    _row("total", var, "", group, total_of(y, dom, level=level, deff=deff))
-                )
+                rows.append(_row("total", var, "", group, total_of(y, dom, group=g, **options)))
         for var in proportions:
-            present = data[var].notna().to_numpy()
-            text = data[var].map(label).to_numpy()
-            dom = g & present
-            if not dom.any():
-                continue
-            for cat in sorted(set(text[present])):
-                est = proportion_of(text == cat, dom, level=level, ci=ci, deff=deff)
-                rows.append(_row("proportion", var, cat, group, est))
+            rows += _category_rows(
+                "proportion", var, group, g, data[var],
+                partial(proportion_of, ci=ci, group=g, **options),
+            )
         for var in quantiles:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
                 for q in quantiles_of(
                     y, dom, probs, level=level,
-                    interval=quantile_interval, rule=quantile_rule,
+                    interval=quantile_interval, rule=quantile_rule, group=g, ci_df=ci_df,
                 ):  # fmt: skip
                     rows.append(_row("quantile", var, f"{q.probability:g}", group, q))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

@@ -21,7 +21,17 @@ from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import CIMethod, ProportionEstimate, _mask, domain_values, proportion
+from harmonise.estimate.taylor import (
+    CIDf,
+    CIMethod,
+    Deff,
+    ProportionEstimate,
+    _mask,
+    domain_values,
+    group_of,
+    interval_df,
+    proportion,
+)
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -67,9 +77,15 @@ def _t(level: float, df: float) -> float:
 
 
 def total(
-    design: Design, y: np.ndarray, domain: np.ndarray, *, level: float = 0.95, deff: bool = True
+    design: Design, y: np.ndarray, domain: np.ndarray, *, level: float = 0.95,
+    deff: Deff = True, group: np.ndarray | None = None, ci_df: CIDf = "design",
 ) -> TotalEstimate:
-    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset)."""
+    """Weighted total of ``y`` over ``domain`` (R ``svytotal`` on the domain subset).
+
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
+    """
     d = _mask("domain", domain, design.n)
     n = int(d.sum())
     if n == 0:
@@ -78,8 +94,9 @@ def total(
     wd = np.where(d, design.weights, 0.0)
     estimate = float(np.dot(wd, yd))
     variance = float(variance_matrix(design, wd * yd, d)[0, 0])
-    df = degrees_of_freedom(design, d)
-    return total_result(estimate, variance, df, wd[d], yd[d], level=level, deff=deff)
+    df = degrees_of_freedom(design, group_of(design, d, group))
+    return total_result(estimate, variance, df, wd[d], yd[d], level=level, deff=deff,
+                        ci_df=ci_df)
 
 
 def total_result(
@@ -90,20 +107,22 @@ def total_result(
     y: FloatArray,
     *,
     level: float,
-    deff: bool,
+    deff: Deff,
+    ci_df: CIDf = "design",
 ) -> TotalEstimate:
     """A domain total's :class:`TotalEstimate` from its variance (Taylor or replicate):
-    a Wald interval on ``df`` and R's ``svytotal`` deff against simple random sampling.
+    a Wald interval on ``df`` and R's ``svytotal`` deff against simple random sampling
+    (without replacement, or with it for ``deff="replace"``).
     ``w`` and ``y`` are the domain's weights and values (its rows only)."""
     n = int(w.size)
     se = math.sqrt(variance)
-    tq = _t(level, df)
+    tq = _t(level, interval_df(df, ci_df))
     base = float(w.sum())
     design_effect = None
     if deff and n > 1:
         mean = estimate / base
         s2 = n / (n - 1) * float(np.dot(w, (y - mean) ** 2)) / base
-        vsrs = s2 * base * (base - n) / n
+        vsrs = s2 * base * base / n if deff == "replace" else s2 * base * (base - n) / n
         design_effect = variance / vsrs if vsrs != 0 else None
     return TotalEstimate(
         estimate=estimate,
@@ -126,7 +145,7 @@ def proportions(
     categories: Sequence[int] | None = None,
     level: float = 0.95,
     ci: CIMethod = "logit",
-    deff: bool = True,
+    deff: Deff = True,
 ) -> list[tuple[int, ProportionEstimate]]:
     """The proportion of each category of ``codes`` among the domain's respondents.
 

@@ -36,6 +36,11 @@ from harmonise.estimate.variance import degrees_of_freedom as _degf
 from harmonise.estimate.variance import variance_matrix
 
 CIMethod = Literal["logit", "wald", "beta"]
+#: Degrees of freedom of an interval: the design's (``"design"``) or the normal (``"inf"``).
+CIDf = Literal["design", "inf"]
+#: R's ``deff=``: ``True`` against simple random sampling without replacement (with the
+#: finite population correction Σw), ``"replace"`` against sampling with replacement.
+Deff = bool | Literal["replace"]
 CI_METHODS: tuple[str, ...] = ("logit", "wald", "beta")
 
 FloatArray = NDArray[np.float64]
@@ -115,23 +120,49 @@ def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> 
     return _degf(design, d)
 
 
+def group_of(design: Design | ReplicateDesign, d: BoolArray, group: np.ndarray | None
+             ) -> BoolArray:
+    """The rows the caller subset the design to (R's design before ``na.rm`` drops rows
+    missing the variable); the domain ``d`` must lie inside it. Default: ``d`` itself."""
+    if group is None:
+        return d
+    g = _mask("group", group, design.n)
+    if (d & ~g).any():
+        raise EstimationError(
+            "the domain has respondents outside its group; the group must contain the "
+            "domain (it is the subgroup before respondents missing the variable are left out)"
+        )
+    return g
+
+
 def _t(p: float, df: float) -> float:
     return float(special.stdtrit(df, p)) if df >= 1 else math.nan  # = stats.t.ppf
 
 
-def _deff(variance: float, wd: FloatArray, dev: FloatArray, n: int, base: float) -> float | None:
-    """R's svymean deff: variance / (s² (Σw − n) / (Σw n)), s² with divisor n − 1."""
-    if base < n or n < 2:
+def interval_df(df: int, ci_df: CIDf) -> float:
+    """The degrees of freedom an interval uses: the design's, or infinity (normal)."""
+    if ci_df not in ("design", "inf"):
+        raise EstimationError(f"ci_df={ci_df!r}: use 'design' or 'inf'")
+    return math.inf if ci_df == "inf" else float(df)
+
+
+def _deff(variance: float, wd: FloatArray, dev: FloatArray, n: int, base: float,
+          kind: Deff = True) -> float | None:
+    """R's svymean deff: variance / (s² (Σw − n) / (Σw n)), s² with divisor n − 1;
+    ``kind="replace"``: variance / (s² / n)."""
+    if not kind:
+        return None
+    if n < 2 or (kind != "replace" and base < n):
         return None  # R: NA ("are weights correctly scaled?") or 0/0
     s2 = n / (n - 1) * float(np.dot(wd, dev * dev)) / base
-    vsrs = s2 * (base - n) / (base * n)
+    vsrs = s2 / n if kind == "replace" else s2 * (base - n) / (base * n)
     if vsrs == 0:
         return math.inf if variance > 0 else None
     return variance / vsrs
 
 
 def _beta_ci(
-    p: float, variance: float, n: int, rows: int, df: int, level: float
+    p: float, variance: float, n: int, rows: int, df: float, level: float
 ) -> tuple[float, float]:
     """R's svyciprop(method="beta"); with no variance information (p at 0 or 1) the
     effective n is the unweighted domain size, so an interval still results."""
@@ -184,7 +215,9 @@ def proportion(
     *,
     level: float = 0.95,
     ci: CIMethod = "logit",
-    deff: bool = True,
+    deff: Deff = True,
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> ProportionEstimate:
     """Weighted proportion of ``success`` among respondents in ``domain``.
 
@@ -193,6 +226,13 @@ def proportion(
     or ``1`` the SE is 0 and the logit interval is undefined: it falls back to ``beta``
     with the unweighted domain size as effective n (``ci_method`` records the fallback).
     With ``df = 0`` the interval is NaN, as in R.
+    ``ci_df``: ``"design"`` (the interval on the design's degrees of freedom, R's
+    ``confint(..., df = degf(design))`` and ``svyciprop``'s default) or ``"inf"`` (the
+    normal quantile, R's ``confint()`` default). The Korn–Graubard interval keeps the
+    design's df either way, as R's ``svyciprop(method = "beta")`` does.
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
     """
     if ci not in CI_METHODS:
         raise EstimationError(f"ci={ci!r} is not a method; use one of {', '.join(CI_METHODS)}")
@@ -210,8 +250,9 @@ def proportion(
     dev = s.astype(np.float64) - p
     variance = linearised_variance(design, wd * dev / base, d)
     se = math.sqrt(variance)
-    df = degrees_of_freedom(design, d)
-    tq = _t(1 - (1 - level) / 2, df)
+    g = group_of(design, d, group)
+    df = degrees_of_freedom(design, g)
+    tq = _t(1 - (1 - level) / 2, interval_df(df, ci_df))
     method: str = ci
     if ci == "logit" and 0 < p < 1:
         half = tq * se / (p * (1 - p))
@@ -221,8 +262,8 @@ def proportion(
     else:
         if ci == "logit":
             method = "beta (logit fallback: p = 0 or 1)"
-        rows = design.n if design.calibrated else n  # R's nrow() of the subset design
-        low, high = _beta_ci(p, variance, n, rows, df, level)
+        rows = design.n if design.calibrated else int(g.sum())  # R's nrow(subset design)
+        low, high = _beta_ci(p, variance, n, rows, df, level)  # R: degf, whatever df=
     return ProportionEstimate(
         estimate=p,
         se=se,
@@ -230,7 +271,7 @@ def proportion(
         ci_high=high,
         ci_method=method,
         df=df,
-        deff=_deff(variance, wd, dev, n, base) if deff else None,
+        deff=_deff(variance, wd, dev, n, base, deff),
         n=n,
         n_success=n_success,
         weighted_base=base,
@@ -243,11 +284,21 @@ def mean(
     domain: np.ndarray,
     *,
     level: float = 0.95,
-    deff: bool = True,
+    deff: Deff = True,
+    group: np.ndarray | None = None,
+    ci_df: CIDf = "design",
 ) -> MeanEstimate:
     """Weighted mean of ``y`` in ``domain`` with a Wald interval on ``df`` (R's
     ``confint(svymean(~y, subset(d, domain)), df = degf(...))``). ``y`` may be NaN
-    outside the domain, not inside it."""
+    outside the domain, not inside it.
+    ``ci_df``: ``"design"`` (the interval on the design's degrees of freedom, R's
+    ``confint(..., df = degf(design))`` and ``svyciprop``'s default) or ``"inf"`` (the
+    normal quantile, R's ``confint()`` default).
+
+    ``group`` is the subgroup the caller subset the design to, before leaving out the
+    respondents missing ``y`` (R's ``na.rm=TRUE`` keeps the whole design): the interval's
+    degrees of freedom and R's row count come from it (default: the domain itself).
+    """
     _check_level(level)
     d = _mask("domain", domain, design.n)
     yd = domain_values("y", y, d, design.n)
@@ -256,8 +307,8 @@ def mean(
     dev = np.where(d, yd - estimate, 0.0)
     variance = linearised_variance(design, wd * dev / base, d)
     se = math.sqrt(variance)
-    df = degrees_of_freedom(design, d)
-    tq = _t(1 - (1 - level) / 2, df)
+    df = degrees_of_freedom(design, group_of(design, d, group))
+    tq = _t(1 - (1 - level) / 2, interval_df(df, ci_df))
     return MeanEstimate(
         estimate=estimate,
         se=se,
@@ -265,7 +316,7 @@ def mean(
         ci_high=estimate + tq * se,
         ci_method="wald",
         df=df,
-        deff=_deff(variance, wd, dev, n, base) if deff else None,
+        deff=_deff(variance, wd, dev, n, base, deff),
         n=n,
         weighted_base=base,
     )
@@ -273,10 +324,13 @@ def mean(
 
 __all__ = [
     "CI_METHODS",
+    "CIDf",
     "CIMethod",
+    "Deff",
     "MeanEstimate",
     "ProportionEstimate",
     "degrees_of_freedom",
+    "interval_df",
     "linearised_variance",
     "mean",
     "proportion",
