@@ -190,3 +190,14 @@ def test_no_internal_code_in_the_charts_or_their_alt_text(
         assert not found, f"{kind} in the charts: {found}"
     assert not re.findall(r"(?<![\w/.-])[a-z]+_[a-z0-9_]+(?![\w.])", text)
     assert not re.search(r"\[\s*'|'\s*\]", text)
+
+
+def test_two_surveys_of_one_partnership_people_and_year_are_still_told_apart(
+    bundled_data: ReportData,
+) -> None:
+    luton = next(s for s in bundled_data.surveys if s.ref == "luton-residents-2024@v1")
+    other = dataclasses.replace(luton, ref="luton-online-2024@v1", crosswalk="luton-online-2024",
+                                instrument="Online panel survey")
+    names = words.survey_names((luton, other), bundled_data.schema)
+    assert names[luton.ref].short != names[other.ref].short
+    assert names[other.ref].short == "Luton: Online panel survey, 2024"

@@ -114,6 +114,14 @@ def survey_names(surveys: Iterable[SurveyMeta], schema: Schema | None = None
             short = f"{short} {s.wave}"
         out[s.ref] = SurveyName(ref=s.ref, partnership=place, short=short,
                                 full=f"{place}: {inst}, {s.wave}")
+    shorts = Counter(n.short for n in out.values())
+    fulls = Counter(n.full for n in out.values())
+    seen: Counter[str] = Counter()
+    for ref, n in out.items():  # still alike (same partnership, people and year): say more
+        if shorts[n.short] > 1:
+            seen[n.full] += 1
+            full = n.full if fulls[n.full] == 1 else f"{n.full} (survey {seen[n.full]})"
+            out[ref] = SurveyName(ref=ref, partnership=n.partnership, short=full, full=full)
     return out
 
 
