@@ -88,6 +88,7 @@ def test_the_front_page_says_what_a_councillor_needs(text: str) -> None:
         in front
     assert "a real difference, higher in Luton residents 2024" in front
     assert "Who feels less safe, and where" in front and "Change over time" in front
+    assert "No area stands out from the rest of its survey on feeling safe" in front
     assert "The question changed between waves: the answer scale changed" in front
 
 

@@ -57,9 +57,12 @@ def _cell_order(group_var: str, codes: list[str], w: Wording) -> list[str]:
     return sorted(codes)
 
 
-def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], list[str]]:
+def who_and_where(
+    w: Wording,
+) -> tuple[list[dict[str, Any]], list[DotChart], list[str], str]:
     """Per survey and breakdown: a table (indicators × categories) and, for the safety
-    indicators, a chart; plus the front page's sentences for the differences that hold."""
+    indicators, a chart; plus the front page's sentences for the differences that hold,
+    and one sentence naming the surveys where no area stands out on feeling safe."""
     est = w.data.estimates
     est = est[est["weighted"].astype(bool) & (est["option"] == "")]
     tests = _tests(w)
@@ -67,11 +70,13 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
     sections: list[dict[str, Any]] = []
     charts: list[DotChart] = []
     sentences: list[str] = []
+    quiet_areas: list[str] = []
     for s in w.data.surveys:
         mine = est[est["crosswalk"] == s.ref]
         overall = mine[mine["group_var"] == "all"].set_index("indicator")
         for gv in [g for g in GROUP_ORDER if g in set(mine["group_var"])]:
             rows = mine[mine["group_var"] == gv]
+            said = len(sentences)
             cats = _cell_order(gv, sorted(set(rows["group"].astype(str))), w)
             indicators = sorted(set(rows["indicator"]), key=lambda i: order.get(i, 999))
             table = []
@@ -131,6 +136,8 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
                         reference_label="" if math.isnan(ref_value) else
                         f"Dashed line: {w.short(s.ref)} as a whole, "
                         f"{words.percent(ref_value)}"))
+            if gv == "area" and panels and len(sentences) == said:
+                quiet_areas.append(w.short(s.ref))
             title = f"{w.full(s.ref)}: by {words.group_title(gv).lower()}"
             chart_id = f"who-{s.ref.split('@')[0]}-{gv}".replace("_", "-")
             if panels:
@@ -148,7 +155,11 @@ def who_and_where(w: Wording) -> tuple[list[dict[str, Any]], list[DotChart], lis
                 "categories": [words.category(w.data.schema, gv, c) for c in cats],
                 "rows": table, "chart": chart_id if panels else None,
             })
-    return sections, charts, sentences
+    quiet = ""
+    if quiet_areas:
+        quiet = (f"No area stands out from the rest of its survey on feeling safe once the "
+                 f"number of tests is allowed for ({words.and_list(quiet_areas)}).")
+    return sections, charts, sentences, quiet
 
 
 def trends(w: Wording) -> tuple[dict[str, Any] | None, list[SlopeChart], list[str]]:

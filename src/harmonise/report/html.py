@@ -172,7 +172,7 @@ def build_report(source: RunResult | ReportData, *, charts: bool = True,
             "compared": [c for c in compared if c["theme"] == theme_id],
             "refused": [c for c in refused if c["theme"] == theme_id],
         })
-    sections, who_charts, who_sentences = breakdowns.who_and_where(w)
+    sections, who_charts, who_sentences, quiet_areas = breakdowns.who_and_where(w)
     trend, trend_charts, trend_sentences = breakdowns.trends(w)
     specs += [*who_charts, *trend_charts]
     rendered = tuple(render(s) for s in specs) if charts else ()
@@ -199,6 +199,7 @@ def build_report(source: RunResult | ReportData, *, charts: bool = True,
         "who": sections,
         "who_sentences": who_sentences[:6],
         "n_who_sentences": len(who_sentences),
+        "quiet_areas": quiet_areas,
         "trends": trend,
         "trend_sentences": trend_sentences,
         "correction": {"holm": "Holm", "bh": "Benjamini–Hochberg", "fdr_bh":
