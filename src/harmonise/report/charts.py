@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -309,6 +309,3 @@ CHART_KINDS: dict[str, ChartKind] = {
         "one measure per row from the earlier to the later wave; a changed question dashed"),
 }
 
-
-def render_all(specs: Sequence[DotChart | SlopeChart]) -> list[Chart]:
-    return [render(s) for s in specs]
