@@ -15,7 +15,8 @@ are data, not exceptions: see :class:`harmonise.models.report.Report`.
     ├── DisclosureError        published tables cannot be checked for disclosure
     ├── ReportError            outputs cannot be written
     ├── StoreError             the workspace store cannot be opened, read or written
-    └── QuestionnaireError     a questionnaire spec is invalid or a form cannot be built
+    ├── QuestionnaireError     a questionnaire spec is invalid or a form cannot be built
+    └── PlanningError          a sample-size, allocation or bridge input is out of range
 
 Every message says what went wrong, where (file, row/column/variable, value) and what to do.
 """
@@ -67,12 +68,18 @@ class QuestionnaireError(HarmoniseError):
     """A questionnaire spec is invalid, or a form built from it cannot be converted."""
 
 
+class PlanningError(HarmoniseError):
+    """A sample-size, allocation or bridge input is out of range or inconsistent (a share
+    not in (0, 1), a total too small for the minimum per partnership, an unknown concept)."""
+
+
 __all__ = [
     "CrosswalkError",
     "DisclosureError",
     "EstimationError",
     "HarmoniseError",
     "IngestError",
+    "PlanningError",
     "QuestionnaireError",
     "ReportError",
     "StoreError",

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from harmonise.cli import main
 from harmonise.cli.estimate import QRULE_CHOICES, QUANTILE_CI_CHOICES
 from harmonise.errors import EstimationError
-from harmonise.estimate import INTERVAL_TYPES, QRULES, REP_INTERVAL_TYPES, Design, quantile
+from harmonise.estimate import Design, quantile
+from harmonise.estimate.quantiles import INTERVAL_TYPES, QRULES
+from harmonise.estimate.rep_quantiles import REP_INTERVAL_TYPES
 from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
 from rreference import API_DIR
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from harmonise.errors import EstimationError
-from harmonise.estimate.quantiles import QuantileEstimate, quantile
+from harmonise.estimate import QuantileEstimate, quantile
 from harmonise.estimate.spec import DesignCalibrateSpec, DesignFileSpec, build_design
 from rreference import API_DIR
 from rsurvey import RSCRIPT, SKIP_REASON, relative_difference

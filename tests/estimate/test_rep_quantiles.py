@@ -21,15 +21,14 @@ from hypothesis import strategies as st
 from harmonise.cli import main
 from harmonise.errors import EstimationError
 from harmonise.estimate import (
-    QRULES,
     Design,
+    difference,
+    domain_means_covariance,
+    mean,
     quantile,
-    quantile_caveat,
-    rep_difference,
-    rep_domain_means_covariance,
-    rep_mean,
-    rep_quantile,
 )
+from harmonise.estimate.quantiles import QRULES
+from harmonise.estimate.rep_quantiles import quantile_caveat
 from harmonise.estimate.replicates import (
     ReplicateDesign,
     replicate_design,
@@ -86,7 +85,7 @@ def test_rep_quantiles_are_monotone_in_p(
     # shahvaish is left out as for Taylor designs: R's plotting positions there need
     # not increase with the values.
     y, design = sample
-    res = rep_quantile(design, y, np.ones(y.size, bool), PROBS, rule=rule, interval=interval)  # type: ignore[arg-type]
+    res = quantile(design, y, np.ones(y.size, bool), PROBS, rule=rule, interval=interval)  # type: ignore[arg-type]
     est = [q.estimate for q in res]
     assert est == sorted(est)
 
@@ -110,8 +109,8 @@ def test_rep_quantiles_do_not_depend_on_row_order(
     perm = np.array(data.draw(st.permutations(range(y.size))))
     dom = y > np.median(y) - 1
     args = {"rule": rule, "interval": interval}
-    one = rep_quantile(design, y, dom, PROBS, **args)  # type: ignore[arg-type]
-    two = rep_quantile(_permuted(design, perm), y[perm], dom[perm], PROBS, **args)  # type: ignore[arg-type]
+    one = quantile(design, y, dom, PROBS, **args)  # type: ignore[arg-type]
+    two = quantile(_permuted(design, perm), y[perm], dom[perm], PROBS, **args)  # type: ignore[arg-type]
     for a, b in zip(one, two, strict=True):
         for key in ("estimate", "ci_low", "ci_high", "se"):
             assert _same(getattr(a, key), getattr(b, key)), (key, a, b)
@@ -125,8 +124,8 @@ def test_differences_do_not_depend_on_row_order(
     y, design = sample
     perm = np.array(data.draw(st.permutations(range(y.size))))
     a, b = y > np.median(y), np.arange(y.size) % 3 == 0
-    one = rep_difference(design, y, a, b)
-    two = rep_difference(_permuted(design, perm), y[perm], a[perm], b[perm])
+    one = difference(design, y, a, b)
+    two = difference(_permuted(design, perm), y[perm], a[perm], b[perm])
     for key in ("estimate", "se", "ci_low", "ci_high", "mean_a", "mean_b"):
         assert _same(getattr(one, key), getattr(two, key)), key
 
@@ -146,17 +145,17 @@ def test_difference_parts_are_rep_means(mse: bool) -> None:
     design = _jk1_apiclus1(mse)
     y = APICLUS1["api00"].to_numpy(dtype=float)
     groups = [(APICLUS1["stype"] == s).to_numpy() for s in ("E", "H", "M")]
-    means, cov = rep_domain_means_covariance(design, y, groups)
+    means, cov = domain_means_covariance(design, y, groups)
     assert np.allclose(cov, cov.T, rtol=0, atol=1e-12 * cov.max())
     for i, g in enumerate(groups):
-        one = rep_mean(design, y, g)
+        one = mean(design, y, g)
         assert means[i] == pytest.approx(one.estimate, rel=1e-13)
         assert math.sqrt(cov[i, i]) == pytest.approx(one.se, rel=1e-12)
-    diff = rep_difference(design, y, groups[0], groups[1])
+    diff = difference(design, y, groups[0], groups[1])
     assert diff.estimate == pytest.approx(means[0] - means[1], rel=1e-13)
     assert diff.se**2 == pytest.approx(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], rel=1e-12)
     assert diff.df == design.df
-    same = rep_difference(design, y, groups[0], groups[0])
+    same = difference(design, y, groups[0], groups[0])
     assert (same.estimate, same.se) == (0.0, 0.0)
 
 
@@ -185,8 +184,8 @@ def test_replicates_without_weight_in_the_domain_are_left_out() -> None:
     )
     y = APICLUS1["api00"].to_numpy(dtype=float)
     for interval in ("mean", "quantile"):
-        (q,) = rep_quantile(design, y, dom, (0.5,), interval=interval)  # type: ignore[arg-type]
-        (expected,) = rep_quantile(kept, y, dom, (0.5,), interval=interval)  # type: ignore[arg-type]
+        (q,) = quantile(design, y, dom, (0.5,), interval=interval)  # type: ignore[arg-type]
+        (expected,) = quantile(kept, y, dom, (0.5,), interval=interval)  # type: ignore[arg-type]
         assert math.isfinite(q.se) and q.se > 0
         assert (q.estimate, q.se, q.df) == (expected.estimate, expected.se, expected.df)
 
@@ -197,7 +196,7 @@ def test_one_respondent_has_its_value() -> None:
     dom[3] = True
     y = APICLUS1["api00"].to_numpy(dtype=float)
     for interval in ("mean", "quantile"):
-        (q,) = rep_quantile(design, y, dom, (0.3,), interval=interval)  # type: ignore[arg-type]
+        (q,) = quantile(design, y, dom, (0.3,), interval=interval)  # type: ignore[arg-type]
         assert q.estimate == y[3]
         assert q.n == 1
 
@@ -218,7 +217,7 @@ def test_errors_say_what_and_what_to_do(kwargs: dict[str, object], message: str)
     args: dict[str, object] = {"domain": np.ones(183, bool), "probs": (0.5,)} | kwargs
     y = APICLUS1["api00"].to_numpy(dtype=float)
     with pytest.raises(EstimationError, match=message):
-        rep_quantile(_jk1_apiclus1(), y, **args)  # type: ignore[arg-type]
+        quantile(_jk1_apiclus1(), y, **args)  # type: ignore[arg-type]
 
 
 def test_quantile_interval_on_a_taylor_design_is_an_error() -> None:
@@ -274,7 +273,7 @@ def test_cli_quantiles_with_a_replicates_block(tmp_path: Path) -> None:
     assert isinstance(design, ReplicateDesign)
     y = APICLUS1["api00"].to_numpy(dtype=float)
     yes = (APICLUS1["sch.wide"] == "Yes").to_numpy()
-    lib = rep_quantile(design, y, yes, (0.25, 0.5), rule="hf7", interval="quantile")
+    lib = quantile(design, y, yes, (0.25, 0.5), rule="hf7", interval="quantile")
     rows = table[table["group"] == "sch.wide=Yes"]
     assert len(table) == 6
     for (_, row), q in zip(rows.iterrows(), lib, strict=True):

@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.estimate.rep_differences import rep_difference, rep_domain_means_covariance
-from harmonise.estimate.rep_quantiles import rep_quantile
+from harmonise.estimate import difference, domain_means_covariance, quantile
 from harmonise.estimate.replicates import ReplicateDesign
 from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
 from rreference import API_DIR
@@ -338,7 +337,7 @@ def test_rep_quantiles_match_r(
     if case.domain is not None:
         domain &= (data[case.domain[0]].astype(str) == case.domain[1]).to_numpy()
     ref = values[case.id]
-    results = rep_quantile(
+    results = quantile(
         design,
         y,
         domain,
@@ -351,7 +350,7 @@ def test_rep_quantiles_match_r(
     # interval.type says; harmonise gives the one asked for (R's woodruffCI(method =)).
     as_r = results
     if case.interval not in ("mean", "quantile"):
-        as_r = rep_quantile(
+        as_r = quantile(
             design,
             y,
             domain,
@@ -381,7 +380,7 @@ def test_rep_differences_match_r(
     y = data[variable].to_numpy(dtype=float)
     group = data[by].astype(str).to_numpy()
     ref = values[case]
-    means, cov = rep_domain_means_covariance(design, y, [group == g for g in levels])
+    means, cov = domain_means_covariance(design, y, [group == g for g in levels])
     scale = max(abs(ref[f"cov_{i}{i}"]) for i in range(1, len(levels) + 1))
     for i in range(len(levels)):
         _check(case, "mean", means[i], ref[f"mean_{i + 1}"])
@@ -391,7 +390,7 @@ def test_rep_differences_match_r(
             gap = abs(cov[i, j] - theirs) / max(abs(theirs), 1e-3 * scale)
             SEEN["covariance"] = max(SEEN.get("covariance", 0.0), gap)
             assert gap <= TOL, (case, i, j, cov[i, j], theirs)
-    res = rep_difference(design, y, group == a, group == b)
+    res = difference(design, y, group == a, group == b)
     assert res.df == ref["df"]
     for key in ("estimate", "se", "ci_low", "ci_high"):
         _check(case, f"difference_{key}", getattr(res, key), ref[key])
@@ -412,7 +411,7 @@ def test_table_matches_the_library(reference: tuple[Path, dict[str, dict[str, fl
     )
     y = data["api00"].to_numpy(dtype=float)
     for group, mask in (("all", np.ones(len(y), bool)), ("stype=E", data["stype"] == "E")):
-        (lib,) = rep_quantile(design, y, np.asarray(mask), (0.5,), interval="quantile", rule="hf7")
+        (lib,) = quantile(design, y, np.asarray(mask), (0.5,), interval="quantile", rule="hf7")
         row = table[table["group"] == group].iloc[0]
         assert (row["estimate"], row["se"], row["ci_low"], row["df"]) == (
             lib.estimate,

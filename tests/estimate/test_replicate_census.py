@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmonise.estimate import Design, rep_total, replicate_design
+from harmonise.estimate import Design, replicate_design, total
 from rsurvey import RSCRIPT, SKIP_REASON
 
 LONELY = ("adjust", "average", "remove", "certainty")
@@ -40,7 +40,7 @@ def _total_se(data: pd.DataFrame, lonely: str, mse: bool, domain: np.ndarray) ->
                     clusters=(data["cl"].to_numpy(),), fpc=(data["N"].to_numpy(),),
                     lonely_psu=lonely)  # type: ignore[arg-type]
     rd = replicate_design(design, "JKn", mse=mse)
-    return rep_total(rd, data["y"].to_numpy(), domain).se
+    return total(rd, data["y"].to_numpy(), domain).se
 
 
 @pytest.mark.skipif(RSCRIPT is None, reason=SKIP_REASON)

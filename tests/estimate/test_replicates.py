@@ -19,9 +19,8 @@ from pydantic import ValidationError
 
 from harmonise.cli import main
 from harmonise.errors import EstimationError
-from harmonise.estimate import Design, degrees_of_freedom, mean
+from harmonise.estimate import Design, degrees_of_freedom, mean, proportion, total
 from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
 from harmonise.estimate.replicates import (
     ReplicateDesign,
     replicate_design,
@@ -117,9 +116,9 @@ def test_bootstrap_variance_is_close_to_taylor() -> None:
     y = APISTRAT["api00"].to_numpy(dtype=float)
     everyone = np.ones(design.n, dtype=bool)
     taylor = mean(design, y, everyone).se
-    boot = rep_mean(replicate_design(design, "bootstrap", replicates=3000, seed=1), y, everyone)
+    boot = mean(replicate_design(design, "bootstrap", replicates=3000, seed=1), y, everyone)
     assert boot.se == pytest.approx(taylor, rel=0.05)
-    jkn = rep_mean(replicate_design(design, "JKn"), y, everyone)
+    jkn = mean(replicate_design(design, "JKn"), y, everyone)
     assert jkn.se == pytest.approx(taylor, rel=1e-9)  # JKn of a linear statistic: exact
 
 
@@ -144,8 +143,8 @@ def test_domain_equals_zero_weights_outside() -> None:
     sub = ReplicateDesign(
         rd.weights[dom], rd.replicates[dom], rd.scale, rd.rscales, rd.type, mse=True
     )
-    a = rep_total(rd, y, dom)
-    b = rep_total(sub, y[dom], np.ones(int(dom.sum()), dtype=bool))
+    a = total(rd, y, dom)
+    b = total(sub, y[dom], np.ones(int(dom.sum()), dtype=bool))
     assert (a.estimate, a.se, a.df) == pytest.approx((b.estimate, b.se, b.df), rel=1e-12)
 
 
@@ -166,7 +165,7 @@ def test_raked_replicates_meet_every_margin() -> None:
 
 def test_proportion_logit_interval_is_inside_zero_one() -> None:
     rd = replicate_design(_clus1(), "JK1")
-    est = rep_proportion(rd, (APICLUS1["api00"] > 800).to_numpy(), np.ones(183, dtype=bool))
+    est = proportion(rd, (APICLUS1["api00"] > 800).to_numpy(), np.ones(183, dtype=bool))
     assert 0 < est.ci_low < est.estimate < est.ci_high < 1
     assert est.ci_method == "logit"
 
@@ -276,7 +275,7 @@ def test_cli_estimate_with_replicates(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     row = table[(table["statistic"] == "mean") & (table["group"] == "all")].iloc[0]
-    expected = rep_mean(replicate_design(_clus1(), "JK1", mse=True),
+    expected = mean(replicate_design(_clus1(), "JK1", mse=True),
                         APICLUS1["api00"].to_numpy(float), np.ones(183, dtype=bool))  # fmt: skip
     assert row["se"] == pytest.approx(expected.se, rel=1e-12)
     assert row["df"] == 14 and np.isfinite(row["deff"])

@@ -63,7 +63,7 @@ report <- function(case, rd) {
     put(case, key("mean_deff"), deff(m)); put(case, key("mean_ci_low"), ci[1])
     put(case, key("mean_ci_high"), ci[2])
     t <- svytotal(~enroll, sub, deff = TRUE, na.rm = TRUE)
-    ci <- confint(t, df = degf(subset(sub, !is.na(enroll))))  # the domain excludes NAs
+    ci <- confint(t, df = degf(sub))  # na.rm keeps the design: its df, as for svyciprop
     put(case, key("total_estimate"), coef(t)); put(case, key("total_se"), SE(t))
     put(case, key("total_deff"), deff(t)); put(case, key("total_ci_low"), ci[1])
     put(case, key("total_ci_high"), ci[2])

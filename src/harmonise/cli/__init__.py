@@ -101,6 +101,8 @@ COMMAND_MODULES = (
     "harmonise.cli.suggest",
     "harmonise.cli.targets",
     "harmonise.cli.questionnaire",
+    "harmonise.cli.questionnaire_plan",
+    "harmonise.cli.web",
 )
 
 for _module in COMMAND_MODULES:

@@ -9,7 +9,7 @@ import click
 
 if TYPE_CHECKING:
     from harmonise.estimate.quantiles import QRule, QuantileInterval
-    from harmonise.estimate.taylor import CIDf, CIMethod
+    from harmonise.estimate.results import CIDf, CIMethod
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -188,7 +188,6 @@ def estimate(
     from harmonise._util.yamlio import load_yaml_model
     from harmonise.errors import EstimationError
     from harmonise.estimate.rep_quantiles import quantile_caveat
-    from harmonise.estimate.replicates import ReplicateDesign
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
 
@@ -203,7 +202,7 @@ def estimate(
     )
     survey = read_survey(data, encoding=encoding)
     design, _ = build_design(spec, survey.data)
-    if quantiles and isinstance(design, ReplicateDesign):
+    if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
             click.echo(f"note: {caveat}", err=True)

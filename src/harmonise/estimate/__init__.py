@@ -1,59 +1,70 @@
-"""Design-based estimation (Taylor linearisation or replicate weights) matching R's
-``survey`` package."""
+"""Design-based estimation matching R's ``survey`` package (4.1.1).
+
+One function per statistic, whatever the design: the design decides how the variance is
+computed (Taylor linearisation for a :class:`Design`, replicate weights for a
+:class:`ReplicateDesign`; :mod:`harmonise.estimate.variances`)::
+
+    from harmonise.estimate import Design, mean, proportion, replicate_design
+    d = Design(weights=w, strata=s, clusters=c)
+    mean(d, y, domain)                                # svymean + confint(df = degf)
+    proportion(replicate_design(d, "JK1"), x == 1, domain, ci="beta")   # svyciprop
+
+The statistics: :func:`mean`, :func:`total`, :func:`proportion`, :func:`proportions`
+(every category), :func:`proportions_by` (every indicator × every domain in one pass),
+:func:`quantile`, :func:`difference` and :func:`domain_means_covariance` of domains, and
+:func:`degrees_of_freedom`. The designs: :class:`Design`, :func:`replicate_design` (R's
+``as.svrepdesign``), :func:`replicate_weights_design` (``svrepdesign``) and
+:func:`calibrate_replicates`. What they return is in :mod:`harmonise.estimate.results`.
+"""
 
 from __future__ import annotations
 
-from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, LonelyPSU
+import numpy as np
+
+from harmonise.estimate.design import Design, LonelyPSU
 from harmonise.estimate.domains import DomainProportions, proportions_by
-from harmonise.estimate.quantiles import (
-    INTERVAL_TYPES,
-    QRULES,
-    IntervalType,
-    QRule,
-    QuantileEstimate,
-    QuantileInterval,
-    quantile,
-)
+from harmonise.estimate.quantiles import QRule, QuantileEstimate, QuantileInterval
 from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.rep_differences import rep_difference, rep_domain_means_covariance
-from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
-from harmonise.estimate.rep_quantiles import REP_INTERVAL_TYPES, quantile_caveat, rep_quantile
 from harmonise.estimate.replicates import (
     ReplicateDesign,
     replicate_design,
     replicate_weights_design,
 )
-from harmonise.estimate.statistics import (
-    DifferenceEstimate,
-    TotalEstimate,
-    difference,
-    domain_means_covariance,
-    proportions,
-    total,
-)
-from harmonise.estimate.taylor import (
-    CI_METHODS,
+from harmonise.estimate.results import (
+    CIDf,
     CIMethod,
+    Deff,
+    DifferenceEstimate,
     MeanEstimate,
     ProportionEstimate,
-    degrees_of_freedom,
-    linearised_variance,
+    TotalEstimate,
+    as_mask,
+)
+from harmonise.estimate.statistics import (
+    difference,
+    domain_means_covariance,
     mean,
     proportion,
+    proportions,
+    quantile,
+    total,
 )
-from harmonise.estimate.variance import variance_matrix
+from harmonise.estimate.variances import degf
+
+
+def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> int:
+    """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows
+    (for a replicate design: the rank of the domain's replicate weights minus 1)."""
+    return degf(design, as_mask("domain", domain, design.n))
+
 
 __all__ = [
-    "CI_METHODS",
-    "INTERVAL_TYPES",
-    "LONELY_PSU_OPTIONS",
-    "QRULES",
-    "REP_INTERVAL_TYPES",
+    "CIDf",
     "CIMethod",
+    "Deff",
     "Design",
     "DifferenceEstimate",
     "DomainProportions",
-    "IntervalType",
     "LonelyPSU",
     "MeanEstimate",
     "ProportionEstimate",
@@ -66,21 +77,12 @@ __all__ = [
     "degrees_of_freedom",
     "difference",
     "domain_means_covariance",
-    "linearised_variance",
     "mean",
     "proportion",
     "proportions",
     "proportions_by",
     "quantile",
-    "quantile_caveat",
-    "rep_difference",
-    "rep_domain_means_covariance",
-    "rep_mean",
-    "rep_proportion",
-    "rep_quantile",
-    "rep_total",
     "replicate_design",
     "replicate_weights_design",
     "total",
-    "variance_matrix",
 ]

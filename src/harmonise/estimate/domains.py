@@ -9,7 +9,7 @@ passes per indicator, as R's ``svyby(~y, ~g, design, svyciprop)`` would:
 * Per indicator and sampling stage, sums by (unit, domain) of ``w``, ``w·y`` and the
   respondents give each domain's base, estimate, n, df and the units' score totals
   ``(Σwy − p Σw) / Σw_domain`` (the scores ``w (y − p) / Σw_domain`` of
-  :mod:`harmonise.estimate.taylor`).
+  :func:`harmonise.estimate.statistics.proportion`).
 * A ``rake()``d design (one raking adjustment) credits the raking through small tables:
   R's 10 backfitting sweeps leave ``x − w · Σ_m α_m[code_m]`` with tables ``α_m``
   (categories × domains) computed from sums by (raking cell, domain)
@@ -40,14 +40,14 @@ from harmonise._util.arrays import bincount as _count
 from harmonise._util.arrays import sum_rows as _sum_rows
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, Stage
-from harmonise.estimate.taylor import (
+from harmonise.estimate.results import (
     CI_METHODS,
     CIMethod,
     ProportionEstimate,
-    _beta_ci,
-    _check_level,
-    proportion,
+    beta_interval,
+    check_level,
 )
+from harmonise.estimate.statistics import proportion
 from harmonise.estimate.variance import CERTAINTY
 from harmonise.weight.adjustments import RakingAdjustment
 
@@ -283,7 +283,7 @@ def proportions_by(
     """
     if ci not in CI_METHODS:
         raise EstimationError(f"ci={ci!r} is not a method; use one of {', '.join(CI_METHODS)}")
-    _check_level(level)
+    check_level(level)
     s, a, dom = _inputs(design, success, answered, domains)
     g = int(dom.max()) + 1 if n_domains is None else int(n_domains)
     if dom.size and int(dom.max()) >= g:
@@ -596,7 +596,7 @@ def _intervals(
     name = "beta (logit fallback: p = 0 or 1)" if ci == "logit" else "beta"
     for k, j in zip(*np.nonzero(beta), strict=True):
         rows = design.n if design.calibrated else int(n[k, j])
-        low[k, j], high[k, j] = _beta_ci(
+        low[k, j], high[k, j] = beta_interval(
             float(p[k, j]), float(var[k, j]), int(n[k, j]), rows, int(df[k, j]), level
         )
         method[k, j] = name

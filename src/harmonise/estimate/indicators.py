@@ -16,7 +16,8 @@ import pandas as pd
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
 from harmonise.estimate.domains import proportions_by
-from harmonise.estimate.taylor import CIMethod, ProportionEstimate, proportion
+from harmonise.estimate.results import CIMethod, ProportionEstimate
+from harmonise.estimate.statistics import proportion
 from harmonise.models.harmonised import ESTIMATE_COLUMNS, EstimateTable, WeightedSurvey
 from harmonise.models.schema import MISSING_TYPES, Schema
 

@@ -46,11 +46,17 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design
-from harmonise.estimate.taylor import CIDf, _mask, domain_values, group_of, interval_df
+from harmonise.estimate.results import (
+    CIDf,
+    as_mask,
+    domain_values,
+    group_of,
+    interval_df,
+    t_quantile,
+)
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
 
 FloatArray = NDArray[np.float64]
@@ -92,7 +98,7 @@ class QuantileEstimate:
 
 
 @dataclass(frozen=True)
-class _Sample:
+class Sample:
     """A domain's values and weights as R's ``qrule`` sees them: ``x`` sorted (stable,
     so tied values keep row order), ``w`` in that order; ``x_rows``, ``w_rows`` in row
     order."""
@@ -103,11 +109,11 @@ class _Sample:
     w_rows: FloatArray
 
     @staticmethod
-    def of(values: FloatArray, weights: FloatArray) -> _Sample:
+    def of(values: FloatArray, weights: FloatArray) -> Sample:
         keep = weights != 0
         x, w = values[keep], weights[keep]
         order = np.argsort(x, kind="stable")
-        return _Sample(x[order], w[order], x, w)
+        return Sample(x[order], w[order], x, w)
 
 
 def _cumsum(a: FloatArray) -> FloatArray:
@@ -116,7 +122,7 @@ def _cumsum(a: FloatArray) -> FloatArray:
     return out
 
 
-def _sum(a: FloatArray) -> float:
+def exact_sum(a: FloatArray) -> float:
     """R's ``sum`` of doubles (long double accumulator)."""
     return float(np.cumsum(a.astype(_LD))[-1]) if a.size else 0.0
 
@@ -164,25 +170,25 @@ def _approx(pk: FloatArray, x: FloatArray, v: float, *, linear: bool) -> float:
     return float(x[i] + (x[i + 1] - x[i]) * ((v - pk[i]) / (pk[i + 1] - pk[i])))
 
 
-def _math(s: _Sample, p: float) -> float:
-    lo, up, wlow, _ = _qs(s.x, s.w, _sum(s.w_rows), p)
+def _math(s: Sample, p: float) -> float:
+    lo, up, wlow, _ = _qs(s.x, s.w, exact_sum(s.w_rows), p)
     return float(s.x[lo] if wlow == 0 else s.x[up])
 
 
-def _school(s: _Sample, p: float) -> float:
-    lo, up, wlow, _ = _qs(s.x, s.w, _sum(s.w_rows), p)
+def _school(s: Sample, p: float) -> float:
+    lo, up, wlow, _ = _qs(s.x, s.w, exact_sum(s.w_rows), p)
     return float((s.x[lo] + s.x[up]) / 2 if wlow == 0 else s.x[up])
 
 
-def _hf3(s: _Sample, p: float) -> float:
+def _hf3(s: Sample, p: float) -> float:
     ux, inverse = np.unique(s.x_rows, return_inverse=True)  # R's rowsum(w, x)
     wg = np.bincount(inverse.reshape(-1), weights=s.w_rows, minlength=ux.size).astype(np.float64)
-    lo, up, wlow, _ = _qs(ux, wg, _sum(wg), p)
+    lo, up, wlow, _ = _qs(ux, wg, exact_sum(wg), p)
     return float(ux[lo] if wlow == 0 and (lo + 1) % 2 == 0 else ux[up])
 
 
-def _hf4(s: _Sample, p: float) -> float:
-    lo, up, wlow, wup = _qs(s.x, s.w, _sum(s.w_rows), p)
+def _hf4(s: Sample, p: float) -> float:
+    lo, up, wlow, wup = _qs(s.x, s.w, exact_sum(s.w_rows), p)
     with np.errstate(invalid="ignore"):  # p = 1: 0/0, NaN as in R
         gamma = wlow / (wup + wlow)
     return float(s.x[lo] * (1 - gamma) + s.x[up] * gamma)
@@ -192,34 +198,34 @@ def _previous(cumw: FloatArray) -> FloatArray:
     return np.concatenate([[0.0], cumw[:-1]])
 
 
-def _hf5(s: _Sample, p: float) -> float:
+def _hf5(s: Sample, p: float) -> float:
     cumw = _cumsum(s.w)
     return _approx((cumw - s.w / 2) / cumw[-1], s.x, p, linear=True)
 
 
-def _hf6(s: _Sample, p: float) -> float:
+def _hf6(s: Sample, p: float) -> float:
     cumw = _cumsum(s.w)
     return _approx(cumw / (cumw[-1] + s.w[-1]), s.x, p, linear=True)
 
 
-def _hf7(s: _Sample, p: float) -> float:
+def _hf7(s: Sample, p: float) -> float:
     cumw = _cumsum(s.w)
     return _approx(_previous(cumw) / cumw[-2], s.x, p, linear=True)
 
 
-def _hf8(s: _Sample, p: float) -> float:
+def _hf8(s: Sample, p: float) -> float:
     cumw = _cumsum(s.w)
     pk = (_previous(cumw) * 1 / 3 + cumw * 2 / 3) / (cumw[-1] + s.w[-1] / 3)
     return _approx(pk, s.x, p, linear=True)
 
 
-def _hf9(s: _Sample, p: float) -> float:
+def _hf9(s: Sample, p: float) -> float:
     cumw = _cumsum(s.w)
     pk = (_previous(cumw) * 3 / 8 + cumw * 5 / 8) / (cumw[-1] + s.w[-1] / 4)
     return _approx(pk, s.x, p, linear=True)
 
 
-def _shahvaish(s: _Sample, p: float) -> float:
+def _shahvaish(s: Sample, p: float) -> float:
     big_s = _cumsum(s.w / _mean(s.w))
     pk = (big_s + 0.5 - s.w / 2) / (s.x.size + 1)  # R uses w here, not w/mean(w)
     return _approx(pk, s.x, p, linear=False)
@@ -230,7 +236,7 @@ def _shahvaish(s: _Sample, p: float) -> float:
 #: weights) and ``shahvaish``. With equal weights and ``p ≥ 1/n``, ``hfK`` is R's
 #: ``quantile(type = K)`` except ``hf3`` (survey's hf3 pools tied values' weights and
 #: picks the upper value at an odd position: of 0..7, p = 0.3 gives the 3rd value).
-QRULES: dict[str, Callable[[_Sample, float], float]] = {
+QRULES: dict[str, Callable[[Sample, float], float]] = {
     "math": _math,
     "school": _school,
     "shahvaish": _shahvaish,
@@ -246,14 +252,10 @@ QRULES: dict[str, Callable[[_Sample, float], float]] = {
 }
 
 
-def _apply_rule(rule: str, s: _Sample, p: float) -> float:
+def apply_rule(rule: str, s: Sample, p: float) -> float:
     if s.x.size == 1:
         return float(s.x[0])  # R's hf7 fails here; every quantile of one value is it
     return QRULES[rule](s, p)
-
-
-def _t(q: float, df: float) -> float:
-    return float(special.stdtrit(df, q)) if df >= 1 else math.nan
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ class _Context:
     def svymean(self, indicator: FloatArray) -> tuple[float, float]:
         """R's ``svymean`` of ``indicator`` on the domain: (mean, variance)."""
         terms = indicator * self.w / self.total
-        average = _sum(terms)
+        average = exact_sum(terms)
         scores = (indicator - average) * self.w / self.total
         scores[~self.domain] = 0.0
         v = float(variance_matrix(self.design, scores, self.domain)[0, 0])
@@ -279,7 +281,7 @@ class _Context:
 
 
 def _woodruff(
-    ctx: _Context, s: _Sample, y: FloatArray, qhat: float, rule: str, interval: str, level: float
+    ctx: _Context, s: Sample, y: FloatArray, qhat: float, rule: str, interval: str, level: float
 ) -> tuple[float, float]:
     m, v = ctx.svymean(np.where(ctx.domain & (y <= qhat), 1.0, 0.0))
     low, high = woodruff_limits(m, v, interval, level, ctx.t_df, ctx.rows)
@@ -297,7 +299,7 @@ def woodruff_limits(
     designs: only ``v`` differs."""
     alpha = 1 - level
     se = math.sqrt(v)
-    t_lo, t_hi = _t(alpha / 2, df), _t(1 - alpha / 2, df)
+    t_lo, t_hi = t_quantile(alpha / 2, df), t_quantile(1 - alpha / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         if interval == "mean":
             return m + se * t_lo, m + se * t_hi
@@ -315,11 +317,11 @@ def woodruff_limits(
         return _beta_limits(m, v, rows, df, alpha)
 
 
-def limits_to_values(rule: str, s: _Sample, low: float, high: float) -> tuple[float, float]:
+def limits_to_values(rule: str, s: Sample, low: float, high: float) -> tuple[float, float]:
     """Each end of the proportion's interval turned back into a value of ``y`` by the
     rule; an end below 0, above 1 or undefined is NaN, as in R's ``woodruffCI``."""
-    lower = math.nan if math.isnan(low) or low < 0 else _apply_rule(rule, s, low)
-    upper = math.nan if math.isnan(high) or high > 1 else _apply_rule(rule, s, high)
+    lower = math.nan if math.isnan(low) or low < 0 else apply_rule(rule, s, low)
+    upper = math.nan if math.isnan(high) or high > 1 else apply_rule(rule, s, high)
     return lower, upper
 
 
@@ -350,7 +352,7 @@ def _beta_limits(m: float, v: float, rows: int, df: float, alpha: float) -> tupl
     """R's woodruffCI(method = "beta"): Korn–Graubard with an effective sample size."""
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = float(np.float64(m * (1 - m)) / np.float64(v))
-    ratio = _t(alpha / 2, rows - 1) / _t(alpha / 2, df)
+    ratio = t_quantile(alpha / 2, rows - 1) / t_quantile(alpha / 2, df)
     n_eff = n_eff * ratio**2
     return (
         _qbeta(alpha / 2, n_eff * m, n_eff * (1 - m) + 1),
@@ -424,7 +426,7 @@ def _finite(value: float) -> float:
 
 
 def _score(
-    ctx: _Context, s: _Sample, x: FloatArray, p: float, rule: str, level: float
+    ctx: _Context, s: Sample, x: FloatArray, p: float, rule: str, level: float
 ) -> tuple[float, float]:
     """R's ``ffullerCI``; ``x`` is R's ``x``: the domain's values, or every row's in a
     calibrated design."""
@@ -442,7 +444,7 @@ def _score(
     upper_t = float(rows_x.max()) - iqr / 100
     tol = 1 / (100 * math.sqrt(ctx.rows))
     roots = []
-    for qlimit in (-_t(alpha / 2, ctx.t_df), _t(alpha / 2, ctx.t_df)):
+    for qlimit in (-t_quantile(alpha / 2, ctx.t_df), t_quantile(alpha / 2, ctx.t_df)):
         if not lower_t < upper_t:
             raise EstimationError(
                 f"score interval for p={p:g}: the values span no range to search "
@@ -460,7 +462,7 @@ def _score(
             return _finite(scoretest(theta, qlimit))
 
         root = _zeroin(f, lower_t, upper_t, _finite(f_lo), _finite(f_hi), tol)
-        roots.append(_apply_rule(rule, s, _mean((rows_x <= root).astype(np.float64))))
+        roots.append(apply_rule(rule, s, _mean((rows_x <= root).astype(np.float64))))
     return roots[0], roots[1]
 
 
@@ -492,7 +494,7 @@ def check_quantile_arguments(
     return ps
 
 
-def quantile(
+def linearised_quantile(
     design: Design,
     y: np.ndarray,
     domain: np.ndarray,
@@ -510,17 +512,17 @@ def quantile(
     qrule = rule, interval.type = interval, alpha = 1 − level)``; see the module doc.
     ``y`` may be NaN outside the domain (leave missing answers out of the domain, as
     R's ``na.rm = TRUE``), not inside it; ``group`` as in
-    :func:`harmonise.estimate.taylor.mean`.
+    :func:`harmonise.estimate.statistics.mean`.
     """
     if interval == "quantile":
         raise EstimationError(
             "quantile interval 'quantile' (the quantile re-estimated in every replicate) "
             "needs replicate weights; R's svyquantile has it for replicate designs only. "
-            "Add a 'replicates:' block to the design file (or use rep_quantile), or use "
+            "Add a 'replicates:' block to the design file (or pass a replicate design), or use "
             f"one of {', '.join(INTERVAL_TYPES)}"
         )
     ps = check_quantile_arguments(rule, interval, INTERVAL_TYPES, level, probs)
-    d = _mask("domain", domain, design.n)
+    d = as_mask("domain", domain, design.n)
     n = int(d.sum())
     if n == 0:
         raise EstimationError(
@@ -529,23 +531,23 @@ def quantile(
         )
     yd = domain_values("y", y, d, design.n)
     w = np.where(d, 1 / (1 / design.weights), 0.0)
-    sample = _Sample.of(yd[d], w[d])
-    g = group_of(design, d, group)
+    sample = Sample.of(yd[d], w[d])
+    g = group_of(design.n, d, group)
     df = degrees_of_freedom(design, g)
     ctx = _Context(
         design=design,
         domain=d,
         w=w,
-        total=_sum(w),
+        total=exact_sum(w),
         df=df,
         rows=design.n if design.calibrated else int(g.sum()),
         t_df=interval_df(df, ci_df),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))
-    t_half = _t(1 - (1 - level) / 2, ctx.t_df)
+    t_half = t_quantile(1 - (1 - level) / 2, ctx.t_df)
     out = []
     for p in ps:
-        qhat = _apply_rule(rule, sample, p)
+        qhat = apply_rule(rule, sample, p)
         if interval == "score":
             low, high = _score(ctx, sample, x_all, p, rule, level)
         else:
@@ -574,8 +576,11 @@ __all__ = [
     "QRule",
     "QuantileEstimate",
     "QuantileInterval",
+    "Sample",
+    "apply_rule",
     "check_quantile_arguments",
+    "exact_sum",
     "limits_to_values",
-    "quantile",
+    "linearised_quantile",
     "woodruff_limits",
 ]

@@ -3,8 +3,8 @@ difference between two domains.
 
 Every number agrees with R's ``survey`` (4.1.1) on a replicate design ``rd``::
 
-    b <- svyby(~y, ~g, rd, svymean, covmat = TRUE)     # rep_domain_means_covariance
-    svycontrast(b, c(1, -1)); confint(., df = degf(rd))  # rep_difference
+    b <- svyby(~y, ~g, rd, svymean, covmat = TRUE)     # replicate_domain_means_covariance
+    svycontrast(b, c(1, -1)); confint(., df = degf(rd))  # replicate_difference
 
 The mean of each domain is recomputed with every replicate's weights; the covariance
 matrix is R's ``svrVar`` of those replicate means taken together (deviations from the
@@ -23,13 +23,18 @@ from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.replicates import ReplicateDesign
-from harmonise.estimate.statistics import DifferenceEstimate
-from harmonise.estimate.taylor import _check_level, _mask, _t, domain_values
+from harmonise.estimate.results import (
+    DifferenceEstimate,
+    as_mask,
+    check_level,
+    domain_values,
+    t_quantile,
+)
 
 FloatArray = NDArray[np.float64]
 
 
-def rep_domain_means_covariance(
+def replicate_domain_means_covariance(
     design: ReplicateDesign, y: np.ndarray, domains: Sequence[np.ndarray]
 ) -> tuple[FloatArray, FloatArray]:
     """Means of ``y`` in each domain and their covariance matrix from the replicates
@@ -37,7 +42,7 @@ def rep_domain_means_covariance(
     domain, not inside one."""
     if not domains:
         raise EstimationError("give at least one domain to estimate means for")
-    masks = [_mask(f"domain {i + 1}", m, design.n) for i, m in enumerate(domains)]
+    masks = [as_mask(f"domain {i + 1}", m, design.n) for i, m in enumerate(domains)]
     means = np.empty(len(masks))
     thetas = np.empty((design.n_replicates, len(masks)))
     for i, d in enumerate(masks):
@@ -68,7 +73,7 @@ def _svrvar_matrix(design: ReplicateDesign, thetas: FloatArray, coef: FloatArray
     return out
 
 
-def rep_difference(
+def replicate_difference(
     design: ReplicateDesign,
     y: np.ndarray,
     domain_a: np.ndarray,
@@ -80,13 +85,13 @@ def rep_difference(
     of the two means (R's ``svycontrast(svyby(..., covmat = TRUE), c(1, -1))``); the
     interval is on ``degf`` of the whole design. Use a 0/1 ``y`` for a difference of
     proportions."""
-    _check_level(level)
-    means, cov = rep_domain_means_covariance(design, y, [domain_a, domain_b])
+    check_level(level)
+    means, cov = replicate_domain_means_covariance(design, y, [domain_a, domain_b])
     variance = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     se = math.sqrt(max(variance, 0.0))
     estimate = float(means[0] - means[1])
     df = design.df
-    tq = _t(1 - (1 - level) / 2, df)
+    tq = t_quantile(1 - (1 - level) / 2, df)
     return DifferenceEstimate(
         estimate=estimate,
         se=se,
@@ -99,4 +104,4 @@ def rep_difference(
     )
 
 
-__all__ = ["rep_difference", "rep_domain_means_covariance"]
+__all__ = ["replicate_difference", "replicate_domain_means_covariance"]

@@ -51,20 +51,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
+from harmonise.estimate.design import Design
 from harmonise.estimate.quantiles import (
     QRule,
     QuantileEstimate,
     QuantileInterval,
-    _apply_rule,
-    _Sample,
-    _sum,
-    _t,
+    Sample,
+    apply_rule,
     check_quantile_arguments,
+    exact_sum,
     limits_to_values,
     woodruff_limits,
 )
 from harmonise.estimate.replicates import ReplicateDesign
-from harmonise.estimate.taylor import CIDf, _mask, domain_values, group_of, interval_df
+from harmonise.estimate.results import (
+    CIDf,
+    as_mask,
+    domain_values,
+    group_of,
+    interval_df,
+    t_quantile,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -75,10 +82,11 @@ REP_INTERVAL_TYPES: tuple[str, ...] = ("mean", "beta", "xlogit", "asin", "quanti
 JACKKNIFE_TYPES: tuple[str, ...] = ("JK1", "JKn")
 
 
-def quantile_caveat(design: ReplicateDesign, interval: str) -> str | None:
-    """R's warning (JK1, JKn) or message (``other``) for ``interval = "quantile"``, with
-    what to do about it; ``None`` when R says nothing."""
-    if interval != "quantile":
+def quantile_caveat(design: Design | ReplicateDesign, interval: str) -> str | None:
+    """R's warning (JK1, JKn) or message (``other``) for ``interval = "quantile"`` on a
+    replicate design, with what to do about it; ``None`` when R says nothing (a Taylor
+    design has no such interval: asking for it is an error of its own)."""
+    if interval != "quantile" or not isinstance(design, ReplicateDesign):
         return None
     if design.type in JACKKNIFE_TYPES:
         return (
@@ -107,11 +115,11 @@ def _replicate_quantiles(rule: str, x: FloatArray, replicates: FloatArray, p: fl
     for r in range(replicates.shape[1]):
         wr = replicates[:, r]
         if np.any(wr != 0):
-            out[r] = _apply_rule(rule, _Sample.of(x, wr), p)
+            out[r] = apply_rule(rule, Sample.of(x, wr), p)
     return out
 
 
-def rep_quantile(
+def replicate_quantile(
     design: ReplicateDesign,
     y: np.ndarray,
     domain: np.ndarray,
@@ -129,7 +137,7 @@ def rep_quantile(
     R's ``svyquantile(~y, subset(design, domain), probs, ci = TRUE, se = TRUE, qrule =
     rule, interval.type = interval, alpha = 1 − level)`` on a replicate design. ``y``
     may be NaN outside the domain (R's ``na.rm = TRUE``), not inside it; ``group`` as in
-    :func:`harmonise.estimate.taylor.mean`.
+    :func:`harmonise.estimate.statistics.mean`.
     """
     if interval == "score":
         raise EstimationError(
@@ -138,7 +146,7 @@ def rep_quantile(
             f"{', '.join(REP_INTERVAL_TYPES)}, or drop the 'replicates:' block"
         )
     ps = check_quantile_arguments(rule, interval, REP_INTERVAL_TYPES, level, probs)
-    d = _mask("domain", domain, design.n)
+    d = as_mask("domain", domain, design.n)
     n = int(d.sum())
     if n == 0:
         raise EstimationError(
@@ -149,15 +157,15 @@ def rep_quantile(
     w = design.weights[d]
     replicates = design.replicates[d]
     totals = _column_sums(replicates)
-    total = _sum(w)
-    sample = _Sample.of(x, w)
-    g = group_of(design, d, group)
+    total = exact_sum(w)
+    sample = Sample.of(x, w)
+    g = group_of(design.n, d, group)
     df = design.domain_df(g)
     t_df = interval_df(df, ci_df)
-    t_half = _t(1 - (1 - level) / 2, t_df)
+    t_half = t_quantile(1 - (1 - level) / 2, t_df)
     out = []
     for p in ps:
-        qhat = _apply_rule(rule, sample, p)
+        qhat = apply_rule(rule, sample, p)
         if interval == "quantile":
             thetas = _replicate_quantiles(rule, x, replicates, p)
             v = float(design.variance(thetas, np.array([qhat]))[0])
@@ -165,7 +173,7 @@ def rep_quantile(
             low, high = qhat - half, qhat + half
         else:
             below = (x <= qhat).astype(np.float64)
-            m = _sum(w * below) / total
+            m = exact_sum(w * below) / total
             with np.errstate(invalid="ignore", divide="ignore"):
                 thetas = _column_sums(replicates * below[:, None]) / totals
             v = float(design.variance(thetas, np.array([m]))[0])
@@ -193,5 +201,5 @@ __all__ = [
     "REP_INTERVAL_TYPES",
     "RepIntervalType",
     "quantile_caveat",
-    "rep_quantile",
+    "replicate_quantile",
 ]

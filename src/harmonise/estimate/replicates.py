@@ -12,7 +12,7 @@ or from replicate weight columns published with a file, as
 ``svrepdesign(repweights =, type =, scale =, rscales =, rho =, mse =, combined.weights = TRUE)``
 (:func:`replicate_weights_design`). Calibrating every replicate (R's ``rake()``,
 ``postStratify()`` and ``calibrate()`` on a replicate design) lives in
-:mod:`harmonise.estimate.rep_calibrate`; estimators in :mod:`harmonise.estimate.rep_estimate`.
+:mod:`harmonise.estimate.rep_calibrate`; its variances in :mod:`harmonise.estimate.variances`.
 
 As in R, replicates come from the first sampling stage only (later stages and their
 fpc are ignored), and ``df`` is R's ``degf``: the rank of the replicate weights minus 1.
@@ -141,7 +141,7 @@ class ReplicateDesign:
     ``calibrated`` records that the full sample and every replicate were calibrated.
     ``census`` marks rows of stage-1 strata sampled completely (R's ``selfrep``): they
     have no sampling variance, so replicate totals count them at their full-sample
-    weight (see :func:`harmonise.estimate.rep_estimate.rep_total`). Equality is identity.
+    weight (see :func:`harmonise.estimate.variances.total_variance`). Equality is identity.
     """
 
     weights: np.ndarray

@@ -41,18 +41,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
-from harmonise.estimate.quantiles import QRule, QuantileEstimate, QuantileInterval, quantile
+from harmonise.estimate.quantiles import QRule, QuantileInterval
 from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.rep_estimate import rep_mean, rep_proportion, rep_total
-from harmonise.estimate.rep_quantiles import rep_quantile
 from harmonise.estimate.rep_spec import DesignReplicatesSpec, replicate_columns, replicate_matrix
 from harmonise.estimate.replicates import (
     ReplicateDesign,
     replicate_design,
     replicate_weights_design,
 )
-from harmonise.estimate.statistics import total
-from harmonise.estimate.taylor import CIDf, CIMethod, Deff, mean, proportion
+from harmonise.estimate.results import CIDf, CIMethod, Deff
+from harmonise.estimate.statistics import mean, proportion, quantile, total
 from harmonise.weight import (
     METHODS,
     Adjustment,
@@ -462,25 +460,17 @@ def estimate_table(
 
     Rows with a missing value of a variable are outside that variable's domain (R's
     ``na.rm=TRUE``); the design always keeps every row, and each interval's degrees of
-    freedom are those of the design or of the ``by`` group, as R's. A :class:`ReplicateDesign` uses
-    the replicate estimators (:mod:`harmonise.estimate.rep_estimate`). ``quantiles`` gives
+    freedom are those of the design or of the ``by`` group, as R's. A
+    :class:`ReplicateDesign` uses replicate variances (the design decides:
+    :mod:`harmonise.estimate.variances`). ``quantiles`` gives
     one row per probability in ``probs`` (statistic ``quantile``, category the probability,
     deff empty; R's ``svyquantile`` with ``qrule``/``interval.type``, see
     :mod:`harmonise.estimate.quantiles`, or :mod:`harmonise.estimate.rep_quantiles` for
     a replicate design: ``"score"`` is Taylor-only, ``"quantile"`` replicate-only).
     """
-    mean_of: Callable[..., object]
-    total_of: Callable[..., object]
-    proportion_of: Callable[..., object]
-    quantiles_of: Callable[..., Sequence[QuantileEstimate]]
-    if isinstance(design, ReplicateDesign):
-        mean_of, total_of = partial(rep_mean, design), partial(rep_total, design)
-        proportion_of = partial(rep_proportion, design)
-        quantiles_of = partial(rep_quantile, design)
-    else:
-        mean_of, total_of = partial(mean, design), partial(total, design)
-        proportion_of = partial(proportion, design)
-        quantiles_of = partial(quantile, design)
+    mean_of = partial(mean, design, level=level, deff=deff, ci_df=ci_df)
+    total_of = partial(total, design, level=level, deff=deff, ci_df=ci_df)
+    proportion_of = partial(proportion, design, level=level, ci=ci, deff=deff, ci_df=ci_df)
     groups = [("all", np.ones(len(data), dtype=bool)), *by_groups(data, by)]
     rows: list[dict[str, object]] = []
     for var in [*means, *totals, *proportions, *quantiles]:
@@ -492,32 +482,32 @@ def estimate_table(
     categorical = {var for var in totals if _is_text(data[var])}
     numeric = {var: _analysis_numbers(data, var)
                for var in (*means, *totals, *quantiles) if var not in categorical}
-    options = {"level": level, "deff": deff, "ci_df": ci_df}
     for group, g in groups:
         for var in means:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(_row("mean", var, "", group, mean_of(y, dom, group=g, **options)))
+                rows.append(_row("mean", var, "", group, mean_of(y, dom, group=g)))
         for var in totals:
             if var in categorical:
                 rows += _category_rows("total", var, group, g, data[var],
-                                       partial(total_of, group=g, **options))
+                                       partial(total_of, group=g))
                 continue
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                rows.append(_row("total", var, "", group, total_of(y, dom, group=g, **options)))
+                rows.append(_row("total", var, "", group, total_of(y, dom, group=g)))
         for var in proportions:
             rows += _category_rows(
                 "proportion", var, group, g, data[var],
-                partial(proportion_of, ci=ci, group=g, **options),
+                partial(proportion_of, group=g),
             )
         for var in quantiles:
             y = numeric[var]
             dom = g & np.isfinite(y)
             if dom.any():
-                for q in quantiles_of(
+                for q in quantile(
+                    design,
                     y, dom, probs, level=level,
                     interval=quantile_interval, rule=quantile_rule, group=g, ci_df=ci_df,
                 ):  # fmt: skip

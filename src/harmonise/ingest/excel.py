@@ -37,6 +37,10 @@ from harmonise.ingest.common import (
 from harmonise.models.survey import VariableInfo
 
 _REEXPORT = "Open it in Excel and save it again as .xlsx (Excel Workbook), or export it again."
+#: a workbook may expand to at most this much, and past 64 MiB at most this ratio: a zip
+#: bomb (a few KiB that inflate to gigabytes) is refused before anything is decompressed
+MAX_EXPANDED = 1 << 30
+MAX_RATIO = 200
 
 
 def _first_broken_member(zf: zipfile.ZipFile) -> str | None:
@@ -51,11 +55,25 @@ def _first_broken_member(zf: zipfile.ZipFile) -> str | None:
     return None
 
 
+def _check_expansion(file: str, zf: zipfile.ZipFile, packed: int) -> None:
+    """Refuse a zip whose parts declare more than MAX_EXPANDED bytes in all, or, past
+    64 MiB, more than MAX_RATIO times the file (zipfile never inflates a part past its
+    declared size, so the declared sizes bound the work)."""
+    expanded = sum(info.file_size for info in zf.infolist())
+    if expanded > MAX_EXPANDED or (expanded > 64 << 20 and expanded > MAX_RATIO * packed):
+        raise IngestError(
+            f"{file}: would expand from {packed:,} bytes to {expanded:,} bytes when opened "
+            "(a 'zip bomb', or a workbook far too large to be a survey export); it was not "
+            "opened. Export only the survey responses as .xlsx or .csv."
+        )
+
+
 def _check_container(file: str, content: bytes) -> None:
     """A readable zip holding an Excel workbook (not a Word file or an OpenDocument sheet)."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
             names = set(zf.namelist())
+            _check_expansion(file, zf, len(content))
             broken = _first_broken_member(zf)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
             NotImplementedError) as exc:

@@ -13,6 +13,12 @@ which modules and forms, for whom, with which routing) and everything built from
     build.py       everything above in memory, then written all at once
 
 Wordings, scales and codes always come from the schema (``crosswalks/schema/``); nothing
-here invents a wording. The bridge from the old questions, the transition plan and the
-sample size live beside this package (``bridge.py``, ``transition.py``, ``samplesize.py``).
+here invents a wording. Beside them, the plan for the switch (pure, except plan_write.py):
+
+    bridge.py      old crosswalk items -> new questions: grade, what changes, expected effect
+    samplesize.py  two-proportion n (R power.prop.test), design effects, margins, allocations
+    measure.py     design effects measured on the current surveys, planned per form
+    transition.py  the overlap wave: items in both forms, split-sample arm sizes, precedents
+    plan.py        the sample-size plan per form; plan and bridge documents (sections, tables)
+    plan_write.py  documents -> Markdown, HTML, XLSX, written as one set
 """

@@ -1,0 +1,1 @@
+"""Alembic migrations of the shared workspace's tables (run by ``Workspace.migrate``)."""
