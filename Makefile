@@ -100,6 +100,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_main_job.py --repeats 3
 	$(BIN)/python bench/bench_questionnaire.py --repeats 3
 	$(BIN)/python bench/bench_suggest.py
+	$(BIN)/python bench/bench_platforms.py --repeats 3
 
 # The web workspace on loopback: upload -> report p95 for a 3,000-respondent export,
 # uploads per second (SQLite; pass DB=postgresql+psycopg://... for PostgreSQL).

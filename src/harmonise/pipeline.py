@@ -27,6 +27,7 @@ from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
+from harmonise.ingest.common import resolve_read
 from harmonise.models.crosswalk import WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.run import (
@@ -112,8 +113,10 @@ def run(
         say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
         cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
-        survey = read_survey(root / entry.file, encoding=entry.encoding, sheet=entry.sheet,
-                             keep=cw.privacy.keep or None,
+        how = resolve_read(entry.file, cw.read.model_dump(),
+                           {"encoding": entry.encoding, "sheet": entry.sheet,
+                            "header_rows": entry.header_rows})
+        survey = read_survey(root / entry.file, **how, keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
         ref = CrosswalkRef(
             crosswalk=cw.crosswalk, version=cw.version, sha256=cw_sha,

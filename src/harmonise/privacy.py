@@ -1,26 +1,45 @@
 """What is identifying: the rules every stage uses (ingest drops such columns at the door;
 recode, crosswalk drafts and validation keep such values out of messages and the audit).
 
-Each column is judged from its name, its label/question/option text and its content.
-Rules, in the order they are tried (the first that fires names the kind):
+Each column is judged from its name, its label/question/option text and its content:
+what it *holds* decides, not a word in its question ("How worried are you about phone
+theft?" is a closed question and stays). First, on content alone (:func:`_kind_by_content`):
+
+* **timestamp**: 80% of the values are date-times with a time of day;
+* **location**: 80% are latitude/longitude pairs (``51.87 -0.42 0 0``);
+* **attachment**: 80% are names of uploaded files (``photo123.jpg``).
+
+Then the rules below, in order (the first that fires names the kind):
 
 =============  ====================================================  ======================
 kind           header rule (name, label, question or option)         content rule
 =============  ====================================================  ======================
-email          "email", "e-mail"                                     >50% look like e-mails
+email          asks for one: "Email", "e-mail address", "your email"  >50% look like e-mails
 ip_address     "IP address", "IPAddress"                             >50% are IPv4/IPv6
-location       "LocationLatitude", "longitude", "GPS"                (header only)
-phone          "phone", "telephone", "mobile", "tel"                 >50% UK phone numbers
-postcode       "postcode", "post code", "zip"                        >50% full UK postcodes
+location       "LocationLatitude", "longitude", "GPS", "geopoint"    (header only)
+phone          asks for one: "Phone", "phone number", "your mobile"  >50% UK phone numbers
+postcode       asks for one: "Postcode", "your postcode" (not "your  >50% full UK postcodes
+               postcode area")
 date_of_birth  "date of birth", "DOB", "birthday", "born"            dates giving ages 4-110
-name           "name" alone, "first/last/full/your … name"            >50% "Forename Surname"
+name           "name" alone, "first/last/full/your … name", "enter   >50% "Forename Surname"
+               name", "what is your name"
 school         "school name", "which school", "name of school"       >50% "… School/Academy"
-timestamp      "Timestamp", "Start Date", "Completion time" …        (header only)
+timestamp      "Timestamp", "Start Date", "Completion time", "start"  (above)
 free_text      "comment", "please specify", "Open-Ended Response"    many distinct long texts
 =============  ====================================================  ======================
 
-A header rule does not fire when the content says the column is a coded answer (every
-value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
+The ip_address, location and timestamp header rules fire even when the values repeat (test
+responses share one timestamp and one geolocation): only answers that cannot be one hold
+them back (a timestamp header over text answers with no date or time in them, "How
+satisfied are you with the police response time?"; an IP or GPS header over Yes/No). The
+name rule fires unless every answer is an answer word (Yes, No, N/A …) or a labelled or
+numeric code: names repeat ("Mia" twice). A survey platform's own identifying columns
+(``_submitted_by``, ``RecipientEmail`` …) are flagged by its layout
+(:mod:`harmonise.ingest.platforms`) and passed in as ``forced``; its id and metadata
+columns (``role``) get the cell check only.
+
+Otherwise a header rule does not fire when the content says the column is a coded answer
+(every value has a value label, or few distinct values repeated: "May we e-mail you?" Yes/No),
 except for school, which is a quasi-identifier even when picked from a list (a numeric
 school code is not flagged). For the e-mail, phone, postcode and name headers "coded" is not
 enough: the answers must also be closed, every value labelled or numeric, or given by at
@@ -79,27 +98,38 @@ def _header(pattern: str) -> re.Pattern[str]:
 
 
 HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("email", _header(r"\be ?mails?\b|\bemail ?address"), "mentions e-mail"),
-    ("ip_address", _header(r"\bip( ?address(es)?)?\b|\bipaddress\b"), "mentions an IP address"),
+    ("email", _header(r"^(your |contact |recipient |respondent s? )?e ?mails?( address(es)?)?$"
+                      r"|\be ?mail ?address(es)?\b|\b(your|their|contact|recipient|"
+                      r"respondent s?|parent s?) e ?mail\b"), "asks for an e-mail address"),
+    ("ip_address", _header(r"\bip( ?address(es)?)?\b|\bipaddress\b"), "is an IP address"),
     ("location", _header(r"\b(location )?(latitude|longitude)\b|\bgeo ?location\b|\bgps\b|"
-                         r"\bco ?ordinates\b"), "holds a geographic location"),
-    ("phone", _header(r"\b(tele)?phone\b|\bmobile( (phone )?(no|number))?\b|\btel\b"
-                      r"|\bcontact (no|number)\b"), "mentions a phone number"),
-    ("postcode", _header(r"\bpost ?codes?\b|\bpostal code\b|\bzip( code)?\b"),
-     "mentions a postcode"),
+                         r"\bco ?ordinates\b|\bgeo ?point\b"), "holds a geographic location"),
+    ("phone", _header(r"^(tele)?phones?$|^mobiles?$|^tel$|\b(tele)?phone (no|number)s?\b|"
+                      r"\bmobile (phone )?(no|number)s?\b|\bcontact (no|number)\b|"
+                      r"\btel (no|number)\b|\byour (tele)?phone\b|\byour mobile\b"),
+     "asks for a phone number"),
+    ("postcode", _header(r"^(full |home |your )?post ?codes?$|^postal code$|^zip( code)?$|"
+                         r"\b(your|home|full|respondent s?|house|address|residential) "
+                         r"post ?codes?\b(?! (area|district|sector|region))|\bpost ?code of\b"
+                         r"|\b(your|home) (postal|zip) code\b"),
+     "asks for a postcode"),
     ("date_of_birth", _header(r"\bdate of birth\b|\bdob\b|\bd o b\b|\bbirth ?dates?\b"
-                              r"|\bbirthday\b|\bborn\b"), "mentions date of birth"),
+                              r"|\bbirthday\b|\bborn\b"), "asks for a date of birth"),
     ("name", _header(r"^names?$|\b(first|last|full|sur|given|fore|middle|family|maiden|your|"
                      r"respondent s?|recipient|contact|child s?|parent s?|carer s?|pupil s?|"
                      r"student s?|participant s?|user) ?names?\b|\b(sur|fore|first|last|full|"
-                     r"user)name\b|\bname of (the )?(respondent|person|pupil|student|child)\b"),
+                     r"user)name\b|\bname of (the )?(respondent|person|pupil|student|child)\b"
+                     r"|^(enter|type|write|give|print) (your |the )?names?\b"
+                     r"|\b(what is|what s|please (enter|give|type)) (your|the respondent s?) "
+                     r"names?\b"),
      "asks for a person's name"),
     ("school", _header(r"\bschool ?names?\b|\bname of (your |the )?school\b|"
                        r"\b(which|what) school\b|^schools?$|\bschool attended\b"),
      "names a school (a quasi-identifier)"),
     ("timestamp", _header(r"\btime ?stamp\b|\b(start|end|completion|completed|submission|"
                           r"submitted|recorded|created|modified|response) ?(date|time)s?\b|"
-                          r"\bdate (submitted|modified|created|completed)\b"),
+                          r"\bdate (submitted|modified|created|completed)\b|"
+                          r"^(start|end|started|ended)$|^submitted on$"),
      "is a response timestamp (a quasi-identifier)"),
     ("free_text", _header(r"\bcomments?\b|please (specify|explain|describe|tell)|"
                           r"\bopen ended\b|\bfree ?text\b|\btell us\b|\bother (please )?specify\b"
@@ -107,6 +137,10 @@ HEADER_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
                           r"|\b\d+ text$|\bopen ?text\b|\banything else\b"),
      "is an open text question"),
 )
+"""Header rules. The e-mail, phone, postcode and name rules fire on a header that asks for
+one ("What is your postcode?", "Phone number"), not on one that mentions one ("How
+worried are you about phone theft?"): what such a column holds is judged by content."""
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
@@ -260,6 +294,17 @@ def looks_identifying(value: object) -> str | None:
     return None
 
 
+MAX_QUOTED = 60
+"""Longest value quoted in a message; longer values are cut with an ellipsis."""
+
+
+def cap(value: object, limit: int = MAX_QUOTED) -> str:
+    """``value`` as text for a message, cut to ``limit`` characters (``…`` marks the cut)
+    and with line breaks shown as spaces. Screen it first (:func:`looks_identifying`)."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe(kind: str) -> str:
     """``"email"`` -> ``"an e-mail-like value"``: how a message names a hidden value."""
     what = _LOOKS.get(kind, kind.replace("_", " "))
@@ -305,6 +350,55 @@ def _birth_year(value: object) -> int | None:
         m = _DATE_TEXT.match(value.strip())
         if m:
             return int(m.group("y1") or m.group("y2"))
+    return None
+
+
+_WORDY_STAMP = re.compile(r"^[A-Z][a-z]{2,8} \d{1,2}, \d{4},? \d{1,2}:\d{2}(:\d{2})?( ?[AP]M)?$",
+                          re.IGNORECASE)  # ODK: "Apr 26, 2018 8:58:20 AM"
+_ISO_STAMP = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4},?[T ]\d{1,2}:\d{2}"
+                        r"(:\d{2}(\.\d+)?)?( ?[AP]M)?"
+                        r"( ?(Z|UTC|GMT|[A-Z]{3,4})?[+-]?\d{0,2}:?\d{0,2})?$",
+                        re.IGNORECASE)
+_GEOPOINT = re.compile(r"^-?\d{1,2}\.\d{3,}[ ,;]+-?\d{1,3}\.\d{3,}([ ,;]+-?[\d.]+){0,2}$")
+_ATTACHMENT = re.compile(r"^[^/\\]+\.(jpe?g|png|gif|heic|webp|bmp|tiff?|mp3|mp4|m4a|wav|"
+                         r"amr|3gp|mov|pdf|docx?)$", re.IGNORECASE)
+
+
+def _has_time(value: object) -> bool:
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0)
+    return isinstance(value, str) and bool(_ISO_STAMP.match(value.strip())
+                                           or _WORDY_STAMP.match(value.strip()))
+
+
+_DATELIKE = re.compile(r"\d{1,4}[-/.:]\d{1,2}")
+
+
+def _datelike(value: object) -> bool:
+    """A date, a time or text holding one (``2024-05-01``, ``10:00``)."""
+    if isinstance(value, pd.Timestamp | dt.date | dt.time):
+        return True
+    return isinstance(value, str) and bool(_DATELIKE.search(value) or _WORDY_STAMP.match(
+        value.strip()))
+
+
+def _kind_by_content(p: _Profile) -> tuple[str, str] | None:
+    """Kinds judged on content alone, whatever the header says: date-times with a time of
+    day (timestamps), latitude/longitude pairs, names of uploaded files."""
+    if p.n == 0 or p.numeric:
+        return None
+    stamps = sum(1 for v in p.values if _has_time(v))
+    answers = sum(1 for t in p.texts if words(t) in _ANSWER_WORDS)  # "None", "n/a"
+    if stamps and stamps >= 0.8 * (p.n - answers):
+        return "timestamp", (f"timestamp: content: {stamps} of {p.n} non-blank values are "
+                             "dates with a time of day (a quasi-identifier)")
+    hits, share = p.share(lambda t: bool(_GEOPOINT.match(t)))
+    if share >= 0.8:
+        return "location", f"location: content: {hits} of {p.n} values are latitude/longitude"
+    hits, share = p.share(lambda t: bool(_ATTACHMENT.match(t)))
+    if share >= 0.8:
+        return "attachment", (f"attachment: content: {hits} of {p.n} values are names of "
+                              "uploaded files (photos, recordings, documents)")
     return None
 
 
@@ -379,6 +473,14 @@ def _header_fires(kind: str, p: _Profile) -> bool:
     """Whether the content allows a header rule to fire (see the module docstring)."""
     if kind == "school":
         return not p.numeric
+    answer_words = p.n > 0 and len(p.texts) == p.n and all(
+        words(t) in _ANSWER_WORDS for t in p.texts)
+    if kind == "timestamp":  # repeated stamps still fire; "police response time" ratings not
+        return p.n == 0 or p.numeric or any(_datelike(v) for v in p.values)
+    if kind in ("ip_address", "location"):  # repeated values fire; "Do you use GPS?" Yes/No not
+        return not (p.labelled or answer_words)
+    if kind == "name":  # names repeat ("Mia" twice): only closed answers hold it back
+        return not (p.labelled or p.numeric or answer_words)
     if kind == "free_text":
         return not p.numeric and not p.coded
     if _free_text(p) is not None:
@@ -405,6 +507,9 @@ def classify(name: str, series: pd.Series, info: VariableInfo | None = None) -> 
     p = _profile(series, info)
     headers = _headers_of(name, info)
     all_words = " / ".join(w for _, w in headers)
+    by_content = _kind_by_content(p)
+    if by_content is not None:
+        return by_content
     for kind, pattern, what in HEADER_RULES:
         for where, text in headers:
             if pattern.search(text) and _header_fires(kind, p):
@@ -440,9 +545,17 @@ def detect_identifying(
     names = {str(c) for c in data.columns}
     for col in data.columns:
         name = str(col)
+        info = variables.get(name)
+        if info is not None and info.role is not None:
+            # a platform's id or metadata column: only identifying-looking cells flag it
+            cells = scan_cells(data[col])
+            if cells:
+                kind, reason = _cells_reason(cells, int(data[col].notna().sum()))
+                out.append(FlaggedColumn(name=name, kind=kind, reason=reason))
+            continue
         if _kobo_select_multiple(name, data[col], names):
             continue
-        found = classify(name, data[col], variables.get(name))
+        found = classify(name, data[col], info)
         if found is not None:
             out.append(FlaggedColumn(name=name, kind=found[0], reason=found[1]))
     return tuple(out)
@@ -504,13 +617,17 @@ def screen(
     variables: Mapping[str, VariableInfo],
     keep: Mapping[str, str] | None = None,
     postcode_districts: Mapping[str, str] | None = None,
+    *,
+    forced: Mapping[str, tuple[str, str]] | None = None,
 ) -> Screened:
     """Flag identifying columns and apply ``keep`` and ``postcode_districts``.
 
     ``keep``: column -> stated reason; the column stays as it is and its flag's reason
-    starts ``"kept: "``. ``postcode_districts``: column -> stated reason; the column stays,
-    reduced to postcode districts (``LU1 1AA`` -> ``LU1``), other values blank (counted in
-    the reason, never shown). Every other flagged column is dropped.
+    starts ``"kept: "``. ``forced``: column -> (kind, reason) flagged whatever it holds
+    (a platform's own identifying columns). ``postcode_districts``: column -> stated
+    reason; the column stays, reduced to postcode districts (``LU1 1AA`` -> ``LU1``),
+    other values blank (counted in the reason, never shown). Every other flagged column is
+    dropped.
     """
     keep = dict(keep or {})
     districts = dict(postcode_districts or {})
@@ -524,6 +641,9 @@ def screen(
             "one of them (postcode_district keeps only the district)."
         )
     found = {f.name: f for f in detect_identifying(data, variables)}
+    for col, (kind, reason) in (forced or {}).items():
+        if col in columns:
+            found[col] = FlaggedColumn(name=col, kind=kind, reason=reason)
     for col in districts:
         if col not in found:
             found[col] = FlaggedColumn(name=col, kind="postcode",

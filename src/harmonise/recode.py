@@ -29,7 +29,7 @@ from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
-from harmonise.privacy import DISTRICT_ONLY, describe, looks_identifying, placeholder
+from harmonise.privacy import DISTRICT_ONLY, cap, describe, looks_identifying, placeholder
 
 if TYPE_CHECKING:
     from harmonise.models.crosswalk import Crosswalk, Item
@@ -277,9 +277,9 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     if kind is not None:
         shown, value, label_txt = f"{describe(kind)} (not shown)", placeholder(kind), ""
     else:
-        shown = "(blank)" if seen.norm == BLANK else repr(seen.value)
-        value = _display(seen.value, seen.norm)
-        label_txt = f" (labelled {seen.label!r})" if seen.label else ""
+        shown = "(blank)" if seen.norm == BLANK else cap(repr(seen.value))
+        value = cap(_display(seen.value, seen.norm))
+        label_txt = f" (labelled {cap(repr(seen.label))})" if seen.label else ""
     return Issue(
         code="value-not-in-recode", file=file, item=item.id, variable=source,
         value=value, row=row,
@@ -485,7 +485,7 @@ def _respondent_ids(
 
 def _safe_repr(value: object) -> str:
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else repr(value)
+    return describe(kind) if kind is not None else cap(repr(value))
 
 
 def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:

@@ -125,7 +125,7 @@ def test_round_trip_through_the_pipeline(built: Built, tmp_path: Path) -> None:
 
 def test_ingest_keeps_kobo_columns_and_drops_metadata(built: Built, tmp_path: Path) -> None:
     """Kobo's space-joined select-multiple column is coded answers, not free text; its
-    submission uuid and time are dropped at the door."""
+    submission time and user are dropped at the door, its uuid is the respondent id."""
     from harmonise.ingest import read_survey
 
     lay = next(lay for lay in built.layouts if lay.form.id == "adults")
@@ -134,8 +134,9 @@ def test_ingest_keeps_kobo_columns_and_drops_metadata(built: Built, tmp_path: Pa
     path = tmp_path / "kobo.csv"
     path.write_bytes(kobo_csv(frame))
     survey = read_survey(path)
-    assert {f.name for f in survey.flagged} == {"_uuid", "_submission_time"}
-    assert survey.provenance.reader.startswith("pandas") and "sep=';'" in survey.provenance.reader
+    assert {f.name for f in survey.flagged} == {"_submission_time", "_submitted_by"}
+    assert survey.codebook.variables["_uuid"].role == "respondent_id"
+    assert survey.codebook.platform == "KoboToolbox" and "sep=';'" in survey.provenance.reader
     assert "safety/unsafe_reasons" in survey.data.columns
     # the rule needs a 1/0 column for every name: typed text beside them is still flagged
     from harmonise.privacy import detect_identifying

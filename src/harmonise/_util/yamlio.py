@@ -44,7 +44,16 @@ def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = Harmonise
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise error(f"{where}: not valid YAML: {exc}") from exc
+        raise error(f"{where}: not valid YAML{_syntax(exc)}. Check that it is the file meant "
+                    "(a YAML file, not an export or a document) and fix that line.") from None
+
+
+def _syntax(exc: yaml.YAMLError) -> str:
+    """Where and what YAML's parser found, without the file's text (which YAML quotes)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"{where}: {' '.join(str(problem).split())[:80]}"
 
 
 def _read_text(path: Path, error: type[HarmoniseError]) -> tuple[str, bytes]:
@@ -83,12 +92,21 @@ def explain(where: Path | str, exc: ValidationError, what: str = "") -> str:
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(top level)"
         value = "" if err["type"] == "missing" else f" (got {_short(err.get('input'))})"
+        if not err["loc"] and not isinstance(err.get("input"), dict):
+            value = " (got text or a list, not named fields: is this the file meant?)"
         lines.append(f"  {field}: {err['msg']}{value}")
     head = f"not a valid {what}" if what else "does not match the expected structure"
     return f"{where}: {head}:\n" + "\n".join(lines)
 
 
 def _short(value: object, limit: int = 60) -> str:
+    from harmonise.privacy import describe, looks_identifying
+
+    if isinstance(value, str) and ("\n" in value or len(value) > 200):
+        return "a block of text: is this the file meant?"  # never echo a file's start
+    kind = looks_identifying(value)
+    if kind is not None:
+        return describe(kind)
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

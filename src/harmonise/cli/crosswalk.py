@@ -6,6 +6,12 @@ from pathlib import Path
 
 import click
 
+from harmonise.cli.readopts import (
+    encoding_option,
+    header_rows_option,
+    sheet_option,
+    sheet_value,
+)
 from harmonise.cli.root import project_root, root_option
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -27,8 +33,9 @@ def crosswalk() -> None:
 @click.option("--data", type=_FILE, default=None,
               help="An export to check the crosswalk against (columns, values in the data "
                    "not in the recode table, unmapped columns).")
-@click.option("--encoding", default=None, help="Text encoding of a CSV --data (default: detect).")
-@click.option("--sheet", default=None, help="Excel sheet of --data (default: the first).")
+@encoding_option("a CSV --data")
+@sheet_option("an Excel --data")
+@header_rows_option("a CSV/Excel --data")
 @click.option("--schema", "schema_path", type=_FILE, default=None,
               help="Schema file [default: crosswalks/schema/<schema named in the crosswalk>.yaml].")
 @click.option("--lock", "lock_path", type=_FILE, default=None,
@@ -36,8 +43,8 @@ def crosswalk() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @root_option("Project root whose crosswalks/ is checked when no PATHS are given")
 def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
-             sheet: str | None, schema_path: Path | None, lock_path: Path | None,
-             as_json: bool, root: Path | None) -> None:
+             sheet: str | None, header_rows: int | None, schema_path: Path | None,
+             lock_path: Path | None, as_json: bool, root: Path | None) -> None:
     """Check crosswalks and report every problem at once (exit 1 when any is an error).
 
     PATHS are crosswalk files or folders (default: ROOT/crosswalks/). Checks structure, that
@@ -56,7 +63,8 @@ def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
     if data is not None and len(crosswalk_files(targets)) != 1:
         raise click.UsageError("--data checks one export against one crosswalk: name one file")
     report = validate_paths(targets, schema_path=schema_path, lock_path=lock_path,
-                            data=data, encoding=encoding, sheet=sheet)
+                            data=data, encoding=encoding, sheet=sheet_value(sheet),
+                            header_rows=header_rows)
     click.echo(report.to_json() if as_json else report.to_table(), nl=False)
     click.get_current_context().exit(int(not report.valid))
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
+
 if TYPE_CHECKING:
     from harmonise.estimate.quantiles import QRule, QuantileInterval
     from harmonise.estimate.results import CIDf, CIMethod
@@ -135,6 +137,8 @@ def parse_probs(text: str) -> tuple[float, ...]:
     "confint(df=degf(design))) or inf, the normal quantile (R's confint() default).",
 )
 @click.option("--encoding", default=None, help="Text encoding of a CSV (default: detect).")
+@sheet_option("an Excel DATA file")
+@header_rows_option("a CSV/Excel DATA file")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -157,6 +161,8 @@ def estimate(
     deff: Literal["srs", "replace"] | None,
     ci_df: CIDf,
     encoding: str | None,
+    sheet: str | None,
+    header_rows: int | None,
     out: Path | None,
 ) -> None:
     """Estimate means, proportions, totals and quantiles with design-based SEs (R survey's
@@ -200,7 +206,8 @@ def estimate(
     spec = load_yaml_model(
         design_file, DesignFileSpec, error=EstimationError, what="design file"
     )
-    survey = read_survey(data, encoding=encoding)
+    survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
+                         header_rows=header_rows)
     design, _ = build_design(spec, survey.data)
     if quantiles:
         caveat = quantile_caveat(design, quantile_ci)

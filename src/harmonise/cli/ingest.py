@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from harmonise.cli.readopts import sheet_value
 from harmonise.cli.root import project_root, root_option
 
 DEFAULT_SCHEMA = Path("crosswalks/schema/perception-v1.yaml")
@@ -17,6 +18,8 @@ def _print_report(report: dict[str, Any]) -> None:
     click.echo(f"{report['file']}: {report['format']}, {report['rows']} rows × "
                f"{report['columns']} columns (encoding {report['encoding'] or 'n/a'}; "
                f"sha256 {report['sha256'][:16]}…)")
+    if report.get("platform"):
+        click.echo(f"  platform: {report['platform']}")
     for note in report["notes"]:
         click.echo(f"  note: {note}")
     for v in report["variables"]:
@@ -24,7 +27,9 @@ def _print_report(report: dict[str, Any]) -> None:
         missing = [str(m) for m in v["user_missing"]] + [
             f"{lo:g}..{hi:g}" for lo, hi in v["missing_ranges"]]
         miss = f" user-missing {missing}" if missing else ""
-        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}")
+        role = f" [{v['role'].replace('_', ' ')}]" if v.get("role") else ""
+        click.echo(f"  {v['name']:<28} {v['dtype']:<8} {(v['label'] or '')[:70]}{labels}{miss}"
+                   f"{role}")
         if v["counts"]:
             shown = ", ".join(
                 f"{c['value']}{'=' + c['label'] if c['label'] else ''}: {c['count']}"
@@ -41,6 +46,18 @@ def _print_report(report: dict[str, Any]) -> None:
             click.echo(f"  {f['name']}: {f['kind']}, {state} — {f['reason']}")
 
 
+def read_block(**given: object) -> str:
+    """A crosswalk's ``read:`` block for the options given (empty when none was)."""
+    import json as _json
+
+    lines = [f"  {k}: {_json.dumps(v, ensure_ascii=False)}" for k, v in given.items()
+             if v is not None]
+    if not lines:
+        return ""
+    return ("\n# How the export was read: every command reads it this way again.\nread:\n"
+            + "\n".join(lines) + "\n")
+
+
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -51,7 +68,8 @@ def _print_report(report: dict[str, Any]) -> None:
               "(default: the first).")
 @click.option("--header-rows", type=int, default=None,
               help="Header rows of a CSV/Excel export: 1, 2 (SurveyMonkey) or 3 (Qualtrics) "
-                   "[default: detect].")
+                   "[default: detect]. A draft crosswalk records these three options in its "
+                   "read: block.")
 @click.option("--max-bytes", type=click.IntRange(1), default=None,
               help="Refuse files larger than this [default: 200 MiB].")
 @click.option("--draft-crosswalk", "draft", type=click.Path(path_type=Path, dir_okay=False),
@@ -78,8 +96,7 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
     from harmonise.ingest import DEFAULT_MAX_BYTES, read_survey
     from harmonise.ingest.codebook import codebook_report, to_csv, to_markdown
 
-    chosen_sheet: str | int | None = int(sheet) if sheet is not None and sheet.isdigit() \
-        else sheet
+    chosen_sheet = sheet_value(sheet)
     survey = read_survey(file, encoding=encoding, sheet=chosen_sheet, header_rows=header_rows,
                          max_bytes=max_bytes or DEFAULT_MAX_BYTES)
     report = codebook_report(survey)
@@ -104,6 +121,7 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
 
         schema_file = schema_path or project_root(root) / DEFAULT_SCHEMA
         text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0])
+        text += read_block(encoding=encoding, sheet=chosen_sheet, header_rows=header_rows)
         try:
             draft.parent.mkdir(parents=True, exist_ok=True)
             draft.write_text(text, encoding="utf-8")

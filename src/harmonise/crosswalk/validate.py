@@ -246,16 +246,18 @@ def validate_paths(
     lock_path: Path | None = None,
     data: Path | None = None,
     encoding: str | None = None,
-    sheet: str | None = None,
+    sheet: str | int | None = None,
+    header_rows: int | None = None,
 ) -> Report:
     """Validate crosswalk files (folders are searched) and return one report for all.
 
     The schema defaults to ``<crosswalks>/schema/<schema>.yaml`` and the lock to
     ``<crosswalks>/lock.json``, where ``<crosswalks>`` is the folder above the file's CSP
     folder. ``data`` (one export) is read as the main job reads it (with the crosswalk's
-    ``privacy.keep``) and checked against every crosswalk named.
+    ``privacy.keep`` and ``read:`` block) and checked against every crosswalk named.
     """
     from harmonise.ingest import read_survey  # the ingest stage is only needed with data
+    from harmonise.ingest.common import resolve_read
 
     files = crosswalk_files(paths)
     if not files:
@@ -282,8 +284,10 @@ def validate_paths(
         survey = None
         if data is not None and parsed.crosswalk is not None:
             privacy = parsed.crosswalk.privacy
-            survey = read_survey(data, encoding=encoding, sheet=sheet,
-                                 keep=privacy.keep or None,
+            how = resolve_read(data.name, parsed.crosswalk.read.model_dump(),
+                               {"encoding": encoding, "sheet": sheet,
+                                "header_rows": header_rows})
+            survey = read_survey(data, **how, keep=privacy.keep or None,
                                  postcode_district=privacy.postcode_district or None)
         one = check_crosswalk(text, file, schema=schema, lock=lock,
                               lock_key=relative_key(path, lp.parent), survey=survey)

@@ -6,7 +6,9 @@
 
 Order of work: the file is checked (exists, not empty, not over ``max_bytes``, a supported
 extension whose magic bytes agree), its bytes are read once and hashed, the reader for
-its extension turns them into data and codebook, then identifying columns are detected
+its extension turns them into data and codebook (for CSV and Excel, in the layout of the
+survey platform that wrote it: :mod:`harmonise.ingest.platforms`, which also names the
+platform's own id, metadata and identifying columns), then identifying columns are detected
 (:mod:`harmonise.privacy`) and dropped from the data and the codebook unless
 ``keep`` states why one is needed (or ``postcode_district`` asks for a postcode's district
 only). Then, for CSV and Excel, text dates are read in one day/month order for the file
@@ -17,15 +19,17 @@ codes stay codes, user-missing codes stay codes, only blank cells are NaN.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from harmonise.errors import IngestError
 from harmonise.ingest.common import RawTable, Reader, ReadOptions, make_provenance
 from harmonise.ingest.dates import apply_dates
 from harmonise.ingest.excel import read_xlsx
-from harmonise.ingest.multiselect import apply_splits
+from harmonise.ingest.multiselect import OTHER, apply_splits, typed_other
 from harmonise.ingest.spss import read_por, read_sav
 from harmonise.ingest.stata import read_dta
 from harmonise.ingest.text import read_csv
@@ -232,7 +236,8 @@ def read_survey(
 
 def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str] | None,
               postcode_district: Mapping[str, str] | None) -> SurveyFile:
-    screened = screen(path.name, raw.data, raw.variables, keep, postcode_district)
+    screened = screen(path.name, raw.data, raw.variables, keep, postcode_district,
+                      forced=raw.forced)
     gone = set(screened.dropped)
     data = raw.data.drop(columns=list(screened.dropped))
     for col, reduced in screened.replaced.items():
@@ -245,20 +250,54 @@ def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str]
         left = tuple(m for m in members if m not in gone)
         if left:
             first = variables[left[0]]
-            groups[group] = MultiSelectGroup(name=group, members=left, how=raw.group_how,
-                                             question=first.question or first.label)
-    notes: tuple[str, ...] = ()
+            groups[group] = MultiSelectGroup(name=group, members=left,
+                                             how=raw.group_hows.get(group, raw.group_how),
+                                             question=first.question or first.label,
+                                             options=tuple(variables[m].option or m
+                                                           for m in left))
+    notes: tuple[str, ...] = raw.notes
     if raw.format in ("csv", "xlsx"):
-        hidden = frozenset(f.name for f in screened.flagged)
-        data, variables, notes = apply_dates(path.name, data, variables, hidden)
-        data, variables, split = apply_splits(path.name, data, variables, skip=hidden)
+        hidden = frozenset(f.name for f in screened.flagged) | frozenset(
+            name for name, info in variables.items() if info.role is not None)
+        data, variables, date_notes = apply_dates(path.name, data, variables, hidden)
+        data, variables, split, split_notes = apply_splits(path.name, data, variables,
+                                                           skip=hidden | set(groups_members(
+                                                               groups)))
         groups.update(split)
+        notes += date_notes + split_notes
+        if raw.platform == "Google Forms":
+            data, other_notes = _typed_other(data, hidden | set(groups_members(groups)))
+            notes += other_notes
     codebook = Codebook(variables=variables,
                         multi_select={k: g.members for k, g in groups.items()},
-                        groups=groups, notes=notes)
+                        groups=groups, notes=notes, platform=raw.platform)
     return SurveyFile(data=data, codebook=codebook,
                       provenance=make_provenance(path, content, raw, data),
                       flagged=screened.flagged)
+
+
+def _typed_other(data: pd.DataFrame, skip: Set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Google Forms single-choice columns: typed "Other" answers replaced (see
+    :func:`harmonise.ingest.multiselect.typed_other`), a note per column."""
+    out = data
+    notes = []
+    for col in data.columns:
+        if str(col) in skip:
+            continue
+        found = typed_other(data[col])
+        if found is None:
+            continue
+        if out is data:
+            out = data.copy()
+        out[col] = found[0]
+        notes.append(f"column {col!r}: {found[1]} answer(s) given by one respondent only, "
+                     f"read as typed 'Other' text: replaced by {OTHER!r} (free text)")
+    return out, tuple(notes)
+
+
+def groups_members(groups: Mapping[str, MultiSelectGroup]) -> list[str]:
+    """Every member column of ``groups``."""
+    return [m for g in groups.values() for m in g.members]
 
 
 __all__ = [

@@ -110,8 +110,10 @@ def codebook_report(survey: SurveyFile) -> dict[str, Any]:
                              else plain(v) for v in info.user_missing],
             "missing_ranges": [list(r) for r in info.missing_ranges],
             "n_blank": int(series.isna().sum()),
-            "counts": None if hidden else value_counts(series, info),
+            "counts": None if hidden or info.role == "respondent_id" else value_counts(
+                series, info),
             "identifying": flagged[name].kind if hidden else None,
+            "role": info.role,
         })
     groups = [{"name": g.name, "how": g.how, "question": g.question,
                "source_column": g.source_column, "separator": g.separator,
@@ -119,7 +121,8 @@ def codebook_report(survey: SurveyFile) -> dict[str, Any]:
               for g in survey.codebook.groups.values()]
     p = survey.provenance
     return {
-        "file": p.file_name, "format": p.format, "reader": p.reader, "encoding": p.encoding,
+        "file": p.file_name, "format": p.format, "platform": survey.codebook.platform,
+        "reader": p.reader, "encoding": p.encoding,
         "sha256": p.sha256, "rows": p.n_rows, "columns": p.n_columns,
         "notes": list(survey.codebook.notes),
         "variables": variables,
@@ -138,14 +141,17 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Codebook: {report['file']}", "",
              f"{report['format']}, {report['rows']} rows × {report['columns']} columns; "
              f"encoding {report['encoding'] or 'n/a'}; sha256 `{report['sha256']}`", "",
-             f"Read with {report['reader']}.", ""]
+             f"Read with {report['reader']}."
+             + (f" Layout: {report['platform']} export." if report.get("platform") else ""),
+             ""]
     lines += [f"- Note: {n}" for n in report["notes"]]
     lines += ["", "| variable | type | label / question | value labels | user-missing |",
               "| --- | --- | --- | --- | --- |"]
     for v in report["variables"]:
         missing = [str(m) for m in v["user_missing"]] + [
             f"{lo:g}–{hi:g}" for lo, hi in v["missing_ranges"]]
-        lines.append(f"| `{_md(v['name'])}` | {v['dtype']} | {_md(v['label'])} | "
+        role = f" ({v['role'].replace('_', ' ')})" if v.get("role") else ""
+        lines.append(f"| `{_md(v['name'])}`{role} | {v['dtype']} | {_md(v['label'])} | "
                      f"{len(v['value_labels']) or ''} | {_md(', '.join(missing))} |")
     for v in report["variables"]:
         if v["counts"]:

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import pyreadstat
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import IngestError
 from harmonise.models.survey import Provenance, VariableInfo
-from harmonise.privacy import describe, looks_identifying
+from harmonise.privacy import cap, describe, looks_identifying
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,23 @@ class ReadOptions:
     encoding: str | None = None
     sheet: str | int | None = None
     header_rows: int | None = None
+
+
+def resolve_read(file: str, stated: Mapping[str, object], given: Mapping[str, object],
+                 stated_in: str = "the crosswalk's read: block") -> dict[str, Any]:
+    """Read options from what a crosswalk states and what a command was given: a value
+    given on one side only is used; both given and different is an error (the file must be
+    read one way every time)."""
+    out: dict[str, Any] = {}
+    for key in ("header_rows", "sheet", "encoding"):
+        a, b = stated.get(key), given.get(key)
+        if a is not None and b is not None and str(a) != str(b):
+            raise IngestError(
+                f"{file}: {stated_in} says {key}: {a!r} but {b!r} was given. Read the file "
+                f"one way every time: drop the option given, or change {stated_in}."
+            )
+        out[key] = a if a is not None else b
+    return out
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,11 @@ class RawTable:
     encoding: str | None = None
     multi_select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     group_how: str = "option_columns"  # how multi_select was found: see MultiSelectGroup
+    group_hows: Mapping[str, str] = field(default_factory=dict)  # per group, when they differ
+    platform: str | None = None  # the platform layout recognised (harmonise.ingest.platforms)
+    forced: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Columns the layout says are identifying whatever they hold: name -> (kind, reason)."""
+    notes: tuple[str, ...] = ()  # what the reader decided, for the codebook
 
 
 Reader = Callable[[Path, bytes, ReadOptions], RawTable]
@@ -73,9 +95,14 @@ def make_provenance(path: Path, content: bytes, raw: RawTable, data: pd.DataFram
 
 
 def check_unique_names(
-    file: str, names: Sequence[str], position: Callable[[int], str] | None = None
+    file: str, names: Sequence[str], position: Callable[[int], str] | None = None,
+    *, header_rows: int | None = None, next_row: Sequence[object] | None = None,
 ) -> None:
-    """Fail naming every repeated column name and where each copy is (1-based)."""
+    """Fail naming every repeated column name and where each copy is (1-based).
+
+    With ``header_rows`` 1 and the ``next_row`` of cells, say when the repeats look like
+    one question over its options with the options in row 2 (two header rows).
+    """
     where = position or (lambda i: f"column {i + 1}")
     seen: dict[str, list[int]] = {}
     for i, name in enumerate(names):
@@ -83,12 +110,31 @@ def check_unique_names(
     repeated = {n: idx for n, idx in seen.items() if len(idx) > 1}
     if repeated:
         parts = "; ".join(
-            f"{n!r} at {', '.join(where(i) for i in idx)}" for n, idx in repeated.items()
+            f"{cap(n)!r} at {', '.join(where(i) for i in idx[:6])}"
+            + (f" and {len(idx) - 6} more" if len(idx) > 6 else "")
+            for n, idx in list(repeated.items())[:10]
         )
+        hint = ""
+        if header_rows in (None, 1) and next_row is not None and _options_below(
+                repeated.values(), next_row):
+            hint = (" The repeats look like one question over its options, with the options "
+                    "in the next row: read the file with two header rows (--header-rows 2, or "
+                    "'read: {header_rows: 2}' in the crosswalk).")
         raise IngestError(
-            f"{file}: duplicate column names: {parts}. Every column needs its own name: "
+            f"{file}: duplicate column names: {parts}.{hint} Every column needs its own name: "
             "rename the copies in the export (or delete the duplicated columns) and upload again."
         )
+
+
+def _options_below(groups: Iterable[list[int]], next_row: Sequence[object]) -> bool:
+    cells = list(next_row)
+    for idx in groups:
+        below = [header_text(cells[i]) if i < len(cells) else None for i in idx]
+        if any(b is None or _NUMERIC.match(b) for b in below) or len(set(below)) < len(below):
+            return False
+    return True
+
+
 
 
 def check_has_rows(file: str, data: pd.DataFrame, what: str = "rows") -> None:
@@ -258,7 +304,7 @@ def safe_repr(value: object, show: Callable[[object], str] = repr) -> str:
     """``show(value)``, unless it looks identifying (an e-mail, phone, postcode, IP address):
     then only what it looks like (``an e-mail-like value``). For messages."""
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else show(value)
+    return describe(kind) if kind is not None else cap(show(value))
 
 
 def _is_date(value: object) -> bool:
@@ -333,6 +379,10 @@ class ColumnHeader:
     label: str | None
     question: str | None = None
     option: str | None = None
+    key: str | None = None  # a platform's own id for the column (Qualtrics ImportId)
+
+
+_HTML_BREAK = re.compile(r"<br\s*/?>|</?(p|b|i|u|em|strong|span|div)(\s[^>]*)?>", re.IGNORECASE)
 
 
 def header_text(cell: object) -> str | None:
@@ -345,7 +395,8 @@ def header_text(cell: object) -> str | None:
         cell = int(cell)
     if isinstance(cell, dt.datetime | dt.date):
         return cell.isoformat()
-    text = str(cell).strip()
+    raw = str(cell)
+    text = (re.sub(r" {2,}", " ", _HTML_BREAK.sub(" ", raw)) if "<" in raw else raw).strip()
     return text or None
 
 
@@ -384,6 +435,13 @@ def detect_header_rows(rows: Sequence[Sequence[object]], width: int) -> int:
             seen_filled = True
         elif seen_filled and r2[j] is not None and isinstance(rows[1][j], str):
             return 2
+    repeats: dict[str, list[int]] = {}
+    for j, text in enumerate(r1):
+        if text is not None:
+            repeats.setdefault(text, []).append(j)
+    groups = [idx for idx in repeats.values() if len(idx) > 1]
+    if groups and _options_below(groups, rows[1]):
+        return 2  # one question repeated over its options, the options in row 2
     return 1
 
 
@@ -425,7 +483,7 @@ _TICKS = frozenset({"1", "0", "1.0", "0.0", "yes", "no", "y", "n", "true", "fals
                     "✓", "✔", "checked", "unchecked", "selected", "not selected", "ticked"})
 
 
-def _tick_like(series: pd.Series, option: str) -> bool:
+def tick_like(series: pd.Series, option: str) -> bool:
     """Every non-blank cell is the option text itself or a tick (1/0, Yes, TRUE, x …)."""
     allowed = _TICKS | {option.strip().casefold()}
     return all(str(v).strip().casefold() in allowed for v in series.dropna().unique())
@@ -447,7 +505,7 @@ def question_groups(headers: Sequence[ColumnHeader], data: pd.DataFrame) -> dict
         members.setdefault(h.question, []).append(h)
     out: dict[str, tuple[str, ...]] = {}
     for question, cols in members.items():
-        ticks = [h for h in cols if h.name in data.columns and _tick_like(data[h.name], h.option
+        ticks = [h for h in cols if h.name in data.columns and tick_like(data[h.name], h.option
                                                                           or "")]
         if len(cols) >= 2 and len(ticks) >= max(2, len(cols) - 1):
             # one non-tick member is allowed: the "Other (please specify)" text box

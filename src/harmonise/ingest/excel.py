@@ -1,9 +1,11 @@
 """Excel ``.xlsx`` exports, read with openpyxl in read-only mode (cached values of formulas).
 
-The first worksheet is read unless ``sheet=`` names one (by name, or 0-based index). Header
-rows are detected as for CSV (:func:`harmonise.ingest.common.detect_header_rows`): one row,
-two (SurveyMonkey: question text, then "Response" / "Open-Ended Response" / option text) or
-three (Qualtrics). Cells keep their Excel type: text stays text, numbers stay numbers,
+The first worksheet is read unless ``sheet=`` names one (by name, or 0-based index); the
+other sheets are named in the codebook notes (a KoboToolbox repeat group with why it is not
+read). The layout (header rows, platform columns, option groups) is the platform's, as for
+CSV (:mod:`harmonise.ingest.platforms`). A zip bomb is refused from the sizes its headers
+state, before anything is decompressed, and a workbook missing a worksheet part it lists is
+refused. Cells keep their Excel type: text stays text, numbers stay numbers,
 TRUE/FALSE stay booleans, dates stay dates; blank cells are NaN. Rows that are blank in
 every column (formatting left below the data) are not respondents and are skipped.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
+import re
 import warnings
 import zipfile
 import zlib
@@ -28,63 +32,113 @@ from harmonise.errors import IngestError
 from harmonise.ingest.common import (
     RawTable,
     ReadOptions,
-    build_headers,
     check_has_rows,
     check_unique_names,
-    detect_header_rows,
-    question_groups,
 )
+from harmonise.ingest.platforms import apply_layout, plan_headers
 from harmonise.models.survey import VariableInfo
+from harmonise.privacy import cap
 
 _REEXPORT = "Open it in Excel and save it again as .xlsx (Excel Workbook), or export it again."
-#: a workbook may expand to at most this much, and past 64 MiB at most this ratio: a zip
-#: bomb (a few KiB that inflate to gigabytes) is refused before anything is decompressed
-MAX_EXPANDED = 1 << 30
+
+
+MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+"""The most a workbook's parts may expand to, together, as their zip headers state it."""
 MAX_RATIO = 200
+"""The most one part larger than 8 MiB may expand relative to its compressed size."""
+MAX_SHARED_STRINGS = 64 * 1024 * 1024
+"""The most the shared-strings part (read whole into memory by openpyxl) may expand to."""
+MAX_CELLS = 20_000_000
+"""The most cells (rows × columns) read from one worksheet."""
+_CHUNK = 1 << 20
+
+
+def _check_sizes(file: str, zf: zipfile.ZipFile) -> None:
+    """Refuse a zip bomb from the sizes its headers state, before decompressing anything."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    advice = "Export only the survey responses as .xlsx or .csv."
+    if total > MAX_EXPANDED_BYTES:
+        raise IngestError(
+            f"{file}: would expand to {total:,} bytes when opened, over the limit of "
+            f"{MAX_EXPANDED_BYTES:,} bytes for a workbook (a 'zip bomb', a damaged file, or far "
+            f"more than survey responses); it was not opened. {advice}"
+        )
+    shared = next((i for i in infos if i.filename == "xl/sharedStrings.xml"), None)
+    if shared is not None and shared.file_size > MAX_SHARED_STRINGS:
+        raise IngestError(
+            f"{file}: its shared text part would expand to {shared.file_size:,} bytes, over "
+            f"the limit of {MAX_SHARED_STRINGS:,} (it is read whole into memory: a 'zip "
+            f"bomb', or far more text than survey responses); it was not opened. {advice}"
+        )
+    if worst is not None and worst.file_size > 8 * _CHUNK and (
+            worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
+        raise IngestError(
+            f"{file}: part {cap(worst.filename)!r} would expand from "
+            f"{worst.compress_size:,} to {worst.file_size:,} bytes (more than {MAX_RATIO} "
+            f"times: a 'zip bomb' or a damaged file); it was not opened. {advice}"
+        )
 
 
 def _first_broken_member(zf: zipfile.ZipFile) -> str | None:
-    """The first part that fails to decompress or fails its checksum, else None."""
+    """The first part that fails to decompress or fails its checksum, else None. zipfile
+    never yields more than a part's stated size, which :func:`_check_sizes` has bounded."""
     for info in zf.infolist():
         try:
             with zf.open(info) as fh:
-                while fh.read(1 << 20):
+                while fh.read(_CHUNK):
                     pass
         except (zipfile.BadZipFile, zlib.error, EOFError):
             return info.filename
     return None
 
 
-def _check_expansion(file: str, zf: zipfile.ZipFile, packed: int) -> None:
-    """Refuse a zip whose parts declare more than MAX_EXPANDED bytes in all, or, past
-    64 MiB, more than MAX_RATIO times the file (zipfile never inflates a part past its
-    declared size, so the declared sizes bound the work)."""
-    expanded = sum(info.file_size for info in zf.infolist())
-    if expanded > MAX_EXPANDED or (expanded > 64 << 20 and expanded > MAX_RATIO * packed):
-        raise IngestError(
-            f"{file}: would expand from {packed:,} bytes to {expanded:,} bytes when opened "
-            "(a 'zip bomb', or a workbook far too large to be a survey export); it was not "
-            "opened. Export only the survey responses as .xlsx or .csv."
-        )
+_SHEET_REL = re.compile(rb'<Relationship\b[^>]*>', re.IGNORECASE)
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+
+
+def _missing_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> list[str]:
+    """Worksheet parts the workbook's relationships name but the zip does not hold."""
+    try:
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return []  # no relationships: openpyxl says the workbook cannot be read
+    missing = []
+    for tag in _SHEET_REL.findall(rels):
+        attrs = {k.decode().casefold(): v.decode() for k, v in _ATTR.findall(tag)}
+        if not attrs.get("type", "").endswith("/worksheet") or attrs.get(
+                "targetmode", "").casefold() == "external":
+            continue
+        target = attrs.get("target", "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        if part not in names:
+            missing.append(part)
+    return missing
 
 
 def _check_container(file: str, content: bytes) -> None:
-    """A readable zip holding an Excel workbook (not a Word file or an OpenDocument sheet)."""
+    """A readable zip holding an Excel workbook (not a Word file or an OpenDocument sheet),
+    whose parts are all there and expand to a sane size."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
             names = set(zf.namelist())
-            _check_expansion(file, zf, len(content))
+            _check_sizes(file, zf)
             broken = _first_broken_member(zf)
+            missing = _missing_sheet_parts(zf, names) if "xl/workbook.xml" in names else []
+    except IngestError:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
             NotImplementedError) as exc:
         raise IngestError(
             f"{file}: is not a readable .xlsx workbook: the zip container is damaged "
-            f"({exc}). The file is probably truncated (an interrupted download or copy). "
+            f"({cap(exc)}). The file is probably truncated (an interrupted download or copy). "
             + _REEXPORT
         ) from None
     if broken is not None:
         raise IngestError(
-            f"{file}: is corrupt: part {broken!r} of the workbook cannot be decompressed or "
+            f"{file}: is corrupt: part {cap(broken)!r} of the workbook cannot be decompressed or "
             "fails its checksum (a damaged download or copy). "
             + _REEXPORT
         )
@@ -94,6 +148,12 @@ def _check_container(file: str, content: bytes) -> None:
         raise IngestError(
             f"{file}: is {what}, not an Excel workbook (it has no xl/workbook.xml). "
             "Open it in its program and save it as .xlsx (Excel Workbook)."
+        )
+    if missing:
+        raise IngestError(
+            f"{file}: is incomplete: the workbook lists worksheet part(s) "
+            f"{[cap(m) for m in missing[:5]]} that the file does not hold (a damaged or "
+            "hand-edited file), so no sheet can be trusted to be the one meant. " + _REEXPORT
         )
 
 
@@ -126,10 +186,40 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and cell == "")
 
 
-def _grid(ws: Any) -> list[tuple[object, ...]]:
+def _grid(file: str, ws: Any) -> list[tuple[object, ...]]:
     ws.reset_dimensions()  # some writers store a wrong sheet size; read every row
-    rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-    return [r for r in rows if not all(_blank(c) for c in r)]
+    rows: list[tuple[object, ...]] = []
+    cells = 0
+    for r in ws.iter_rows(values_only=True):
+        cells += len(r) or 1
+        if cells > MAX_CELLS:
+            raise IngestError(
+                f"{file}: sheet {cap(ws.title)!r} holds more than {MAX_CELLS:,} cells (with "
+                "blank rows and columns), far more than survey responses. Delete the unused "
+                "rows and columns, or export only the responses, and upload again."
+            )
+        if not all(_blank(c) for c in r):
+            rows.append(tuple(r))
+    return rows
+
+
+def _other_sheets(wb: Any, chosen: Any) -> list[str]:
+    """Notes for worksheets not read: a repeat group (``_parent_index``) says why."""
+    notes = []
+    for ws in wb.worksheets:
+        if ws is chosen:
+            continue
+        first = next(ws.iter_rows(max_row=1, values_only=True), ())
+        names = {str(c).strip().casefold() for c in first if c is not None}
+        if "_parent_index" in names:
+            notes.append(
+                f"sheet {cap(ws.title)!r} not read: it is a repeat group (one row per repeat, "
+                "linked to a respondent by _parent_index); harmonise reads one row per "
+                "respondent. Summarise it per respondent (e.g. a count) in a column of the "
+                "main sheet if it is needed")
+        else:
+            notes.append(f"sheet {cap(ws.title)!r} not read (pass --sheet to read it instead)")
+    return notes
 
 
 def column_from_cells(cells: Sequence[object]) -> pd.Series:
@@ -161,14 +251,16 @@ def read_xlsx(path: Path, content: bytes, options: ReadOptions) -> RawTable:
             try:
                 ws = _select_sheet(file, wb, options.sheet)
                 title = str(ws.title)
-                rows = _grid(ws)
+                rows = _grid(file, ws)
+                sheet_notes = _other_sheets(wb, ws)
             finally:
                 wb.close()
     except IngestError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged XML inside the zip
         raise IngestError(
-            f"{file}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}). "
+            f"{file}: could not be read as an Excel workbook ({type(exc).__name__}: "
+            f"{cap(exc)}). "
             "It may be damaged or use features openpyxl cannot read. " + _REEXPORT
         ) from None
     if not rows:
@@ -177,11 +269,13 @@ def read_xlsx(path: Path, content: bytes, options: ReadOptions) -> RawTable:
             "responses (by name or 0-based number), or export the responses again."
         )
     width = max(max((j + 1 for j, c in enumerate(r) if not _blank(c)), default=0) for r in rows)
-    n_header = options.header_rows or detect_header_rows(rows, width)
-    headers = build_headers(rows, width, n_header)
+    plan = plan_headers(rows[:4], width, options.header_rows)
+    headers = plan.headers
     check_unique_names(file, [h.name for h in headers],
-                       lambda i: f"column {get_column_letter(i + 1)}")
-    body = [tuple(r) + (None,) * (width - len(r)) for r in rows[n_header:]]
+                       lambda i: f"column {get_column_letter(i + 1)}",
+                       header_rows=plan.layout.header_rows,
+                       next_row=rows[1] if len(rows) > 1 else None)
+    body = [tuple(r) + (None,) * (width - len(r)) for r in rows[plan.skip:]]
     data = pd.DataFrame({h.name: column_from_cells([r[j] for r in body])
                          for j, h in enumerate(headers)}, index=pd.RangeIndex(len(body)))
     check_has_rows(file, data)
@@ -190,12 +284,18 @@ def read_xlsx(path: Path, content: bytes, options: ReadOptions) -> RawTable:
                              question=h.question, option=h.option)
         for h in headers
     }
-    layout = {1: "1 header row", 2: "2 header rows", 3: "3 header rows (Qualtrics)"}[n_header]
+    applied = apply_layout(plan, data, variables)
+    n = plan.layout.header_rows
     return RawTable(
-        data=data,
-        variables=variables,
+        data=applied.data,
+        variables=applied.variables,
         format="xlsx",
-        reader=f"openpyxl {openpyxl.__version__} read-only (sheet {title!r}, {layout})",
+        reader=f"openpyxl {openpyxl.__version__} read-only (sheet {cap(title)!r}, {n} header "
+               f"row{'s' if n > 1 else ''})",
         encoding=None,
-        multi_select=question_groups(headers, data) if n_header == 2 else {},
+        multi_select=applied.groups,
+        group_hows=applied.how,
+        platform=plan.layout.platform or None,
+        forced=applied.forced,
+        notes=applied.notes + tuple(sheet_notes),
     )

@@ -10,7 +10,10 @@ consistently each candidate splits the sample; Excel's ``sep=;`` first line is h
 Values: every cell is read as text (``"NA"``, ``"None"`` and ``"0012"`` survive); a
 column becomes numeric only when every non-blank cell is a plain number (no leading zeros,
 thousands separators, ``+`` signs or more than 15 digits, so codes and ids keep their
-text). Blank cells are NaN; nothing else is.
+text). Blank cells are NaN; nothing else is. Every record must have as many fields as the
+header: a shorter or longer one is an error naming its row and line (never padded or cut).
+The header rows, platform columns and option groups follow the layout of the platform that
+wrote the file (:mod:`harmonise.ingest.platforms`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace as dc_replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,12 +31,10 @@ from harmonise.ingest.common import (
     ColumnHeader,
     RawTable,
     ReadOptions,
-    build_headers,
     check_has_rows,
     check_unique_names,
-    detect_header_rows,
-    question_groups,
 )
+from harmonise.ingest.platforms import apply_layout, plan_headers
 from harmonise.models.survey import VariableInfo
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -125,31 +127,62 @@ def _is_number(text: str) -> bool:
 
 
 def typed_column(cells: pd.Series) -> pd.Series:
-    """Text cells -> numbers when every non-blank cell is a number, else text; blank -> NaN."""
+    """Text cells -> numbers when every non-blank cell is a number, else text; blank -> NaN.
+    A column with no value at all is numeric (all NaN), as an empty Excel column is."""
     blank = cells == ""
     filled = cells[~blank]
-    if len(filled) and all(_is_number(v) for v in filled.unique()):
+    if not len(filled):
+        return pd.Series(float("nan"), index=cells.index, dtype="float64")  # as Excel's
+    if all(_is_number(v) for v in filled.unique()):
         return pd.to_numeric(cells.mask(blank).str.strip())
     return cells.mask(blank).astype("str")
 
 
-def _parse(file: str, text: str, delimiter: str) -> pd.DataFrame:
+def _parse(file: str, text: str, delimiter: str) -> list[list[str]]:
+    """Every record of ``text``; a record with another number of fields than the header is
+    an error naming its row and line (never its values)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, strict=False)
+    rows: list[list[str]] = []
+    width: int | None = None
+    line = 1
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
-                           keep_default_na=False, na_filter=False, skip_blank_lines=True,
-                           quotechar='"', doublequote=True, engine="c")
-    except pd.errors.EmptyDataError:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not record or record == [""]:
+                continue  # a blank line
+            if width is None:
+                width = len(record)
+            elif len(record) != width:
+                raise _ragged(file, delimiter, len(rows) + 1, start, len(record), width)
+            rows.append(record)
+    except csv.Error as exc:
+        raise IngestError(
+            f"{file}: cannot be split into fields on {_NAMES[delimiter]}s near line {line} "
+            f"({exc}). A quote is probably not closed or a field is far too long: fix the "
+            "export (quote text fields, close every quote) and upload again."
+        ) from None
+    if not rows:
         raise IngestError(
             f"{file}: holds no header and no data (only blank lines). Export the survey "
             "responses again."
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise IngestError(
-            f"{file}: rows do not fit the header when split on {_NAMES[delimiter]}s "
-            f"({str(exc).strip()}). A row has more fields than the header: check for an "
-            "unquoted delimiter inside a text answer or a wrong delimiter, fix the export "
-            "(quote text fields) and upload again."
-        ) from None
+        )
+    return rows
+
+
+def _ragged(file: str, delimiter: str, row: int, line: int, n: int, width: int) -> IngestError:
+    if n < width:
+        why = ("it is cut short (an interrupted export, or a line break typed into an "
+               "unquoted answer)")
+    else:
+        why = (f"an answer probably holds an unquoted {_NAMES[delimiter]}, or the delimiter "
+               "is wrong")
+    return IngestError(
+        f"{file}: row {row} (line {line}) has {n} fields, {'fewer' if n < width else 'more'} "
+        f"fields than the header ({width}): {why}. "
+        "Nothing is padded or cut: fix that row in the export (quote text fields) or export "
+        "the responses again, and upload the new file."
+    )
 
 
 def read_csv(path: Path, content: bytes, options: ReadOptions) -> RawTable:
@@ -166,32 +199,39 @@ def read_csv(path: Path, content: bytes, options: ReadOptions) -> RawTable:
         delimiter, text = m.group(1), text[m.end():]
     else:
         delimiter = sniff_delimiter(text)
-    grid = _parse(file, text, delimiter)
-    grid = grid.loc[~(grid == "").all(axis=1)].reset_index(drop=True)
-    if grid.empty:
+    records = [r for r in _parse(file, text, delimiter) if any(c != "" for c in r)]
+    if not records:
         raise IngestError(f"{file}: holds no header and no data. Export the responses again.")
-    width = grid.shape[1]
-    head_rows = grid.head(3).to_numpy().tolist()
-    n_header = options.header_rows or detect_header_rows(head_rows, width)
-    body = grid.iloc[n_header:].reset_index(drop=True)
+    width = len(records[0])
+    plan = plan_headers(records[:4], width, options.header_rows)
+    grid = pd.DataFrame(records[plan.skip:], columns=range(width), dtype=str) if len(
+        records) > plan.skip else pd.DataFrame({j: pd.Series([], dtype=str) for j in range(width)})
+    body = grid.reset_index(drop=True)
     # a trailing delimiter on every line makes a column with no header and no values
-    columns = [(j, h) for j, h in enumerate(build_headers(head_rows, width, n_header))
+    columns = [(j, h) for j, h in enumerate(plan.headers)
                if h.label is not None or not bool((body[j] == "").all())]
     headers = [h for _, h in columns]
-    check_unique_names(file, [h.name for h in headers], lambda i: f"column {columns[i][0] + 1}")
+    check_unique_names(file, [h.name for h in headers], lambda i: f"column {columns[i][0] + 1}",
+                       header_rows=plan.layout.header_rows,
+                       next_row=[records[1][j] for j, _ in columns] if len(records) > 1 else None)
     data = pd.DataFrame({h.name: typed_column(body[j]) for j, h in columns},
                         index=pd.RangeIndex(len(body)))
     check_has_rows(file, data)
     variables = {h.name: _info(h, data[h.name]) for h in headers}
-    layout = {1: "1 header row", 2: "2 header rows", 3: "3 header rows (Qualtrics)"}[n_header]
+    applied = apply_layout(dc_replace(plan, headers=headers), data, variables)
+    layout = f"{plan.layout.header_rows} header row{'s' if plan.layout.header_rows > 1 else ''}"
     return RawTable(
-        data=data,
-        variables=variables,
+        data=applied.data,
+        variables=applied.variables,
         format="csv",
-        reader=f"pandas {pd.__version__} read_csv (sep={delimiter!r}, {layout}, all cells "
-               "read as text, numeric where every non-blank cell is a number)",
+        reader=f"csv reader (sep={delimiter!r}, {layout}, all cells read as text, numeric "
+               "where every non-blank cell is a number)",
         encoding=encoding,
-        multi_select=question_groups(headers, data) if n_header == 2 else {},
+        multi_select=applied.groups,
+        group_hows=applied.how,
+        platform=plan.layout.platform or None,
+        forced=applied.forced,
+        notes=applied.notes,
     )
 
 

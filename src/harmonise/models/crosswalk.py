@@ -180,6 +180,18 @@ class PrivacySpec(_Strict):
     postcode_district: dict[str, str] = Field(default_factory=dict)
 
 
+class ReadSpec(_Strict):
+    """How the export is read, so every command reads it the same way (``read:`` block).
+
+    ``header_rows`` (1, 2 or 3; CSV and .xlsx), ``sheet`` (an .xlsx sheet name or 0-based
+    number) and ``encoding`` (CSV text encoding); unset means "detect".
+    """
+
+    header_rows: Literal[1, 2, 3] | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+
+
 class Item(_Strict):
     """One source question (or one option of a multi-select question) mapped to a concept."""
 
@@ -248,6 +260,7 @@ class Crosswalk(_Strict):
     design: DesignSpec = Field(default_factory=DesignSpec)
     weighting: WeightingSpec | None = None
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+    read: ReadSpec = Field(default_factory=ReadSpec)
     #: Source columns deliberately not mapped (column -> reason), e.g. free text, timestamps.
     unmapped: dict[str, str] = Field(default_factory=dict)
     changelog: tuple[str, ...] = ()

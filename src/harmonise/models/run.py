@@ -26,7 +26,8 @@ class SurveyEntry(BaseModel):
     file: str
     crosswalk: str
     encoding: str | None = None
-    sheet: str | None = None
+    sheet: str | int | None = None
+    header_rows: int | None = None  # 1, 2 or 3; see the crosswalk's read: block
 
 
 class Manifest(BaseModel):

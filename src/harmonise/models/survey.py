@@ -22,6 +22,8 @@ class VariableInfo:
     usually the question text. ``question``/``option`` keep the two header rows of a
     platform export apart. ``user_missing`` holds declared missing codes that are kept in
     the data as codes, never turned into NaN; ``missing_ranges`` holds SPSS ranges.
+    ``role`` is ``"respondent_id"`` or ``"metadata"`` for a survey platform's own columns
+    (``_uuid``, ``Status``, ``Progress`` …): not questions, so not items of a crosswalk.
     """
 
     name: str
@@ -32,6 +34,7 @@ class VariableInfo:
     value_labels: Mapping[Any, str] = field(default_factory=dict)
     user_missing: tuple[Any, ...] = ()
     missing_ranges: tuple[tuple[float, float], ...] = ()
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,15 @@ class Codebook:
     """Variables in file order, and multi-select groups (group name -> member columns).
 
     ``groups`` says how each multi-select group was found (same keys as ``multi_select``);
-    ``notes`` records file-wide decisions a reader made (e.g. "dates read as dd/mm/yyyy").
+    ``notes`` records file-wide decisions a reader made (e.g. "dates read as dd/mm/yyyy");
+    ``platform`` names the survey platform whose layout was recognised, if any.
     """
 
     variables: Mapping[str, VariableInfo]
     multi_select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     groups: Mapping[str, MultiSelectGroup] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ class FlaggedColumn:
     """
 
     name: str
-    kind: str  # email, name, phone, postcode, ip_address, date_of_birth, free_text
+    kind: str  # email, name, phone, postcode, ip_address, date_of_birth, location, school,
+    # timestamp, free_text, attachment; from a platform layout also username, device
     reason: str
     kept: bool = False  # kept in the data (a stated reason), possibly reduced (postcode district)
     kept_reason: str | None = None
