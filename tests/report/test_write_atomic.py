@@ -119,3 +119,19 @@ def test_charts_are_written_once_as_png_and_svg_and_replaced_as_a_set(
     (charts / "stale.png").write_bytes(b"old")
     write.write_report(bundled_data, out, charts=False)  # no charts this time: folder gone
     assert not charts.exists()
+
+
+def test_bytes_made_in_a_child_are_the_bytes_made_here(bundled_data) -> None:  # type: ignore[no-untyped-def]
+    from harmonise.report.xlsx import xlsx_bytes
+
+    here = xlsx_bytes(bundled_data)
+    assert write.in_child(xlsx_bytes, bundled_data).result() == here
+
+    def broken(data: object) -> bytes:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):  # the child failed: made (and raised) here
+        write.in_child(broken, bundled_data).result()
+    later = write.in_child(xlsx_bytes, bundled_data)
+    later.close()  # a failure elsewhere: the child is reaped, nothing is left waiting
+    assert later._pid is None and later._read is None

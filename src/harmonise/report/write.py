@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,28 +59,14 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
                    run_id: int | None = None, questionnaire: bool = False) -> dict[str, bytes]:
     """Every output file's name (``charts/…`` inside the charts folder) and content, in
     memory (nothing is written). Each chart is drawn once: the page embeds the same SVG."""
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     data = as_report_data(source)
-    # PNGs are drawn in two threads (Pillow's encoder releases the GIL) while this thread
-    # renders the page and the workbook
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pngs: list[Future[bytes]] = []
-
-        def start(charts: tuple[Chart, ...]) -> None:
-            pngs.extend(pool.submit(_png, chart) for chart in charts)
-
-        page = render_report(data, charts=charts, run_id=run_id,
-                             questionnaire=questionnaire, on_charts=start)
-        files = {"index.html": page.html.encode("utf-8")}
-        workbook = xlsx_bytes(data)
-        for chart, png in zip(page.charts, pngs, strict=True):
-            files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
-            files[f"{CHARTS}/{chart.id}.png"] = png.result()
-    if page.charts:
-        files[f"{CHARTS}/alt-text.txt"] = "".join(
-            f"{c.id}: {c.alt}\n" for c in page.charts).encode("utf-8")
-    files["tables.xlsx"] = workbook
+    # the workbook is pure Python: on a second core when this process may fork safely
+    workbook = in_child(xlsx_bytes, data)
+    try:
+        files = _page_and_charts(data, charts, run_id, questionnaire)
+        files["tables.xlsx"] = workbook.result()
+    finally:
+        workbook.close()
     for name, frame in data.tables.items():
         files[f"{name}.csv"] = csv_bytes(frame)
     # provenance.json also proves which output bytes this record belongs to
@@ -90,6 +76,94 @@ def render_outputs(source: RunResult | ReportData, *, charts: bool = True,
         "utf-8"
     )
     return files
+
+
+def _page_and_charts(data: ReportData, charts: bool, run_id: int | None,
+                     questionnaire: bool) -> dict[str, bytes]:
+    """index.html and charts/…; PNGs are drawn in two threads (Pillow's encoder releases
+    the GIL) while this thread renders the page."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pngs: list[Future[bytes]] = []
+
+        def start(charts: tuple[Chart, ...]) -> None:
+            pngs.extend(pool.submit(_png, chart) for chart in charts)
+
+        page = render_report(data, charts=charts, run_id=run_id,
+                             questionnaire=questionnaire, on_charts=start)
+        files = {"index.html": page.html.encode("utf-8")}
+        for chart, png in zip(page.charts, pngs, strict=True):
+            files[f"{CHARTS}/{chart.id}.svg"] = chart.svg.encode("utf-8")
+            files[f"{CHARTS}/{chart.id}.png"] = png.result()
+    if page.charts:
+        files[f"{CHARTS}/alt-text.txt"] = "".join(
+            f"{c.id}: {c.alt}\n" for c in page.charts).encode("utf-8")
+    return files
+
+
+class Later:
+    """Bytes being made by a forked child (see :func:`in_child`)."""
+
+    def __init__(self, fn: Callable[[ReportData], bytes], data: ReportData) -> None:
+        self._fn, self._data = fn, data
+        self._pid: int | None = None
+        self._read: int | None = None
+
+    def result(self) -> bytes:
+        import os
+
+        if self._pid is None or self._read is None:
+            return self._fn(self._data)
+        with os.fdopen(self._read, "rb") as pipe:
+            self._read = None
+            payload = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        return payload if status == 0 else self._fn(self._data)
+
+    def close(self) -> None:
+        """Stop waiting (after a failure elsewhere): the child gets a broken pipe."""
+        import os
+
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
+def in_child(fn: Callable[[ReportData], bytes], data: ReportData) -> Later:
+    """Start ``fn(data)`` in a forked child; ``.result()`` waits for its bytes.
+
+    Only where forking is safe: a POSIX system and no other thread in this process (a web
+    server's worker threads, for one, make ``.result()`` run ``fn`` here instead). The
+    child shares the parent's memory, sends the bytes down a pipe and leaves with
+    ``os._exit``; if it fails for any reason the bytes are made here, so the result is the
+    same either way.
+    """
+    import os
+    import threading
+
+    later = Later(fn, data)
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return later
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: make the bytes, send them, leave at once
+        status = 1
+        try:
+            os.close(read_end)
+            payload = fn(data)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    later._pid, later._read = pid, read_end
+    return later
 
 
 def _png(chart: Chart) -> bytes:
