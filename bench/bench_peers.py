@@ -8,6 +8,7 @@ results and two virtual environments beside itself), so this script works on a c
         --reps 3 1000000
     .venv/bin/python bench/bench_peers.py agree 10000               # max rel. diff to R
     .venv/bin/python bench/bench_peers.py summary                   # tables + goals of issue 6
+    .venv/bin/python bench/bench_peers.py scale 1000000 10000000    # harmonise alone, 1M → 10M
 
 ``run`` copies the peer bench to ``--work`` (default /tmp/peer-bench) when it is not there
 yet, runs its ``setup.sh`` (R survey from Debian, two pip venvs) when the venvs are missing,
@@ -305,6 +306,86 @@ def goals(times: dict, peaks: dict, info: dict, by_round: dict, ns: list[int]) -
     return out
 
 
+# ---------------------------------------------------------------- scale (harmonise alone)
+
+
+def cmd_scale(a: argparse.Namespace) -> None:
+    """The same job with harmonise alone at each size (issue 16: 3–9M respondents, every
+    partnership × ten waves): seconds per job, peak RSS against the loaded frame, the
+    log-log slope between sizes, and the load average beside each run."""
+    work = work_copy(Path(a.work))
+    gen = _load("peer_gen", work / "gen.py")
+    data = work / "data"
+    data.mkdir(exist_ok=True)
+    gen.margins().to_csv(data / "margins.csv", index=False)
+    for n in a.sizes:
+        path = data / f"resp_{n}.csv"
+        if not path.exists():  # the peers' gen.py also writes Parquet, which needs pyarrow
+            tmp = path.with_suffix(".csv.part")
+            gen.generate(n).to_csv(tmp, index=False)
+            tmp.replace(path)
+    res = work / "results_scale"
+    res.mkdir(exist_ok=True)
+    env = os.environ | {
+        "HARMONISE_PEER_BENCH": str(work),
+        "HARMONISE_BENCH_JOBS": "library",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    for rep in range(1, a.reps + 1):
+        for n in a.sizes:
+            out = res / f"harmonise_{n}_{rep}.json"
+            before = os.getloadavg()[0]
+            subprocess.run(
+                [sys.executable, str(JOB), "--n", str(n), "--rep", str(rep), "--out", str(out)],
+                cwd=work, env=env, check=True, stdout=subprocess.DEVNULL,
+            )
+            record = json.loads(out.read_text())
+            record["load_average"] = [before, os.getloadavg()[0]]
+            out.write_text(json.dumps(record))
+    txt = scale_summary(res, a.sizes)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "scale_summary.md").write_text(txt)
+    print(txt)
+
+
+def scale_summary(res: Path, sizes: list[int]) -> str:
+    jobs = ["load", *LIBRARY_JOBS]
+    recs = [json.loads(p.read_text()) for p in sorted(res.glob("harmonise_*_*.json"))]
+    out = [
+        "| N | " + " | ".join(jobs) + " | peak RSS MiB | frame MiB | peak / frame | load avg |",
+        "|---|" + "---|" * (len(jobs) + 4),
+    ]
+    med: dict[tuple[int, str], float] = {}
+    for n in sizes:
+        mine = [r for r in recs if r["n"] == n]
+        if not mine:
+            continue
+        cells = []
+        for j in jobs:
+            v = [r["times_s"][j] for r in mine if j in r.get("times_s", {})]
+            if v:
+                med[(n, j)] = st.median(v)
+            cells.append(f"{fmt(min(v))} / {fmt(st.median(v))}" if v else "–")
+        peak = st.median(
+            [max(r["peak_rss_mib"].get(j, 0.0) for j in LIBRARY_JOBS) for r in mine]
+        )
+        frame = st.median([r["info"]["data_mib"] for r in mine])
+        loads = [x for r in mine for x in r.get("load_average", [])]
+        out.append(
+            f"| {n:,} | " + " | ".join(cells) + f" | {fmt(peak)} | {fmt(frame)} | "
+            f"{peak / frame:.2f} | {min(loads):.1f}–{max(loads):.1f} |"
+        )
+    if len(sizes) > 1:
+        lo, hi = min(sizes), max(sizes)
+        slopes = [
+            f"{j} {math.log(med[(hi, j)] / med[(lo, j)]) / math.log(hi / lo):.2f}"
+            for j in jobs
+            if (lo, j) in med and (hi, j) in med
+        ]
+        out += ["", f"log-log slope {lo:,} → {hi:,} (1 = linear): " + ", ".join(slopes)]
+    return "\n".join(["Seconds, min / median of the runs.", "", *out]) + "\n"
+
+
 # ---------------------------------------------------------------- agreement
 
 
@@ -400,8 +481,12 @@ def main() -> None:
     g = sub.add_parser("agree", help="max relative difference of harmonise to R")
     g.add_argument("n", type=int, nargs="?", default=10_000)
     sub.add_parser("summary", help="tables and the goals of issue 6")
+    sc = sub.add_parser("scale", help="harmonise alone at each size (e.g. 1M and 10M rows)")
+    sc.add_argument("sizes", type=int, nargs="+")
+    sc.add_argument("--reps", type=int, default=1)
     a = ap.parse_args()
-    {"run": cmd_run, "agree": cmd_agree, "summary": cmd_summary}[a.cmd](a)
+    commands = {"run": cmd_run, "agree": cmd_agree, "summary": cmd_summary, "scale": cmd_scale}
+    commands[a.cmd](a)
 
 
 if __name__ == "__main__":

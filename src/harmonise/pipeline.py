@@ -22,6 +22,7 @@ from harmonise.compare.pairs import compare, restricted_estimates
 from harmonise.compare.subgroups import subgroup_differences
 from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
+from harmonise.crosswalk.validate import check_locked
 from harmonise.disclosure.counts import protect_counts
 from harmonise.disclosure.linked import apply_release_disclosure, release_masks
 from harmonise.errors import CrosswalkError, HarmoniseError
@@ -39,6 +40,7 @@ from harmonise.models.run import (
     RunProvenance,
     RunResult,
     SchemaUse,
+    SurveyEntry,
     TargetsUse,
 )
 from harmonise.recode import apply_crosswalk
@@ -71,6 +73,31 @@ def _targets_for(root: Path, spec: WeightingSpec | None) -> Targets | None:
         population=spec.population,
         variables=spec.margins,
     )
+
+
+def _check_once(entry: SurveyEntry, ref: str, done: list[CrosswalkUse]) -> None:
+    """One crosswalk version per manifest: its estimates are keyed by ``crosswalk@vN``."""
+    for other in done:
+        if f"{other.crosswalk}@v{other.version}" == ref:
+            raise CrosswalkError(
+                f"manifest: {entry.file} and an earlier entry both use crosswalk {ref} "
+                f"({entry.crosswalk}); their estimates would be mixed up. A crosswalk maps one "
+                "export: give each wave or export its own crosswalk (a new crosswalk id or "
+                "version)."
+            )
+
+
+def _check_distinct_bytes(entry: SurveyEntry, sha256: str,
+                          inputs: list[InputFile]) -> None:
+    """The same export under two names would be compared with itself."""
+    for other in inputs:
+        if other.sha256 == sha256:
+            raise CrosswalkError(
+                f"manifest: {entry.file} has the same content (sha256 {sha256[:12]}…) as "
+                f"{other.file}, listed earlier: a survey would be compared with itself. "
+                "Remove the copy from the manifest, or check that the right export was saved "
+                "under each name."
+            )
 
 
 def _run_time() -> dt.datetime:
@@ -113,11 +140,14 @@ def run(
         say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
         cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
+        check_locked(cw, cw_sha, cw_path)  # an edited release is refused, never run
+        _check_once(entry, cw.ref, crosswalks)
         how = resolve_read(entry.file, cw.read.model_dump(),
                            {"encoding": entry.encoding, "sheet": entry.sheet,
                             "header_rows": entry.header_rows})
         survey = read_survey(root / entry.file, **how, keep=cw.privacy.keep or None,
                              postcode_district=cw.privacy.postcode_district or None)
+        _check_distinct_bytes(entry, survey.provenance.sha256, inputs)
         ref = CrosswalkRef(
             crosswalk=cw.crosswalk, version=cw.version, sha256=cw_sha,
             path=entry.crosswalk,

@@ -83,14 +83,14 @@ def schema_issues(crosswalk: Crosswalk, schema: Schema, file: str = "") -> list[
     for item in crosswalk.items:
         where = f"{cw} item {item.id!r}"
         if item.concept is None or item.comparability == "unassessed":
-            missing = [("concept-missing", "concept")] if item.concept is None else []
-            if item.comparability == "unassessed":
-                missing.append(("grade-missing", "comparability"))
-            for code, what in missing:
-                add(code,
-                    f"{where}: not assessed yet ({what} missing); complete the "
-                    "draft before harmonising with it",
-                    item=item.id)
+            # one row per item a person must decide, naming everything it lacks
+            what = [w for w, lacking in (("concept", item.concept is None),
+                                         ("comparability grade",
+                                          item.comparability == "unassessed")) if lacking]
+            add("concept-missing" if item.concept is None else "grade-missing",
+                f"{where}: not assessed yet ({' and '.join(what)} missing); complete the "
+                "draft before harmonising with it",
+                item=item.id)
             continue
         concept = concepts.get(item.concept)
         if concept is None:
@@ -290,6 +290,10 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     )
 
 
+MAX_VALUE_ISSUES = 10
+"""Unlisted values reported one by one per item; the rest are counted in one more issue."""
+
+
 def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
     """Every way the crosswalk does not fit this export, as issues (empty when it fits).
 
@@ -303,9 +307,22 @@ def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> lis
         source = resolved.get(item.source)
         if source is None:
             continue
-        for seen in _match_values(survey, item, source):
-            if seen.hit is None:
-                issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        unlisted = [s for s in _match_values(survey, item, source) if s.hit is None]
+        for seen in unlisted[:MAX_VALUE_ISSUES]:
+            issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
+        if len(unlisted) > MAX_VALUE_ISSUES:
+            more = unlisted[MAX_VALUE_ISSUES:]
+            issues.append(Issue(
+                code="value-not-in-recode", file=file, item=item.id, variable=source,
+                value=f"{len(more)} more",
+                message=(
+                    f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) "
+                    f"has {len(more)} more unlisted value(s) in {sum(s.count for s in more)} "
+                    f"row(s), {len(unlisted)} in all: if the column holds ids, times or typed "
+                    "text, list it under 'unmapped:' instead of mapping it; otherwise bin "
+                    "its values in the item's 'recode'."
+                ),
+            ))
     used = set(resolved.values())
     columns = [str(c) for c in survey.data.columns]
     listed = {c for name in crosswalk.unmapped if (c := _find_column(columns, name))}

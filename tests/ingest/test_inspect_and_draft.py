@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from harmonise.cli import main
 from harmonise.crosswalk.draft import draft_crosswalk, slug
 from harmonise.crosswalk.io import load_crosswalk
+from harmonise.crosswalk.release import release
 from harmonise.errors import CrosswalkError
 from harmonise.ingest import read_survey
 from harmonise.ingest.codebook import codebook_report
@@ -90,13 +91,24 @@ def test_draft_crosswalk_loads_as_draft_and_cannot_be_released(
     assert cw.status == "draft" and cw.schema_ref == schema.ref
     listed = {i.source for i in cw.items} | set(cw.unmapped) | {cw.respondent_id}
     assert listed >= set(survey.codebook.variables)
-    assert set(cw.unmapped) == {f.name for f in survey.flagged}
-    assert all(i.comparability == "unassessed" and i.note.startswith("draft:")
-               for i in cw.items)
-    released = text.replace("status: draft", "status: released")
-    path.write_text(released, encoding="utf-8")
-    with pytest.raises(CrosswalkError, match="keep status: draft"):
-        load_crosswalk(path)
+    assert set(cw.unmapped) >= {f.name for f in survey.flagged}
+    # each item is either left to a person (unassessed, a TODO note) or has a grade the
+    # file supports, with a note saying what was checked
+    for item in cw.items:
+        if item.comparability == "unassessed":
+            assert item.note.startswith("TODO:")
+        else:
+            assert item.comparability in ("close", "equivalent")
+            assert "TODO" not in item.note and not item.note.startswith("draft:")
+    assert text.count("# proposed from the file: check") == sum(
+        i.comparability != "unassessed" for i in cw.items)
+    # the header decisions the file cannot show stay marked, so it cannot be released
+    assert 'mode: "TODO:' in text and 'sampling: "TODO:' in text
+    lock = tmp_path / "lock.json"
+    with pytest.raises(CrosswalkError, match=r"line \d+: TODO marker \(mode\)"):
+        release(path, schema_path=root / "crosswalks/schema/perception-v1.yaml",
+                lock_path=lock)
+    assert not lock.exists() and path.read_text(encoding="utf-8") == text
 
 
 def test_draft_prefills_recode_from_labels_and_suggests_concepts(root: Path,
@@ -128,6 +140,11 @@ def test_draft_crosswalk_from_the_cli(tmp_path: Path, root: Path) -> None:
     assert dark.missing == {"Don't know": "dont_know"}
     assert "score" in out.read_text()
     assert "jo.bloggs" not in out.read_text() and "LU1 1AA" not in out.read_text()
+    again = CliRunner().invoke(main, ["inspect", str(_private_csv(tmp_path)),
+                                      "--draft-crosswalk", str(out), "--schema",
+                                      str(root / "crosswalks/schema/perception-v1.yaml")])
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert load_crosswalk(out) == cw  # a draft being edited is never replaced
 
 
 def test_suggestions_are_explained(schema: Any) -> None:
@@ -148,7 +165,7 @@ def test_missing_type_table(label: str, kind: str | None) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Very safe", "very_safe"), ("18-34", "v_18_34"), ("Don’t know", "dont_know"),
+    ("Very safe", "very_safe"), ("18-34", "18_34"), ("65+", "65_plus"), ("Don’t know", "dont_know"),
     ("  ", "value")])
 def test_slug_table(text: str, expected: str) -> None:
     assert slug(text) == expected

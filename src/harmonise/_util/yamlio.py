@@ -4,6 +4,10 @@ YAML 1.1 turns bare ``Yes``/``No``/``On``/``Off`` into booleans, which silently 
 tables keyed by labels (a recode table, a calibration margin ``{No: 1072, Yes: 5122}``);
 the loader here only treats ``true``/``false`` as booleans (YAML 1.2 behaviour).
 
+A key written twice in one mapping (a second ``items:`` block, a recode key listed twice)
+is an error naming the file, both lines and the key: YAML loaders otherwise keep the last
+one silently, so half of what a person wrote would be ignored.
+
 Every reader takes the :class:`~harmonise.errors.HarmoniseError` subclass to raise, so a
 crosswalk problem is a ``CrosswalkError`` and a design-file problem an ``EstimationError``;
 each message names the file, and for a structure problem every field that is wrong.
@@ -39,10 +43,63 @@ _Loader.add_implicit_resolver(
 )
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping lists the same key twice (raised while parsing; see :func:`parse_yaml`)."""
+
+    def __init__(self, key: object, line: int, first_line: int, parent: str) -> None:
+        super().__init__(f"key {key!r} repeated")
+        self.key, self.line, self.first_line, self.parent = key, line, first_line, parent
+
+
+def _shown_key(key: object, limit: int = 60) -> str:
+    """A key for a message: capped, and never a value that looks identifying."""
+    from harmonise.privacy import describe, looks_identifying
+
+    kind = looks_identifying(key)
+    if kind is not None:
+        return f"<{describe(kind)}>"
+    text = repr(key)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_unique_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # '<<: *anchor' merges are meant to be overridden
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # an unhashable key: SafeLoader reports it itself
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            mark = node.start_mark
+            parent = ("at the top level" if mark.column == 0
+                      else f"in the mapping that starts at line {mark.line + 1}")
+            raise DuplicateKeyError(key, line, seen[key], parent)
+        seen[key] = line
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        _check_unique_keys(loader, node)
+    return loader.construct_yaml_map(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
 def parse_yaml(text: str, where: str, *, error: type[HarmoniseError] = HarmoniseError) -> Any:
     """Parse YAML text with YAML 1.2 booleans; a syntax error names ``where`` and the line."""
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except DuplicateKeyError as exc:
+        raise error(
+            f"{where}, line {exc.line}: key {_shown_key(exc.key)} is written twice "
+            f"{exc.parent} (first at line {exc.first_line}). YAML would silently keep only "
+            "the last one; keep one of them (merge their contents if both are needed)."
+        ) from exc
     except yaml.YAMLError as exc:
         raise error(f"{where}: not valid YAML{_syntax(exc)}. Check that it is the file meant "
                     "(a YAML file, not an export or a document) and fix that line.") from None
@@ -143,5 +200,6 @@ def load_yaml_model(
 
 
 __all__ = [
+    "DuplicateKeyError",
     "explain", "load_yaml_model", "parse_yaml", "read_yaml", "read_yaml_hashed", "validate_yaml",
 ]

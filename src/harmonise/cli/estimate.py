@@ -10,6 +10,8 @@ import click
 from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from harmonise.estimate.quantiles import QRule, QuantileInterval
     from harmonise.estimate.results import CIDf, CIMethod
 
@@ -197,6 +199,8 @@ def estimate(
     from harmonise.estimate.spec import DesignFileSpec, build_design, estimate_table
     from harmonise.ingest import read_survey
 
+    if out is not None:
+        _check_out(out)  # before any work: a missing folder is not found after the sums
     if not (means or proportions or totals or quantiles):
         raise EstimationError(
             "nothing to estimate: give at least one --mean, --proportion, --total or "
@@ -208,7 +212,7 @@ def estimate(
     )
     survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
                          header_rows=header_rows)
-    design, _ = build_design(spec, survey.data)
+    design, _ = build_design(spec, survey.data, source=str(data))
     if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
         if caveat is not None:
@@ -244,11 +248,49 @@ def estimate(
             "strata (R gives the same numbers with a warning).",
             err=True,
         )
+    from harmonise.report.cells import escape_frame
+
+    table = escape_frame(table)  # category labels come from the export: never a formula
     if out is not None:
-        table.to_csv(out, index=False)
+        _write_csv(table, out)
         click.echo(f"wrote {len(table)} row(s) to {out}", err=True)
     else:
         click.echo(table.to_csv(index=False), nl=False)
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` must name a file in an existing folder (checked before any work)."""
+    from harmonise.errors import ReportError
+
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ReportError(
+            f"--out {out}: the folder {folder} {what}. Create the folder first "
+            f"(mkdir -p {folder}) or give a path in an existing folder."
+        )
+    if out.is_dir():
+        raise ReportError(f"--out {out}: is a folder; give a file name, e.g. "
+                          f"{out / 'estimates.csv'}")
+
+
+def _write_csv(table: pd.DataFrame, out: Path) -> None:
+    """Write the table to ``out`` whole (a temporary file moved into place) or not at all."""
+    import os
+    import tempfile
+
+    from harmonise.errors import ReportError
+
+    _check_out(out)
+    fd, tmp = tempfile.mkstemp(prefix=".estimate-", suffix=".csv", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            table.to_csv(fh, index=False)
+        Path(tmp).replace(out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"--out {out}: cannot write the table ({exc.strerror or exc}); "
+                          "choose a folder you can write to") from None
 
 
 COMMANDS = [estimate]

@@ -117,21 +117,36 @@ def inspect(file: Path, out: Path | None, as_json: bool, encoding: str | None,
         click.echo(f"Wrote codebook.json, codebook.md and codebook.csv to {out}/", err=True)
     if draft is not None:
         from harmonise.crosswalk.draft import draft_crosswalk, draft_summary
+        from harmonise.crosswalk.draft_inputs import draft_context
         from harmonise.crosswalk.io import load_schema
 
-        schema_file = schema_path or project_root(root) / DEFAULT_SCHEMA
-        text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0])
+        if draft.exists():
+            raise ReportError(
+                f"{draft}: already exists; writing the draft there would replace it (and "
+                "the edits a person made). Give --draft-crosswalk a new path, or move the "
+                "file away first.")
+        project = project_root(root)
+        schema_file = schema_path or project / DEFAULT_SCHEMA
+        context = draft_context(file, survey, project, {
+            "encoding": encoding, "sheet": chosen_sheet, "header_rows": header_rows,
+            "max_bytes": max_bytes or DEFAULT_MAX_BYTES})
+        text = draft_crosswalk(survey, load_schema(schema_file), name=draft.name.split(".")[0],
+                               context=context)
         text += read_block(encoding=encoding, sheet=chosen_sheet, header_rows=header_rows)
         try:
             draft.parent.mkdir(parents=True, exist_ok=True)
-            draft.write_text(text, encoding="utf-8")
+            partial = draft.with_name(f".{draft.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(draft)  # whole or not at all
         except OSError as exc:
             raise ReportError(f"{draft}: cannot write the draft crosswalk ({exc}). Choose "
                               "another path for --draft-crosswalk.") from None
         n = draft_summary(text)
         click.echo(f"Wrote draft crosswalk {draft}: {n['items']} items ({n['suggested']} with a "
-                   f"suggested concept), {n['unmapped']} identifying columns unmapped. A "
-                   "person must complete it before it can be released.", err=True)
+                   f"concept, {n['proposed']} with a proposed grade), {n['unmapped']} columns "
+                   f"unmapped (identifying, metadata or not in the schema), {n['todo']} "
+                   "decisions marked TODO. 'harmonise crosswalk validate' lists them; the "
+                   "file cannot be released until none is left.", err=True)
 
 
 #: ``harmonise ingest``: the earlier name of ``inspect``, kept (hidden from --help and the

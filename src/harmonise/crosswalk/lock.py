@@ -100,3 +100,4 @@ def relative_key(path: Path, lock_dir: Path) -> str:
         return path.resolve().relative_to(lock_dir.resolve()).as_posix()
     except ValueError:
         return path.resolve().as_posix()
+

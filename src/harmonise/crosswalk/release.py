@@ -5,8 +5,10 @@
 
 A draft can be released when it validates with no error (every item has a concept in the
 schema and a grade other than ``unassessed``, recode targets are categories of the scale,
-…), its version is not in the lock yet and its own ``changelog:`` has a ``vN: …`` entry for
-this version. Only the ``status: draft`` line of the file is rewritten, so comments and
+no draft placeholder is left: no ``TODO`` marker, no note still saying it was pre-filled —
+the refusal lists them by line, see :mod:`harmonise.crosswalk.placeholders` — …), its
+version is not in the lock yet and its own ``changelog:`` has a ``vN: …`` entry for this
+version. Only the ``status: draft`` line of the file is rewritten, so comments and
 layout stay as the author wrote them; the lock records the hash of the new bytes.
 """
 
@@ -21,6 +23,7 @@ from harmonise._util.files import sha256_text
 from harmonise.crosswalk.diff import diff_crosswalks
 from harmonise.crosswalk.io import load_crosswalk, load_schema
 from harmonise.crosswalk.lock import LOCK_NAME, Lock, LockEntry, read_lock, relative_key
+from harmonise.crosswalk.placeholders import placeholder_report
 from harmonise.crosswalk.validate import check_crosswalk, parse_crosswalk
 from harmonise.errors import CrosswalkError
 from harmonise.models.crosswalk import Crosswalk
@@ -98,8 +101,11 @@ def plan_release(
         )
     report = check_crosswalk(text, file, schema=schema, lock=lock, lock_key=lock_key)
     if not report.valid or cw is None:
+        lines = placeholder_report(text, cw)
+        where = (f"\nDraft placeholders still in the file (each is a decision for a "
+                 f"person):\n{lines}\n" if lines else "")
         raise CrosswalkError(
-            f"{file} cannot be released until these are fixed:\n{report.to_table()}"
+            f"{file} cannot be released until these are fixed:\n{report.to_table()}{where}"
         )
     _changelog_entry(cw)  # raises when this version has no entry
     new_text, n = _STATUS_LINE.subn("status: released", text, count=1)

@@ -14,10 +14,22 @@ strata there is one stratum. As in R, stages after the first add variance only w
 
 ``fpc`` per stage holds either population sizes (all values > 1: units in the stratum
 at that stage) or sampling fractions (all ≤ 1), constant within each stratum.
+
+``pps`` is a design sampled with probability proportional to size without replacement:
+
+* ``"brewer"`` — R's ``svydesign(pps = "brewer", fpc = ~p)``: ``fpc`` holds each unit's
+  inclusion probability (a fraction, constant within the unit, free to vary within the
+  stratum) and the variance is Brewer's approximation, stage ``s`` adding
+  ``n_g/(n_g − 1) · Σ_j (1 − π_j)(t_j − t̄_g)²`` (:mod:`harmonise.estimate.variance`);
+* ``"HR"`` — R's ``svydesign(pps = HR(), probs = ~p)`` (or ``HR(psum)``): the
+  Hartley–Rao approximation to the joint inclusion probabilities of the stage-1 units
+  from ``pps_probs`` (each row's stage-1 inclusion probability) and ``pps_psum``
+  (:mod:`harmonise.estimate.pps`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,6 +48,8 @@ T = TypeVar("T")
 
 LonelyPSU = Literal["fail", "remove", "adjust", "average", "certainty"]
 LONELY_PSU_OPTIONS: tuple[str, ...] = ("fail", "remove", "adjust", "average", "certainty")
+PPSMethod = Literal["brewer", "HR"]
+PPS_METHODS: tuple[str, ...] = ("brewer", "HR")
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -67,7 +81,10 @@ class Stage:
     ``unit``: the unit of each row; ``group``: the stratum of each unit (stage 1: the
     design's stratum; later: the enclosing unit); ``n``: sampled units per stratum (in
     the whole sample); ``fraction``: sampling fraction per stratum (0 without fpc, so
-    ``1 − fraction`` is R's ``f``); ``group_label``: caller's stratum code per stratum.
+    ``1 − fraction`` is R's ``f``; NaN under Brewer's PPS, where it varies within the
+    stratum); ``group_label``: caller's stratum code per stratum; ``unit_fraction``: the
+    sampling fraction of each unit (its stratum's, or under Brewer's PPS its own
+    inclusion probability).
     """
 
     unit: IntArray
@@ -75,6 +92,7 @@ class Stage:
     n: IntArray
     fraction: FloatArray
     group_label: IntArray
+    unit_fraction: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +107,9 @@ class Design:
     ``adjustment`` of a :class:`harmonise.weight.RakeResult`); SEs then account for the
     calibration as R does. ``lonely_psu`` is R's ``options(survey.lonely.psu=)``.
     ``nest=False`` requires every PSU to lie in one stratum (R's check), ``True`` makes
-    PSU ids unique within strata. Equality is identity.
+    PSU ids unique within strata. ``pps``/``pps_probs``/``pps_psum``: sampling with
+    probability proportional to size without replacement (see the module docstring).
+    Equality is identity.
     """
 
     weights: np.ndarray
@@ -100,6 +120,9 @@ class Design:
     fpc: Sequence[np.ndarray] | np.ndarray | None = None
     calibration: tuple[Adjustment, ...] = ()
     nest: bool = True
+    pps: PPSMethod | None = None
+    pps_probs: np.ndarray | None = None
+    pps_psum: float | None = None
 
     def __post_init__(self) -> None:
         w = np.asarray(self.weights, dtype=np.float64)
@@ -154,7 +177,73 @@ class Design:
                 )
         if not self.nest and self.strata is not None and self.stage_ids:
             _check_nested(self.stratum_index, self.stage_ids[0])
+        self._check_pps()
         _ = self.stages  # validate fpc now, not at the first estimate
+
+    def _check_pps(self) -> None:
+        if self.pps is None:
+            if self.pps_probs is not None or self.pps_psum is not None:
+                raise EstimationError(
+                    "design pps_probs / pps_psum are for pps='HR'; set pps or leave them out"
+                )
+            return
+        if self.pps not in PPS_METHODS:
+            raise EstimationError(
+                f"pps={self.pps!r} is not a method; use one of {', '.join(PPS_METHODS)}"
+            )
+        if self.pps == "brewer":
+            if self.pps_probs is not None or self.pps_psum is not None:
+                raise EstimationError(
+                    "pps='brewer' takes the inclusion probabilities as fpc (R's "
+                    "svydesign(pps = 'brewer', fpc = ~p)), not pps_probs / pps_psum"
+                )
+            return
+        if len(self.stage_ids) > 1:
+            raise EstimationError(
+                "pps='HR' is for one-stage designs (R: 'Multistage PPS sampling not "
+                "supported with this method'); give the stage-1 cluster ids only"
+            )
+        if self.fpc is not None:
+            raise EstimationError(
+                "pps='HR' takes the inclusion probabilities as pps_probs (R's probs=), "
+                "not fpc; leave fpc out"
+            )
+        if any(not isinstance(a, GregAdjustment) for a in self.adjustments):
+            raise EstimationError(
+                "a pps='HR' design can only be calibrated by calibrate() (linear or "
+                "raking): R has no rake() or postStratify() for these designs"
+            )
+        if self.pps_probs is None:
+            raise EstimationError("pps='HR' needs pps_probs, each row's inclusion probability")
+        p = np.asarray(self.pps_probs, dtype=np.float64)
+        if p.shape != (self.n,):
+            raise EstimationError(
+                f"design pps_probs: {p.size} value(s) for {self.n} respondent(s); give one "
+                "per respondent"
+            )
+        bad = ~(np.isfinite(p) & (p > 0) & (p <= 1))
+        if bad.any():
+            raise EstimationError(
+                f"design pps_probs must lie in (0, 1]: rows {_rows(bad)} (1-based) do not"
+            )
+        psu = self.stages[0].unit
+        first = np.full(int(psu.max()) + 1, np.nan)
+        first[psu[::-1]] = p[::-1]
+        varies = p != first[psu]
+        if varies.any():
+            raise EstimationError(
+                f"design pps_probs vary within a stage-1 cluster (rows {_rows(varies)}, "
+                "1-based); a cluster has one inclusion probability"
+            )
+        if self.pps_psum is not None:
+            if self.strata is not None:
+                raise EstimationError(
+                    "HR(psum) with one psum is for an unstratified design (R's HR(psum)); "
+                    "leave psum out to use each stratum's mean probability"
+                )
+            if not (math.isfinite(self.pps_psum) and self.pps_psum > 0):
+                raise EstimationError(f"HR psum must be a positive number, got {self.pps_psum}")
+        object.__setattr__(self, "pps_probs", _frozen(p))
 
     @property
     def n(self) -> int:
@@ -165,6 +254,12 @@ class Design:
     def calibrated(self) -> bool:
         """Whether the weights were calibrated (R then keeps all rows in a domain)."""
         return bool(self.raking or self.calibration)
+
+    @property
+    def keeps_rows(self) -> bool:
+        """Whether R's subset of this design keeps every row (giving the others weight 0)
+        rather than dropping them: calibrated and PPS designs (R's ``[.survey.design2``)."""
+        return self.calibrated or self.pps is not None
 
     @cached_property
     def adjustments(self) -> tuple[Adjustment, ...]:
@@ -217,9 +312,15 @@ class Design:
             group[unit] = group_row
             n_g = np.bincount(group).astype(np.int64)
             fraction = np.zeros(n_g.size)
-            if fpcs is not None:
+            if fpcs is not None and self.pps == "brewer":
+                per_unit = _unit_fraction(fpcs[s], unit, s + 1)
+                fraction = np.full(n_g.size, np.nan)  # varies within the stratum
+            elif fpcs is not None:
                 fraction = _fraction(fpcs[s], group_row, n_g, s + 1, fpcs)
-            stages.append(Stage(unit, group, n_g, fraction, labels))
+                per_unit = fraction[group]
+            else:
+                per_unit = fraction[group]
+            stages.append(Stage(unit, group, n_g, fraction, labels, per_unit))
             group_row = unit
             labels = np.arange(int(unit.max()) + 1, dtype=np.int64)
         return tuple(stages)
@@ -270,6 +371,33 @@ def _check_nested(stratum: IntArray, psu: IntArray) -> None:
         )
 
 
+def _unit_fraction(fpc: FloatArray, unit: IntArray, stage: int) -> FloatArray:
+    """Brewer's PPS: each unit's inclusion probability from its rows' fpc (R's
+    ``as.fpc(pps = TRUE)``: sampling fractions only, one per unit)."""
+    values = np.asarray(fpc, dtype=np.float64)
+    if values.shape != unit.shape or not np.all(np.isfinite(values)):
+        raise EstimationError(
+            f"design fpc stage {stage}: need one finite value per respondent, got shape "
+            f"{values.shape}; missing fpc values are not allowed"
+        )
+    outside = (values <= 0) | (values > 1)
+    if outside.any():
+        raise EstimationError(
+            f"design fpc stage {stage}: pps='brewer' needs each unit's inclusion "
+            f"probability in (0, 1], but rows {_rows(outside)} (1-based) are outside (R: "
+            "'fpc must be specified as sampling fraction for PPS sampling')"
+        )
+    first = np.full(int(unit.max()) + 1, np.nan)
+    first[unit[::-1]] = values[::-1]
+    varies = values != first[unit]
+    if varies.any():
+        raise EstimationError(
+            f"design fpc stage {stage} varies within a sampled unit (rows {_rows(varies)}, "
+            "1-based); under pps='brewer' each unit has one inclusion probability"
+        )
+    return first
+
+
 def _fraction(
     fpc: FloatArray, group_row: IntArray, n_g: IntArray, stage: int, every: Sequence[FloatArray]
 ) -> FloatArray:
@@ -310,4 +438,4 @@ def _fraction(
     return first.astype(np.float64)
 
 
-__all__ = ["LONELY_PSU_OPTIONS", "Design", "LonelyPSU", "Stage"]
+__all__ = ["LONELY_PSU_OPTIONS", "PPS_METHODS", "Design", "LonelyPSU", "PPSMethod", "Stage"]

@@ -289,6 +289,8 @@ def proportions_by(
     if dom.size and int(dom.max()) >= g:
         raise EstimationError(f"domains: code {int(dom.max())} for n_domains={g}; use 0..G-1")
     try:
+        if design.pps is not None:  # PPS variances: the scalar path (variance_matrix)
+            raise _Scalar
         return _vectorised(design, s, a, dom, g, level, ci)
     except _Scalar:
         return _scalar(design, s, a, dom, g, level, ci)

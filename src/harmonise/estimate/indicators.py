@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harmonise.errors import EstimationError
-from harmonise.estimate.design import Design
+from harmonise.estimate.design import Design, PPSMethod
 from harmonise.estimate.domains import proportions_by
 from harmonise.estimate.results import CIMethod, ProportionEstimate
 from harmonise.estimate.statistics import proportion
@@ -23,19 +23,27 @@ from harmonise.models.schema import MISSING_TYPES, Schema
 
 
 def survey_design(ws: WeightedSurvey, weighted: bool = True) -> Design:
-    """The design of a weighted survey (unit weights when ``weighted`` is False)."""
+    """The design of a weighted survey (unit weights when ``weighted`` is False). With the
+    crosswalk's ``design.pps: brewer`` the clusters' inclusion probabilities are
+    ``1 / base weight`` and the variance is Brewer's (R's ``pps = "brewer"``)."""
     data = ws.data
     cw = ws.survey.crosswalk
     strata = data["_strata"].to_numpy(dtype=np.int64) if cw.design.strata else None
     clusters = data["_cluster"].to_numpy(dtype=np.int64) if cw.design.cluster else None
+    pps: PPSMethod | None = cw.design.pps
+    fpc = None if pps is None else (1.0 / data["_base_weight"].to_numpy(dtype=float),)
     if not weighted:
-        return Design(weights=np.ones(len(data)), strata=strata, clusters=clusters)
+        return Design(
+            weights=np.ones(len(data)), strata=strata, clusters=clusters, fpc=fpc, pps=pps
+        )
     if ws.adjustments:  # what each calibration step needs for calibration-aware SEs
         return Design(
             weights=data["_weight"].to_numpy(dtype=float),
             strata=strata,
             clusters=clusters,
             calibration=ws.adjustments,
+            fpc=fpc,
+            pps=pps,
         )
     raking = tuple(
         pd.factorize(data[m].astype("object"), sort=True)[0].astype(np.int64)
@@ -46,6 +54,8 @@ def survey_design(ws: WeightedSurvey, weighted: bool = True) -> Design:
         strata=strata,
         clusters=clusters,
         raking=raking,
+        fpc=fpc,
+        pps=pps,
     )
 
 

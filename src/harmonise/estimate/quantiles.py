@@ -431,7 +431,7 @@ def _score(
     """R's ``ffullerCI``; ``x`` is R's ``x``: the domain's values, or every row's in a
     calibrated design."""
     alpha = 1 - level
-    rows_x = x if ctx.design.calibrated else x[ctx.domain]
+    rows_x = x if ctx.design.keeps_rows else x[ctx.domain]
 
     def scoretest(theta: float, qlimit: float) -> float:
         u = np.where(ctx.domain, (x > theta) - (1 - p), 0.0)
@@ -540,7 +540,7 @@ def linearised_quantile(
         w=w,
         total=exact_sum(w),
         df=df,
-        rows=design.n if design.calibrated else int(g.sum()),
+        rows=design.n if design.keeps_rows else int(g.sum()),
         t_df=interval_df(df, ci_df),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))

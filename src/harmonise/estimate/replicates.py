@@ -402,6 +402,12 @@ def replicate_design(
             f"replicate type {kind!r} cannot be built from a design; use one of "
             f"{', '.join(BUILD_TYPES)} (other types need existing replicate weight columns)"
         )
+    if design.pps is not None:
+        raise EstimationError(
+            f"replicates cannot be built from a pps={design.pps!r} design (its variance is "
+            "Brewer's or Hartley–Rao's, not a jackknife or bootstrap of the PSUs); use the "
+            "Taylor design"
+        )
     if design.calibrated:
         raise EstimationError(
             "the design is calibrated: build replicates from the uncalibrated design and "

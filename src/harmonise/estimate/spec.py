@@ -5,7 +5,11 @@
     ids: [dnum]            # cluster column per stage; [] or omitted: each row is a unit
     strata: null           # stratum column (stage 1)
     weights: pw            # weight column (omit to use fpc population sizes / sample sizes)
+    # probs: p             # or inclusion probabilities, in (0, 1] (R's probs = ~p)
     fpc: [fpc]             # population size (or sampling fraction) column per stage
+    pps: null              # brewer (fpc: the units' inclusion probabilities) | HR |
+                           # {method: HR, psum: 0.05}: PPS without replacement (R's pps=)
+    trim: {upper: 40}      # trimWeights on the design weights (before any calibration)
     nest: true             # cluster ids repeat across strata
     lonely_psu: fail       # fail | remove | adjust | average | certainty
     calibrate:             # optional
@@ -14,6 +18,8 @@
       totals: {api99: 3914069}        # numeric totals (linear / raking)
       bounds: [0.5, 1.6]              # bounds on w / w0 (linear / raking)
       trim: {upper: 40}               # trimWeights (absolute weights), then calibrate again
+                                      # (then: recalibrate), or keep the trimmed weights and
+                                      # the calibration's residuals (then: keep)
     replicates:            # optional: replicate-weight variances instead of Taylor
       type: JK1            # build: JK1 | JKn | bootstrap (R's as.svrepdesign)
       replicates: 200      # bootstrap only (default 50)
@@ -34,10 +40,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import Design, LonelyPSU
@@ -58,8 +65,9 @@ from harmonise.weight import (
     NumericTotal,
     RakeResult,
     trim_and_recalibrate,
+    trim_calibrated,
 )
-from harmonise.weight.calibrate import cross_classify
+from harmonise.weight.calibrate import cross_classify, trim_weights
 
 TABLE_COLUMNS = (
     "statistic", "variable", "category", "group", "estimate", "se", "ci_low", "ci_high",
@@ -71,15 +79,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DesignTrimSpec(_Strict):
-    """R's ``trimWeights(upper, lower, strict)`` on the calibrated weights, then calibration
-    again (``rounds`` times). ``upper``/``lower`` are absolute weights, as in R (a crosswalk's
+class DesignWeightsTrimSpec(_Strict):
+    """R's ``trimWeights(d, upper, lower, strict)`` on the design weights (the top-level
+    ``trim:``); ``upper``/``lower`` are absolute weights, as in R (a crosswalk's
     ``weighting.trim`` is relative to the mean weight instead)."""
 
     upper: float = math.inf
     lower: float = -math.inf
     strict: bool = False
+
+
+class DesignTrimSpec(DesignWeightsTrimSpec):
+    """R's ``trimWeights`` on the calibrated weights (``calibrate.trim:``), then:
+
+    * ``then: recalibrate`` (default) — calibration again from the trimmed weights,
+      ``rounds`` times (R's ``calibrate(trimWeights(calibrate(d, ...)), ...)``);
+    * ``then: keep`` — the trimmed weights, once, with the calibration's residual step in
+      the variance (R's ``trimWeights(calibrate(d, ...))``; the totals then miss the
+      population by what trimming moved).
+    """
+
     rounds: int = Field(default=1, ge=1, le=20)
+    then: Literal["recalibrate", "keep"] = "recalibrate"
+
+
+class DesignPPSSpec(_Strict):
+    """PPS sampling without replacement (R's ``svydesign(pps=)``): ``brewer`` (the
+    ``fpc`` column holds each unit's inclusion probability) or ``HR`` (Hartley–Rao from
+    ``probs``/``weights``; ``psum``: R's ``HR(psum)``, unstratified designs)."""
+
+    method: Literal["brewer", "HR"]
+    psum: float | None = Field(default=None, gt=0, le=1)
 
 
 def _text_keys(value: object) -> object:
@@ -127,11 +157,35 @@ class DesignFileSpec(_Strict):
     ids: list[str] = Field(default_factory=list)
     strata: str | None = None
     weights: str | None = None
+    probs: str | None = None
     fpc: list[str] = Field(default_factory=list)
     nest: bool = True
     lonely_psu: LonelyPSU = "fail"
+    pps: DesignPPSSpec | None = None
+    trim: DesignWeightsTrimSpec | None = None
     calibrate: DesignCalibrateSpec | None = None
     replicates: DesignReplicatesSpec | None = None
+
+    @field_validator("pps", mode="before")
+    @classmethod
+    def _pps_name(cls, pps: object) -> object:
+        return {"method": pps} if isinstance(pps, str) else pps
+
+    @model_validator(mode="after")
+    def _one_source_of_weights(self) -> DesignFileSpec:
+        if self.weights is not None and self.probs is not None:
+            raise ValueError(
+                "give 'weights' or 'probs', not both (R: \"Can't specify both sampling "
+                "weights and probabilities\"); probs are 1 / weights"
+            )
+        if self.calibrate is not None and self.calibrate.trim is not None:
+            trim = self.calibrate.trim
+            if trim.then == "keep" and trim.rounds != 1:
+                raise ValueError(
+                    "calibrate.trim: 'then: keep' trims once (R's trimWeights(calibrate(d))); "
+                    "leave 'rounds' out, or use 'then: recalibrate' for several rounds"
+                )
+        return self
 
 
 def label(value: object) -> str:
@@ -238,12 +292,24 @@ def calibrate_weights(
     """Run the design file's weighting; returns the result and every adjustment.
 
     With ``trim``: :func:`harmonise.weight.trim_and_recalibrate` (its result's ``history``
-    is ``base → calibrated → trimmed_1 → recalibrated_1 → …``, ``method`` ``"<name>+trim"``).
+    is ``base → calibrated → trimmed_1 → recalibrated_1 → …``, ``method`` ``"<name>+trim"``),
+    or with ``then: keep`` :func:`harmonise.weight.trim_calibrated` (``base → calibrated →
+    trimmed``, the calibration's adjustment kept).
     """
     margins, options = calibration_inputs(data, cal)
     if cal.trim is None:
         result = METHODS[cal.method].fit(w0, margins, **options)
         return result, (() if result.adjustment is None else (result.adjustment,))
+    if cal.trim.then == "keep":
+        return trim_calibrated(
+            w0,
+            margins,
+            method=cal.method,
+            upper=cal.trim.upper,
+            lower=cal.trim.lower,
+            strict=cal.trim.strict,
+            **options,
+        )
     return trim_and_recalibrate(
         w0,
         margins,
@@ -281,23 +347,63 @@ def calibration_inputs(
 
 
 def build_design(
-    spec: DesignFileSpec, data: pd.DataFrame
+    spec: DesignFileSpec, data: pd.DataFrame, *, source: str = "the data"
 ) -> tuple[Design | ReplicateDesign, RakeResult | None]:
     """The design the spec describes on ``data`` (weighted if it says so): a Taylor
     :class:`Design`, or a :class:`ReplicateDesign` when the spec has ``replicates``
-    (then the result is ``None``: the calibration is in every replicate's weights)."""
+    (then the result is ``None``: the calibration is in every replicate's weights).
+    ``source`` names the data file in messages."""
     fpc = [_numeric(data, f, "fpc") for f in spec.fpc]
-    if spec.weights is not None:
+    pps = spec.pps
+    probs = None
+    if spec.probs is not None:
+        probs = _probabilities(data, spec.probs, source)
+        w0 = 1.0 / probs
+    elif spec.weights is not None:
         w0 = _numeric(data, spec.weights, "weights")
     elif fpc:
         w0 = _weights_from_fpc(spec, data, fpc)
     else:
         w0 = np.ones(len(data))
+    if pps is not None and pps.method == "HR":
+        if spec.fpc:
+            raise EstimationError(
+                "pps: HR takes the inclusion probabilities from 'probs' (or 'weights'), not "
+                "'fpc'; give probs: <column> and leave fpc out (pps: brewer reads fpc)"
+            )
+        if spec.probs is None and spec.weights is None:
+            raise EstimationError("pps: HR needs 'probs' (or 'weights'): each unit's probability")
+        probs = 1.0 / w0 if probs is None else probs
+    if pps is not None and pps.method == "brewer" and (pps.psum is not None or not spec.fpc):
+        raise EstimationError(
+            "pps: brewer reads each unit's inclusion probability from 'fpc' (R's "
+            "svydesign(pps = 'brewer', fpc = ~p)) and takes no psum; give fpc: [<column>]"
+        )
+    if spec.trim is not None:
+        if spec.replicates is not None:
+            raise EstimationError(
+                "trim is not available with replicates; trim the weights before making the "
+                "replicate design, or remove trim"
+            )
+        w0 = trim_weights(w0, upper=spec.trim.upper, lower=spec.trim.lower,
+                          strict=spec.trim.strict)
     if spec.replicates is not None:
+        if pps is not None:
+            raise EstimationError(
+                "pps is not available with replicates (R's as.svrepdesign ignores it); "
+                "remove the pps or the replicates block"
+            )
         return _replicate_design(spec, spec.replicates, data, w0, fpc), None
     result = None
     adjustments: tuple[Adjustment, ...] = ()
     if spec.calibrate is not None:
+        hr = pps is not None and pps.method == "HR"
+        if hr and not METHODS[spec.calibrate.method].takes_totals:
+            raise EstimationError(
+                f"calibrate: method {spec.calibrate.method!r} is not available for a pps: HR "
+                "design (R: 'postStratify not yet implemented for these pps designs'); use "
+                "method linear or raking (R's calibrate())"
+            )
         result, adjustments = calibrate_weights(data, w0, spec.calibrate)
         w0 = result.weights
     design = Design(
@@ -308,8 +414,26 @@ def build_design(
         lonely_psu=spec.lonely_psu,
         calibration=adjustments,
         nest=spec.nest,
+        pps=None if pps is None else pps.method,
+        pps_probs=probs if pps is not None and pps.method == "HR" else None,
+        pps_psum=None if pps is None else pps.psum,
     )
     return design, result
+
+
+def _probabilities(data: pd.DataFrame, name: str, source: str) -> np.ndarray:
+    """The ``probs`` column: inclusion probabilities in (0, 1] (R's ``probs = ~p``)."""
+    p = _numeric(data, name, "probs")
+    bad = (p <= 0) | (p > 1)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise EstimationError(
+            f"{source}: design probs column {name!r} has {int(bad.sum())} value(s) outside "
+            f"(0, 1], first {p[first]:g} at data row {first + 1}; inclusion probabilities "
+            "are fractions (a weight w is probability 1/w): give the weight column as "
+            "'weights' instead, or fix those rows"
+        )
+    return p
 
 
 def _replicate_design(
@@ -375,10 +499,11 @@ def _weights_from_fpc(
         clusters=tuple(_codes(data, c, "ids") for c in spec.ids) or None,
         fpc=tuple(fpc),
         nest=spec.nest,
+        pps="brewer" if spec.pps is not None and spec.pps.method == "brewer" else None,
     )
     w = np.ones(len(data))
     for stage in probe.stages:
-        w = w / stage.fraction[stage.group[stage.unit]]
+        w = w / stage.unit_fraction[stage.unit]
     return w
 
 
@@ -519,8 +644,10 @@ __all__ = [
     "TABLE_COLUMNS",
     "DesignCalibrateSpec",
     "DesignFileSpec",
+    "DesignPPSSpec",
     "DesignReplicatesSpec",
     "DesignTrimSpec",
+    "DesignWeightsTrimSpec",
     "build_design",
     "calibrate_weights",
     "calibration_inputs",

@@ -4,8 +4,8 @@
 the scores ``x`` (``n × k``), vectorised with ``np.bincount``:
 
 1. Rows outside ``active`` (the rows of R's ``subset()``) get score 0 — R drops them —
-   unless the design is calibrated, whose domains keep every row (R sets their weight
-   to 0), so every stratum counts.
+   unless the design is calibrated or PPS, whose domains keep every row (R sets their
+   weight to 0), so every stratum counts.
 2. Each calibration adjustment, in order (raking backfit, post-stratification means,
    GREG residuals; see :mod:`harmonise.weight.adjustments`).
 3. Per stage ``s`` (stages after the first only with an fpc, as R): per stratum ``g`` of
@@ -13,6 +13,11 @@ the scores ``x`` (``n × k``), vectorised with ``np.bincount``:
    sampled units' totals ``t_j``, ``t̄_g = Σ t_j / n_g`` with ``n_g`` counted in the whole
    sample, times the product of the sampling fractions ``n/N`` of the enclosing units
    at the earlier stages (R's ``multistage``).
+   Under Brewer's PPS (``Design.pps == "brewer"``) ``f`` is ``1 − π_j`` per unit
+   (R's ``svydesign(pps = "brewer")``); a domain of a PPS design keeps every row, as a
+   calibrated design's does (R's ``[.survey.design2``).
+   A Hartley–Rao design (``pps == "HR"``) replaces steps 3–4 by
+   :func:`harmonise.estimate.pps.hartley_rao_variance`.
 4. Strata with a single unit follow ``Design.lonely_psu`` as R's ``onestrat``: ``fail``
    raises, ``remove``/``certainty`` add 0, ``adjust`` adds ``(1 − f) t tᵀ`` (centred at
    0), ``average`` scales stage 1 by ``strata / strata with ≥ 2 units``. A stratum
@@ -26,6 +31,7 @@ from numpy.typing import NDArray
 
 from harmonise.errors import EstimationError
 from harmonise.estimate.design import LONELY_PSU_OPTIONS, Design, Stage
+from harmonise.estimate.pps import hartley_rao_variance
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -62,9 +68,11 @@ def _stage_variance(
 ) -> FloatArray:
     size_g = st.n.size
     totals = _column_sums(st.unit, x, st.group.size)
-    here = np.bincount(st.group[st.unit[present]], minlength=size_g) > 0
-    f = 1.0 - st.fraction
-    certain = f < CERTAINTY
+    unit_here = np.bincount(st.unit[present], minlength=st.group.size) > 0
+    here = np.bincount(st.group[unit_here], minlength=size_g) > 0
+    f_unit = 1.0 - st.unit_fraction
+    # R's onestrat: a stratum is certain when every unit the subset reaches has f ≈ 0
+    certain = np.bincount(st.group[unit_here & (f_unit >= CERTAINTY)], minlength=size_g) == 0
     single = st.n == 1
     lonely = here & single & ~certain
     option = design.lonely_psu
@@ -79,9 +87,9 @@ def _stage_variance(
     if option == "adjust":
         centre[single] = 0.0
     dev = totals - centre[st.group]
-    scale = np.where(single, f, f * st.n / np.maximum(st.n - 1, 1))
+    ratio = np.where(single, 1.0, st.n / np.maximum(st.n - 1, 1))
     include = here & ~certain & (~single | (option == "adjust"))
-    unit_scale = np.where(include, scale * mult, 0.0)[st.group]
+    unit_scale = np.where(include[st.group], f_unit * (ratio * mult)[st.group], 0.0)
     v: FloatArray = (dev * unit_scale[:, None]).T @ dev
     if option == "average" and s == 0 and lonely.any():
         ok = int(np.sum(here & ~lonely))
@@ -109,19 +117,21 @@ def variance_matrix(design: Design, scores: np.ndarray, active: np.ndarray) -> F
             f"scores have {x.shape[0]} rows and the domain {act.size} for a design of "
             f"{design.n} respondents; give one per respondent, in the design's row order"
         )
-    if design.calibrated:
+    if design.keeps_rows:
         present = np.ones(design.n, dtype=bool)
     else:
         present = act
         x[~act] = 0.0
     for adjustment in design.adjustments:
         x = adjustment.apply(x)
+    if design.pps == "HR":
+        return hartley_rao_variance(design, x)
     stages = design.stages if design.fpc is not None else design.stages[:1]
     v = np.zeros((x.shape[1], x.shape[1]))
     mult = np.ones(stages[0].n.size)
     for s, st in enumerate(stages):
         v = v + _stage_variance(design, s, st, x, present, mult)
-        mult = (mult * st.fraction)[st.group]  # next stage's strata are this stage's units
+        mult = mult[st.group] * st.unit_fraction  # next stage's strata: this stage's units
     return v
 
 

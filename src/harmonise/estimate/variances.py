@@ -73,8 +73,8 @@ def nrow(design: object, group: BoolArray) -> int:
 
 @nrow.register
 def _(design: Design, group: BoolArray) -> int:
-    # R's subset of a calibrated design keeps every row (weights 0 outside)
-    return design.n if design.calibrated else int(group.sum())
+    # R's subset of a calibrated or PPS design keeps every row (weights 0 outside)
+    return design.n if design.keeps_rows else int(group.sum())
 
 
 @nrow.register

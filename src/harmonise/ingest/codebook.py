@@ -179,8 +179,17 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 def to_csv(report: dict[str, Any]) -> str:
     """One row per variable × value (one row for a variable without counts)."""
+    from harmonise.report.cells import escape_csv_cell
+
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    plain = csv.writer(out, lineterminator="\n")
+
+    class _Safe:  # values come from the export: none may reach a spreadsheet as a formula
+        @staticmethod
+        def writerow(row: list[object]) -> None:
+            plain.writerow([escape_csv_cell(v) for v in row])
+
+    writer = _Safe()
     writer.writerow(["variable", "dtype", "label", "value", "value_label", "count",
                      "user_missing", "identifying"])
     for v in report["variables"]:

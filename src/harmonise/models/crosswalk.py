@@ -68,11 +68,29 @@ class _Strict(BaseModel):
 
 
 class DesignSpec(_Strict):
-    """Design variables in the source data (column names), or null where the survey has none."""
+    """Design variables in the source data (column names), or null where the survey has none.
+
+    ``pps: brewer``: the clusters were drawn with probability proportional to size without
+    replacement, each with inclusion probability ``1 / base_weight``; SEs then use Brewer's
+    approximation (R's ``svydesign(ids = ~cluster, fpc = ~I(1/w), pps = "brewer")``)
+    instead of the with-replacement variance. Needs ``cluster`` and ``base_weight``.
+    """
 
     strata: str | None = None
     cluster: str | None = None
     base_weight: str | None = None
+    pps: Literal["brewer"] | None = None
+
+    @model_validator(mode="after")
+    def _pps_needs_clusters_and_weights(self) -> DesignSpec:
+        if self.pps is not None and (self.cluster is None or self.base_weight is None):
+            raise _problem(
+                "design-pps-incomplete",
+                "design.pps: brewer needs 'cluster' (the units drawn with probability "
+                "proportional to size) and 'base_weight' (1 / each cluster's inclusion "
+                "probability); give both or remove pps",
+            )
+        return self
 
 
 class TrimSpec(_Strict):

@@ -20,6 +20,7 @@ ISSUE_CODES: dict[str, str] = {
     # reading the file
     "file-not-found": "the crosswalk, schema, lock or data file does not exist",
     "file-unreadable": "the file is not UTF-8 text or not valid YAML/JSON",
+    "key-repeated": "a YAML mapping lists the same key twice (the last would silently win)",
     # structure (the pydantic model)
     "field-missing": "a required field is absent",
     "field-unknown": "a field the format does not have (often a typo)",
@@ -30,6 +31,7 @@ ISSUE_CODES: dict[str, str] = {
     "column-repeated": "two items fill the same concept (and option)",
     "fieldwork-dates": "fieldwork ends before it starts",
     "release-incomplete": "status is released but some item lacks a concept or a grade",
+    "draft-placeholder": "a TODO marker or a note still saying it was pre-filled by the draft",
     # versioning
     "release-edited": "a released crosswalk's bytes differ from its lock entry",
     "release-not-locked": "status is released but lock.json has no entry for this version",

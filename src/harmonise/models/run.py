@@ -7,10 +7,11 @@ The report and the store are handed a :class:`RunResult` and never import the pi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harmonise.models.harmonised import EstimateTable, WeightedSurvey
 from harmonise.models.schema import Schema
@@ -36,6 +37,21 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     schema_path: str = ""
     surveys: tuple[SurveyEntry, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _each_export_once(self) -> Manifest:
+        """A survey listed twice would be compared with itself."""
+        seen: dict[str, int] = {}
+        for n, entry in enumerate(self.surveys, start=1):
+            key = PurePath(entry.file).as_posix().casefold()
+            if key in seen:
+                raise ValueError(
+                    f"surveys entry {n} lists file {entry.file!r} again (first in entry "
+                    f"{seen[key]}): a survey would be compared with itself. List each export "
+                    "once (two waves are two different files)."
+                )
+            seen[key] = n
+        return self
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import ReportError
+from harmonise.report.cells import escape_frame
 from harmonise.report.charts import Chart
 from harmonise.report.data import OPTIONAL_TABLES, TABLE_NAMES, ReportData, as_report_data
 from harmonise.report.html import render_report
@@ -50,8 +51,11 @@ QUESTIONNAIRE = "questionnaire"
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV: fixed float format, row order as given, so same inputs, same bytes."""
-    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    """A table as CSV: fixed float format, row order as given, so same inputs, same bytes.
+
+    Text that a spreadsheet would run as a formula is escaped (:mod:`harmonise.report.cells`).
+    """
+    text = escape_frame(frame).to_csv(index=False, float_format="%.10g", lineterminator="\n")
     return text.encode("utf-8")
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from harmonise.report import words
+from harmonise.report.cells import needs_escape
 from harmonise.report.data import ReportData
 
 SUPPRESSED = "[c]"
@@ -289,6 +290,17 @@ def _width(values: list[Any]) -> float:
     return float(min(max(longest + 2, 9), 60))
 
 
+def _text_cell(ws: Any, value: str) -> Any:
+    """Formula-like text from an export as a text cell with Excel's quote prefix, never a
+    live formula (:mod:`harmonise.report.cells`)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # openpyxl makes "=…" a formula; keep it text
+    cell.quotePrefix = True
+    return cell
+
+
 def _unique(headers: list[str]) -> list[str]:
     """Excel table headers must differ: a repeat gets ' (2)'."""
     seen: Counter[str] = Counter()
@@ -316,13 +328,13 @@ def _table_sheet(wb: Any, sheet: str, title: str, lines: list[str],
     head.font = Font(bold=True, size=14)
     ws.append([head])
     for line in lines:
-        ws.append([line])
+        ws.append([_text_cell(ws, line) if needs_escape(line) else line])
     start = len(lines) + 2
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     header_cells = []
     for value in _unique([str(v) for v in rows[0]]):
-        cell = WriteOnlyCell(ws, value=value)
+        cell = _text_cell(ws, value) if needs_escape(value) else WriteOnlyCell(ws, value=value)
         cell.font = bold
         cell.alignment = wrap
         header_cells.append(cell)
@@ -334,6 +346,8 @@ def _table_sheet(wb: Any, sheet: str, title: str, lines: list[str],
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "0.0"
                 out.append(cell)
+            elif needs_escape(value):
+                out.append(_text_cell(ws, value))
             else:
                 out.append(value)
         ws.append(out)

@@ -184,10 +184,16 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
     inputs = json.loads(job.inputs)
     if not inputs:
         raise HarmoniseError("this run has no uploads with a released crosswalk")
+    from harmonise._util.files import sha256_file
+    from harmonise.crosswalk.lock import LOCK_NAME, Lock, LockEntry
+
     work = Path(tempfile.mkdtemp(prefix=f".job-{job.id}-", dir=runs_dir))
     try:
         entries: list[str] = []
         schema_refs = set()
+        # the catalogue checked each released text against its release; the job's own
+        # lock records them so the run uses them only as released (harmonise run checks)
+        job_lock = Lock()
         for item in inputs:
             upload = ws.upload(int(item["upload"]))
             if not upload.active:
@@ -199,6 +205,12 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             cw_rel = f"crosswalks/{name}/{raw.get('crosswalk')}.v{raw.get('version')}.yaml"
             (work / cw_rel).parent.mkdir(parents=True, exist_ok=True)
             (work / cw_rel).write_text(text, encoding="utf-8")
+            cw_id, version = str(raw.get("crosswalk")), int(raw.get("version") or 0)
+            # (one crosswalk version for two uploads: the run refuses it, saying why)
+            if raw.get("status") == "released" and job_lock.get(cw_id, version) is None:
+                job_lock = job_lock.with_entry(LockEntry(
+                    crosswalk=cw_id, version=version, path=cw_rel.removeprefix("crosswalks/"),
+                    sha256=sha256_file(work / cw_rel)))
             data_rel = f"surveys/{name}{upload.fmt}"
             (work / "surveys").mkdir(exist_ok=True)
             shutil.copyfile(blobs.path(upload.sha256), work / data_rel)
@@ -212,6 +224,7 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             raise CrosswalkError(f"the crosswalks target different schemas "
                                  f"({', '.join(sorted(schema_refs))}); one run needs one")
         ref = schema_refs.pop()
+        (work / "crosswalks" / LOCK_NAME).write_text(job_lock.to_json(), encoding="utf-8")
         _copy_inside(catalogue.root, f"crosswalks/schema/{ref}.yaml", work)
         manifest = work / "surveys/manifest.yaml"
         manifest.write_text(f"schema: crosswalks/schema/{ref}.yaml\nsurveys:\n"

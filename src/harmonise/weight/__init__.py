@@ -30,7 +30,12 @@ from harmonise.weight.calibrate import (
     trim_weights,
 )
 from harmonise.weight.diagnostics import WeightSummary, summarise_weights
-from harmonise.weight.methods import METHODS, WeightingMethod, trim_and_recalibrate
+from harmonise.weight.methods import (
+    METHODS,
+    WeightingMethod,
+    trim_and_recalibrate,
+    trim_calibrated,
+)
 from harmonise.weight.rake import Margin, RakeResult, rake
 
 __all__ = [
@@ -50,5 +55,6 @@ __all__ = [
     "rake",
     "summarise_weights",
     "trim_and_recalibrate",
+    "trim_calibrated",
     "trim_weights",
 ]

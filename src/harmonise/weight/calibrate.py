@@ -11,6 +11,7 @@ Each function mirrors one R ``survey`` (4.1.1) function on a design object, retu
 ``calibrate(w, margins, "raking")``    ``calibrate(..., calfun = "raking")``
 ``trim_weights(w, upper, lower)``      ``trimWeights(d, upper, lower, strict)``
 ``methods.trim_and_recalibrate(...)`` ``calibrate(trimWeights(calibrate(d, ...)), ...)``
+``methods.trim_calibrated(...)``       ``trimWeights(calibrate(d, ...))`` (adjustment kept)
 =====================================  ==============================================
 
 The calibration model is R's ``model.matrix``: an intercept, treatment dummies for each

@@ -149,3 +149,37 @@ def trim_and_recalibrate(
         history=tuple(history),
     )
     return final, tuple(a for a in adjustments if a is not None)
+
+
+def trim_calibrated(
+    base_weights: np.ndarray,
+    margins: Sequence[Margin],
+    *,
+    method: str = "rake",
+    upper: float = math.inf,
+    lower: float = -math.inf,
+    strict: bool = False,
+    **options: object,
+) -> tuple[RakeResult, tuple[Adjustment, ...]]:
+    """Calibrate, then trim once and keep the trimmed weights (R's
+    ``trimWeights(calibrate(d, ...))``): the variance keeps the calibration's adjustment
+    (R keeps its ``postStrata``), applied to scores on the trimmed weights. The result's
+    ``history`` is ``base → calibrated → trimmed``; its ``max_gap`` is the calibration's
+    (the trimmed weights miss the targets by what trimming moved).
+    """
+    result = registered(method).fit(base_weights, margins, **options)
+    trimmed = trim_weights(result.weights, upper=upper, lower=lower, strict=strict)
+    final = RakeResult(
+        weights=trimmed,
+        iterations=result.iterations,
+        converged=result.converged,
+        max_gap=result.max_gap,
+        method=f"{method}+trim(keep)",
+        adjustment=result.adjustment,
+        history=(
+            ("base", np.array(base_weights, dtype=np.float64)),
+            ("calibrated", result.weights),
+            ("trimmed", trimmed),
+        ),
+    )
+    return final, (() if result.adjustment is None else (result.adjustment,))
