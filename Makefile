@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest r-deps browser-deps postgres-deps java-deps r-reference samples bench bench-web clean help
+.PHONY: run test lint typecheck pytest r-deps browser-deps axe-deps postgres-deps java-deps r-reference samples bench bench-web clean help
 
 help:
 	@echo "make run     - set up and run the main job on the bundled synthetic surveys (writes reports/)"
@@ -20,12 +20,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The questionnaire bridge and plan are written before the build, whose index.html links
-# every file already in reports/questionnaire/.
+# every file already in reports/questionnaire/; the main job last, so the report links the
+# joint survey design.
 run: $(STAMP)
-	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
 	$(BIN)/harmonise questionnaire bridge --out reports/questionnaire
 	$(BIN)/harmonise questionnaire sample-size --out reports/questionnaire
 	$(BIN)/harmonise questionnaire build questionnaire/joint-v1.yaml --out reports/questionnaire
+	$(BIN)/harmonise run --manifest surveys/manifest.yaml --out reports
 
 # R's survey package is the reference implementation the estimates are checked against.
 r-deps:
@@ -43,6 +44,15 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# axe-core (npm) for the report's accessibility test: injected into the real headless
+# Chromium by tests/report/test_report_in_browser.py. Installed into .cache/npm (git-ignored).
+AXE_VERSION ?= 4.14.1
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+axe-deps: $(AXE)
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
+	mkdir -p .cache/npm
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/npm axe-core@$(AXE_VERSION)
 # A Java runtime for ODK Validate (its jar ships inside pyxform's wheel; the questionnaire tests
 # run it on the built forms).
 java-deps:
@@ -72,8 +82,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) r-deps browser-deps postgres-deps java-deps
-	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_JAVA=1 \
+pytest: $(STAMP) r-deps browser-deps axe-deps postgres-deps java-deps
+	HARMONISE_REQUIRE_R=1 HARMONISE_REQUIRE_BROWSER=1 HARMONISE_REQUIRE_POSTGRES=1 HARMONISE_REQUIRE_JAVA=1 HARMONISE_REQUIRE_AXE=1 \
 	HARMONISE_TEST_POSTGRES_URL='$(PG_URL)' $(BIN)/pytest -q
 
 test: lint typecheck pytest

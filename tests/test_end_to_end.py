@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from harmonise.cli import main
 from harmonise.models.run import RunResult
 from harmonise.pipeline import load_manifest, run
-from harmonise.report import OUTPUTS, report_data, write_report
+from harmonise.report import OPTIONAL_OUTPUTS, OUTPUTS, report_data, write_report
 from harmonise.store import Store
 
 
@@ -33,8 +33,14 @@ def outputs(result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def test_every_output_is_written(outputs: Path) -> None:
-    # the bundled samples have two Luton residents' waves, so trends.csv is written too
-    assert sorted(p.name for p in outputs.iterdir()) == sorted((*OUTPUTS, "trends.csv"))
+    # the bundled samples have two Luton residents' waves, so trends.csv is written too,
+    # and subgroups to test, so subgroup_differences.csv; charts/ holds every chart
+    assert sorted(p.name for p in outputs.iterdir()) == sorted(
+        (*OUTPUTS, *OPTIONAL_OUTPUTS, "charts"))
+    charts = sorted(p.name for p in (outputs / "charts").iterdir())
+    assert len(charts) > 10 and "alt-text.txt" in charts
+    assert {p.rsplit(".", 1)[0] for p in charts if p.endswith(".png")} == {
+        p.rsplit(".", 1)[0] for p in charts if p.endswith(".svg")}
 
 
 def test_every_manifest_survey_is_estimated(result: RunResult, root: Path) -> None:
@@ -65,11 +71,10 @@ def test_bedford_and_luton_adults_are_compared_after_dark(result: RunResult) -> 
 
 def test_report_says_synthetic_and_shows_provenance(outputs: Path, result: RunResult) -> None:
     html = (outputs / "index.html").read_text(encoding="utf-8")
-    assert "SYNTHETIC DATA" in html
-    # a 'close' comparison carries its crosswalk note as a caveat
-    assert "Read with care:</strong> Bedford Borough Community Safety Partnership: close — " \
-        "As Q1A" in html
-    assert html.count("data:image/png;base64,") >= 4
+    assert "Synthetic data: every figure in this report" in html
+    # a comparison made carries its caveats in words
+    assert "Read with care: " in html and "Bedford Borough is an opt-in sample" in html
+    assert html.count("data:image/svg+xml;base64,") >= 4
     for c in result.provenance.crosswalks:
         assert c.sha256 in html
     for i in result.provenance.inputs:
@@ -108,6 +113,8 @@ def _text_of(path: Path) -> str:
                          for row in ws.iter_rows(values_only=True) for v in row)
         book.close()
         return text
+    if path.suffix == ".png":  # pixels only; the same chart's words are in its .svg
+        return ""
     if path.suffix == ".sqlite":  # every byte of the database, as text
         return path.read_bytes().decode("utf-8", errors="replace")
     return path.read_text(encoding="utf-8")
@@ -124,7 +131,7 @@ def stored(result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_no_identifying_value_leaves_the_tool(outputs: Path, stored: Path, root: Path) -> None:
     secrets = _identifying_values(root)
     assert len(secrets) > 100, "the samples should carry identifying columns to test with"
-    for path in [*outputs.iterdir(), stored]:
+    for path in [*(p for p in outputs.rglob("*") if p.is_file()), stored]:
         text = _text_of(path)
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{path.name} contains identifying values, e.g. {leaked[:3]}"
@@ -154,19 +161,21 @@ def test_harmonise_report_regenerates_the_run_byte_for_byte(
 
 
 def test_tables_xlsx_has_notes_and_marks_suppressed_cells(outputs: Path) -> None:
+    # the workbook's structure is tested in tests/report/test_tables_xlsx.py
     book = openpyxl.load_workbook(outputs / "tables.xlsx", read_only=True)
-    assert book.sheetnames[:4] == ["Notes", "estimates", "estimates_unweighted", "comparisons"]
-    notes = [str(r[0]) for r in book["Notes"].iter_rows(values_only=True) if r and r[0]]
+    assert book.sheetnames[:4] == ["Cover", "Contents", "Notes", "Columns"]
+    notes = [str(r[1]) for r in book["Notes"].iter_rows(values_only=True)
+             if len(r) > 1 and r[1]]
     assert any(n.startswith("SYNTHETIC DATA") for n in notes)
-    assert "[c]" in notes
-    rows = list(book["estimates"].iter_rows(values_only=True))
-    header = rows[0]
+    assert any(n.startswith("[c] means suppressed") for n in notes)
+    rows = list(book["Table 1"].iter_rows(min_row=5, values_only=True))
+    header = next(book["Table 1"].iter_rows(min_row=4, max_row=4, values_only=True))
     col = {name: i for i, name in enumerate(header)}
-    suppressed = [r for r in rows[1:] if r[col["suppressed"]] is True]
+    suppressed = [r for r in rows if r[col["Suppressed"]] == "Yes"]
     assert suppressed, "the sample run should have suppressed cells"
-    assert all(r[col["estimate"]] == "[c]" and r[col["suppression_reason"]]
+    assert all(r[col["Percentage"]] == "[c]" and r[col["Why suppressed"]]
                for r in suppressed)
-    assert not any(r[col["estimate"]] == 0 for r in suppressed)
+    assert not any(r[col["Percentage"]] == 0 for r in suppressed)
     book.close()
 
 

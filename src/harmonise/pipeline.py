@@ -19,6 +19,7 @@ import pandas as pd
 import harmonise
 from harmonise._util.yamlio import validate_yaml
 from harmonise.compare.pairs import compare, restricted_estimates
+from harmonise.compare.subgroups import subgroup_differences
 from harmonise.compare.trends import trends
 from harmonise.crosswalk.io import load_crosswalk_hashed, load_schema_hashed, read_yaml
 from harmonise.crosswalk.validate import check_locked
@@ -184,6 +185,7 @@ def run(
         pd.concat([ws.survey.audit for ws in weighted_surveys], ignore_index=True),
         margins, estimates.rows, schema, weighted_surveys, rules.min_count)
     trend_table = trends(estimates, crosswalks=cws, correction=correction)
+    subgroups = subgroup_differences(weighted_surveys, schema, estimates, correction=correction)
     provenance = RunProvenance(
         tool_version=harmonise.__version__,
         run_at=_run_time().isoformat(timespec="seconds"),
@@ -209,4 +211,5 @@ def run(
         provenance=provenance,
         rules=rules,
         trends=trend_table,
+        subgroups=subgroups,
     )

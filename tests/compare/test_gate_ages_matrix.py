@@ -12,10 +12,10 @@ from harmonise.compare.pairs import (
     NOT_ASKED,
     comparability_matrix,
     compare,
-    compare_domains,
     mode_family,
     restricted_estimates,
 )
+from harmonise.compare.subgroups import compare_domains
 from harmonise.crosswalk.io import load_crosswalk
 from harmonise.errors import EstimationError
 from harmonise.estimate import Design, difference

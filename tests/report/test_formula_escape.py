@@ -71,14 +71,17 @@ def _report(audit: pd.DataFrame, schema: Any) -> ReportData:
 
 def test_xlsx_output_holds_text_cells_never_formulas(schema: Any) -> None:
     book = load_workbook(io.BytesIO(xlsx_bytes(_report(_audit(), schema))))
-    sheet = book["audit"]
-    values = [c.value for c in sheet["B"][1:]]
-    kinds = [c.data_type for c in sheet["B"][1:]]
+    sheet = book["Table 8"]  # the audit table
+    top = sheet[next(iter(sheet.tables.values())).ref.split(":")[0]].row  # its header row
+    body = slice(top, top + len(_audit()))
+    values = [c.value for c in sheet["B"][body]]
+    kinds = [c.data_type for c in sheet["B"][body]]
     assert values[:len(ATTACKS)] == ATTACKS  # shown as typed, with Excel's quote prefix
     assert set(kinds) == {"s"}
-    assert all(c.quotePrefix for c in sheet["B"][1:len(ATTACKS) + 1])
-    assert [c.value for c in sheet["D"][1:]] == [-0.5, 0.25, -1.0, 0.0, 1.0, -2.0, 3.0, -4.0]
-    assert all(c.data_type == "n" for c in sheet["D"][1:])
+    assert all(c.quotePrefix for c in sheet["B"][top:top + len(ATTACKS)])
+    # a difference is shown in percentage points, to one decimal place, and stays a number
+    assert [c.value for c in sheet["D"][body]] == [-50, 25, -100, 0, 100, -200, 300, -400]
+    assert all(c.data_type == "n" for c in sheet["D"][body])
 
 
 def test_the_bundled_run_needs_no_escaping_so_its_outputs_are_unchanged(root: Path) -> None:

@@ -85,3 +85,53 @@ def test_a_failed_render_touches_nothing(out: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(ReportError, match="chart could not be drawn"):
         write.write_report(object(), out)  # type: ignore[arg-type]
     assert _state(out) == before
+
+
+def test_the_report_links_the_joint_questionnaire_when_it_is_beside_it(
+    tmp_path: Path, bundled_data,  # type: ignore[no-untyped-def]
+) -> None:
+    out = tmp_path / "reports"
+    write.write_report(bundled_data, out, charts=False)
+    assert "questionnaire/index.html" not in (out / "index.html").read_text(encoding="utf-8")
+    (out / "questionnaire").mkdir()
+    (out / "questionnaire" / "index.html").write_text("design", encoding="utf-8")
+    write.write_report(bundled_data, out, charts=False)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="questionnaire/index.html">Joint survey design' in html
+    assert (out / "questionnaire" / "index.html").read_text(encoding="utf-8") == "design"
+
+
+def test_charts_are_written_once_as_png_and_svg_and_replaced_as_a_set(
+    tmp_path: Path, bundled_data,  # type: ignore[no-untyped-def]
+) -> None:
+    out = tmp_path / "reports"
+    write.write_report(bundled_data, out)
+    charts = out / "charts"
+    svgs = sorted(p.stem for p in charts.glob("*.svg"))
+    assert svgs == sorted(p.stem for p in charts.glob("*.png")) and len(svgs) > 10
+    html = (out / "index.html").read_text(encoding="utf-8")
+    import base64
+    for stem in svgs:  # the page embeds exactly the bytes written to charts/
+        embedded = base64.b64encode((charts / f"{stem}.svg").read_bytes()).decode()
+        assert embedded in html, stem
+    alt = (charts / "alt-text.txt").read_text(encoding="utf-8")
+    assert all(f"{stem}: " in alt for stem in svgs)
+    (charts / "stale.png").write_bytes(b"old")
+    write.write_report(bundled_data, out, charts=False)  # no charts this time: folder gone
+    assert not charts.exists()
+
+
+def test_bytes_made_in_a_child_are_the_bytes_made_here(bundled_data) -> None:  # type: ignore[no-untyped-def]
+    from harmonise.report.xlsx import xlsx_bytes
+
+    here = xlsx_bytes(bundled_data)
+    assert write.in_child(xlsx_bytes, bundled_data).result() == here
+
+    def broken(data: object) -> bytes:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):  # the child failed: made (and raised) here
+        write.in_child(broken, bundled_data).result()
+    later = write.in_child(xlsx_bytes, bundled_data)
+    later.close()  # a failure elsewhere: the child is reaped, nothing is left waiting
+    assert later._pid is None and later._read is None

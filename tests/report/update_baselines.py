@@ -30,7 +30,7 @@ def main(names: list[str]) -> int:
     cases.BASELINES.mkdir(parents=True, exist_ok=True)
     for name in names or sorted(cases.CASES):
         path = cases.BASELINES / f"{name}.png"
-        cases.render(name).save(path, optimize=True)
+        cases.render_png(name).save(path, optimize=True)
         print(f"wrote {path}")
     return 0
 

@@ -36,10 +36,12 @@ def run(manifest: Path | None, root: Path | None, out: Path | None, min_count: i
         correction: Correction, store: str | None) -> None:
     """Run the main job: ingest, harmonise, weight, estimate, compare, report.
 
-    Writes index.html, tables.xlsx, tidy CSV tables (estimates, comparisons, weighting,
-    margins, audit) and provenance.json into --out as one set (nothing is replaced unless
-    every file is complete), and saves the run's tables and metadata (no respondent
-    data) in the workspace store, from which 'harmonise report' can regenerate them.
+    Writes index.html (a plain-English summary, who and where, trends), charts/ (every
+    chart as PNG and SVG), tables.xlsx, tidy CSV tables (estimates, comparisons, subgroup
+    differences, trends, weighting, margins, audit) and provenance.json into --out as one
+    set (nothing is replaced unless every file is complete), and saves the run's tables
+    and metadata (no respondent data) in the workspace store, from which 'harmonise
+    report' can regenerate them.
 
     Example:
 

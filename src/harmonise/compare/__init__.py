@@ -2,6 +2,7 @@
 
 - :mod:`.pairs` — the comparability gate (grades, populations, age-restricted ranges, modes),
   differences with their SEs, multiplicity control, the comparability matrix;
+- :mod:`.subgroups` — differences between groups within one survey (who and where);
 - :mod:`.trends` — change between waves of one survey series, flagged where the crosswalk
   changed.
 """

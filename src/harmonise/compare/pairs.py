@@ -6,33 +6,33 @@ least ``close``, neither estimate suppressed, AND the same population definition
 the populations differ, a common age range both surveys' age bands tile exactly (adults 16+
 and young people 11-18 on their 16-18 year-olds, see :mod:`harmonise.models.age_ranges`). A pair
 that fails the gate is listed with **every** reason it fails (grade, population, mode where
-the modes differ, suppression), so the report can show both figures side by side.
+the modes differ, suppression), so the report can show both figures side by side. Every
+reason and caveat also has a stable code (:data:`REASON_CODES`, :data:`CAVEAT_CODES`) in
+``reason_codes`` / ``caveat_codes``: the report words them; it never parses the prose.
 
 A compared pair gets the difference, its SE (independent samples: se² = se_a² + se_b²), a
 normal-theory CI and p-value (:func:`difference`), and p-values adjusted across the family
 of all comparisons in the table (:func:`adjust_family`: Holm by default,
-Benjamini–Hochberg or Bonferroni as options; pingouin.multicomp) in ``p_adjusted``, the
-method named in ``correction``. :mod:`harmonise.compare.trends` uses the same two functions.
-Within one survey, subgroup differences are not independent: :func:`compare_domains` uses
-the covariance of the two domain estimates (``harmonise.estimate.difference``, R's
-``svyby(covmat=TRUE)`` + ``svycontrast``).
+Benjamini–Hochberg or Bonferroni as options; :func:`adjust_pvalues`, checked against
+pingouin.multicomp in the tests) in ``p_adjusted``, the method named in ``correction``.
+:mod:`harmonise.compare.trends` uses the same two functions.
+Within one survey, subgroup differences are not independent: see
+:mod:`harmonise.compare.subgroups`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
-from scipy import stats
+from scipy import special
 
 from harmonise.errors import EstimationError
-from harmonise.estimate import difference as domain_difference
-from harmonise.estimate.indicators import concat_tables, estimate_indicators, survey_design
+from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.models.age_ranges import (
     AGE_RANGE_GROUP,
     POPULATION_AGES,
@@ -79,9 +79,39 @@ COMPARISON_COLUMNS = (
     "caveats",
     "p_adjusted",
     "correction",
+    # added with issue 13: codes the report words (never the prose above), and what it needs
+    "reason_codes",
+    "caveat_codes",
+    "common_age",
+    "a_scale",
+    "b_scale",
 )
 
-#: Multiplicity corrections by the names users pass -> pingouin.multicomp method names.
+#: Why a pair was not compared (``reason_codes``, joined by ``;``). ``a_``/``b_`` say which
+#: side; the row's own columns (names, populations, grades, ``common_age``) fill the words.
+REASON_CODES: Mapping[str, str] = {
+    "a_grade_below_floor": "A's item is graded below the comparability floor",
+    "b_grade_below_floor": "B's item is graded below the comparability floor",
+    "populations_no_common_age": "different populations with no age in common",
+    "populations_age_unknown": "different populations, one with no known age range",
+    "common_age_not_separable": "different populations whose common age range cannot be "
+                                "separated with the surveys' age bands",
+    "a_suppressed": "A's estimate is suppressed",
+    "b_suppressed": "B's estimate is suppressed",
+    "modes_differ": "different modes (a reason only beside another reason)",
+}
+
+#: What to keep in mind about a pair that was compared (``caveat_codes``).
+CAVEAT_CODES: Mapping[str, str] = {
+    "common_age_range": "compared on the common age range (``common_age``) only",
+    "modes_differ": "different modes (interviewer vs self-completion)",
+    "scales_differ": "different response scales (``a_scale`` vs ``b_scale``)",
+    "a_opt_in": "A is an opt-in sample",
+    "b_opt_in": "B is an opt-in sample",
+}
+
+#: Multiplicity corrections by the names users pass -> the method (pingouin.multicomp's
+#: names, which the tests check these against).
 CORRECTIONS: Mapping[str, str] = {
     "holm": "holm",
     "bh": "fdr_bh",
@@ -110,10 +140,47 @@ def adjust_pvalues(p: np.ndarray, correction: Correction, alpha: float) -> np.nd
         raise EstimationError(
             f"unknown multiplicity correction {correction!r}; choose one of {sorted(CORRECTIONS)}"
         )
+    p = np.asarray(p, dtype=float)
     if p.size == 0:
-        return p.astype(float)
-    _, adjusted = pg.multicomp(p.astype(float), alpha=alpha, method=CORRECTIONS[correction])
-    return np.asarray(adjusted, dtype=float)
+        return p
+    return _ADJUST[CORRECTIONS[correction]](p)
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down: sorted p times (m − i), running maximum, capped at 1."""
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg: sorted p times m / rank, running minimum from the top, capped."""
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    scaled = p[order] * m / np.arange(1, m + 1)
+    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def _bonferroni(p: np.ndarray) -> np.ndarray:
+    return np.asarray(np.minimum(p * p.size, 1.0), dtype=float)
+
+
+def _none(p: np.ndarray) -> np.ndarray:
+    return p.copy()
+
+
+_ADJUST: Mapping[str, Callable[[np.ndarray], np.ndarray]] = {
+    "holm": _holm,
+    "fdr_bh": _bh,
+    "bonf": _bonferroni,
+    "none": _none,
+}
 
 
 def _item_notes(crosswalks: Iterable[Crosswalk]) -> dict[tuple[str, str, str], str]:
@@ -157,6 +224,18 @@ def _bands(rows: pd.DataFrame, crosswalk: str) -> list[str]:
     return sorted(set(mine["group"].astype(str)))
 
 
+@dataclass(frozen=True)
+class _Gate:
+    """One pair's gate: reasons and caveats as (code, prose) pairs, the age range."""
+
+    reasons: list[tuple[str, str]]
+    caveats: list[tuple[str, str]]
+    target: AgeRange | None
+    common: AgeRange | None  # the pair's common age range, even when it is not usable
+    a: pd.Series
+    b: pd.Series
+
+
 def _gate(
     a: pd.Series,
     b: pd.Series,
@@ -164,27 +243,28 @@ def _gate(
     floor: str,
     ages: Mapping[str, AgeRange | None],
     modes: Mapping[str, str],
-) -> tuple[list[str], list[str], AgeRange | None, pd.Series, pd.Series]:
-    """(reasons, caveats, restricted range, a row, b row) for one pair of overall rows."""
-    reasons: list[str] = []
-    caveats: list[str] = []
-    for side in (a, b):
+) -> _Gate:
+    """Reasons, caveats, restricted range and the rows to compare for one pair."""
+    reasons: list[tuple[str, str]] = []
+    caveats: list[tuple[str, str]] = []
+    for side, tag in ((a, "a"), (b, "b")):
         if not grade_at_least(str(side["comparability"]), floor):
-            reasons.append(
-                f"{side['csp_name']} ({side['crosswalk']}) item is graded "
-                f"'{side['comparability']}', below '{floor}'"
-            )
+            reasons.append((f"{tag}_grade_below_floor",
+                            f"{side['csp_name']} ({side['crosswalk']}) item is graded "
+                            f"'{side['comparability']}', below '{floor}'"))
     target: AgeRange | None = None
+    common: AgeRange | None = None
     if a["population"] != b["population"]:
         pops = f"{a['population']} vs {b['population']}"
-        target = common_range(str(a["population"]), str(b["population"]), ages)
+        target = common = common_range(str(a["population"]), str(b["population"]), ages)
         if target is None:
             known = [ages.get(str(s["population"])) for s in (a, b)]
             if known[0] is not None and known[1] is not None:
-                tail = f"no age in common ({known[0]} vs {known[1]})"
+                code, tail = "populations_no_common_age", (
+                    f"no age in common ({known[0]} vs {known[1]})")
             else:
-                tail = "no known age range to restrict to"
-            reasons.append(f"different populations ({pops}), {tail}")
+                code, tail = "populations_age_unknown", "no known age range to restrict to"
+            reasons.append((code, f"different populations ({pops}), {tail}"))
         else:
             ra, rb = (_restricted(rows, s, target, ages) for s in (a, b))
             if ra is None or rb is None:
@@ -193,23 +273,24 @@ def _gate(
                     f"{s['csp_name']} has age bands {_bands(rows, str(s['crosswalk']))}"
                     for s in missing
                 )
-                reasons.append(
-                    f"different populations ({pops}); their common age range {target} "
-                    f"cannot be separated ({why})"
-                )
+                reasons.append(("common_age_not_separable",
+                                f"different populations ({pops}); their common age range "
+                                f"{target} cannot be separated ({why})"))
                 target = None
             else:
                 a, b = ra, rb
-                caveats.append(f"compared on the common age range {target} only ({pops})")
-    for side in (a, b):
+                caveats.append(("common_age_range",
+                                f"compared on the common age range {target} only ({pops})"))
+    for side, tag in ((a, "a"), (b, "b")):
         if bool(side["suppressed"]):
-            reasons.append(f"{side['csp_name']} estimate suppressed ({side['suppression_reason']})")
+            reasons.append((f"{tag}_suppressed", f"{side['csp_name']} estimate suppressed "
+                                                 f"({side['suppression_reason']})"))
     fam_a, fam_b = modes.get(str(a["crosswalk"]), ""), modes.get(str(b["crosswalk"]), "")
     if fam_a and fam_b and "unknown" not in (fam_a, fam_b) and fam_a != fam_b:
         # never a reason on its own (grades already say whether mode matters for an item)
-        note = f"different modes ({fam_a} vs {fam_b})"
+        note = ("modes_differ", f"different modes ({fam_a} vs {fam_b})")
         (reasons if reasons else caveats).append(note)
-    return reasons, caveats, target, a, b
+    return _Gate(reasons, caveats, target, common, a, b)
 
 
 _OPT_IN = ("opt-in", "opt in", "open link", "open-link", "volunteer", "self-select",
@@ -219,21 +300,23 @@ _OPT_IN = ("opt-in", "opt in", "open link", "open-link", "volunteer", "self-sele
 def _design_caveats(
     a: pd.Series, b: pd.Series, concept: str, option: str,
     by_ref: Mapping[str, Crosswalk], scales: Mapping[tuple[str, str, str], str],
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """What a reader must know about a comparison that passes the gate: the two items are
     on different response scales, or a sample is opt-in (weighting fixes its make-up on
     the weighting margins, not self-selection)."""
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     sa = scales.get((str(a["crosswalk"]), concept, option))
     sb = scales.get((str(b["crosswalk"]), concept, option))
     if sa and sb and sa != sb:
-        out.append(f"different response scales ({sa} vs {sb}): the shares are not the same "
-                   "statistic, so part of the difference may come from the scales")
-    for side in (a, b):
+        out.append(("scales_differ",
+                    f"different response scales ({sa} vs {sb}): the shares are not the same "
+                    "statistic, so part of the difference may come from the scales"))
+    for side, tag in ((a, "a"), (b, "b")):
         cw = by_ref.get(str(side["crosswalk"]))
         if cw is not None and any(w in cw.sampling.casefold() for w in _OPT_IN):
-            out.append(f"{side['csp_name']} is an opt-in sample: weighting corrects its "
-                       "make-up on the weighting margins, not self-selection")
+            out.append((f"{tag}_opt_in",
+                        f"{side['csp_name']} is an opt-in sample: weighting corrects its "
+                        "make-up on the weighting margins, not self-selection"))
     return out
 
 
@@ -260,13 +343,16 @@ def compare(
     by_ref = {cw.ref: cw for cw in crosswalks}
     scales = {(cw.ref, str(i.concept), i.option or ""): i.scale or "the concept's scale"
               for cw in crosswalks for i in cw.items}
+    item_scales = {(cw.ref, str(i.concept), i.option or ""): i.scale or ""
+                   for cw in crosswalks for i in cw.items}
     out: list[dict[str, object]] = []
     for (indicator, option, wave), grp in overall.groupby(
         ["indicator", "option", "wave"], sort=True
     ):
         recs = [r for _, r in grp.sort_values("crosswalk").iterrows()]
         for a0, b0 in combinations(recs, 2):
-            reasons, caveats, target, a, b = _gate(a0, b0, rows, floor, ages, modes)
+            gate = _gate(a0, b0, rows, floor, ages, modes)
+            reasons, caveats, target, a, b = gate.reasons, gate.caveats, gate.target, gate.a, gate.b
             concept = str(a0["concept"])
             if not reasons:
                 caveats += _design_caveats(a0, b0, concept, str(option), by_ref, scales)
@@ -285,15 +371,21 @@ def compare(
                 "a_population": a0["population"],
                 "b_population": b0["population"],
                 "compared": not reasons,
-                "reason": "; ".join(reasons),
+                "reason": "; ".join(text for _, text in reasons),
                 "wave": wave,
                 "restricted_to": str(target) if target is not None and not reasons else "",
                 "a_mode": modes.get(str(a0["crosswalk"]), ""),
                 "b_mode": modes.get(str(b0["crosswalk"]), ""),
                 "a_note": notes.get((str(a0["crosswalk"]), concept, str(option)), ""),
                 "b_note": notes.get((str(b0["crosswalk"]), concept, str(option)), ""),
-                "caveats": "; ".join(caveats),
+                "caveats": "; ".join(text for _, text in caveats),
                 "correction": correction,
+                "reason_codes": ";".join(code for code, _ in reasons),
+                "caveat_codes": ";".join(code for code, _ in caveats),
+                "common_age": "" if gate.common is None else str(gate.common),
+                # the item's own scale; blank = the concept's scale (or no crosswalk given)
+                "a_scale": item_scales.get((str(a0["crosswalk"]), concept, str(option)), ""),
+                "b_scale": item_scales.get((str(b0["crosswalk"]), concept, str(option)), ""),
             }
             if not reasons:
                 d = difference(float(a["estimate"]), float(b["estimate"]),
@@ -335,11 +427,11 @@ def difference(
     diff = est_a - est_b
     se = float(np.hypot(se_a, se_b))
     if df is not None and np.isfinite(df) and df > 0:
-        q = float(stats.t.ppf(0.5 + level / 2, df))
-        p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float("nan")
+        q = float(special.stdtrit(df, 0.5 + level / 2))  # = scipy.stats.t.ppf
+        p = float(2 * special.stdtr(df, -abs(diff) / se)) if se > 0 else float("nan")
     else:
-        q = float(stats.norm.ppf(0.5 + level / 2))
-        p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+        q = float(special.ndtri(0.5 + level / 2))  # = scipy.stats.norm.ppf
+        p = float(2 * special.ndtr(-abs(diff) / se)) if se > 0 else float("nan")
     return IndependentDifference(diff, se, diff - q * se, diff + q * se, p)
 
 
@@ -370,64 +462,6 @@ def adjust_family(
         out.loc[mask, "p_adjusted"] = adjusted
         out.loc[mask, "significant"] = adjusted < (1 - level)
     return out
-
-
-# ----------------------------------------------------------------- within one survey
-
-DOMAIN_COLUMNS = (
-    "indicator", "option", "label", "crosswalk", "csp_name", "group_var", "a", "b",
-    "a_estimate", "b_estimate", "difference", "se", "ci_low", "ci_high", "df", "p_value",
-    "p_adjusted", "significant", "correction",
-)
-
-
-def compare_domains(
-    ws: WeightedSurvey,
-    schema: Schema,
-    group_var: str,
-    *,
-    level: float = 0.95,
-    correction: Correction = "holm",
-) -> pd.DataFrame:
-    """Differences between every pair of ``group_var`` categories of one survey.
-
-    The two domains share one design, so the SE uses their covariance
-    (se² = v_aa + v_bb − 2 v_ab; t interval and p on the design's df). p-values are adjusted
-    across all pairs and indicators in the result. These are unpublished figures: apply
-    disclosure control (both domains' estimates published) before showing them.
-    """
-    if group_var not in ws.data.columns:
-        raise EstimationError(
-            f"subgroup variable {group_var!r} is not a column of {ws.survey.crosswalk.ref}"
-        )
-    cw = ws.survey.crosswalk
-    design = survey_design(ws)
-    groups = ws.data[group_var].astype("object")
-    levels = sorted(set(groups) - set(MISSING_TYPES))
-    out: list[dict[str, object]] = []
-    for ind in schema.indicators:
-        for item in (i for i in cw.items if i.concept == ind.concept):
-            values = ws.data[item.column].astype("object")
-            valid = ~values.isin(MISSING_TYPES).to_numpy()
-            y = values.isin(ind.success[ws.survey.scales[item.column]]).to_numpy(dtype=float)
-            for ga, gb in combinations(levels, 2):
-                da = valid & (groups == ga).to_numpy()
-                db = valid & (groups == gb).to_numpy()
-                if not da.any() or not db.any():
-                    continue
-                d = domain_difference(design, y, da, db, level=level)
-                t = d.estimate / d.se if d.se > 0 else float("nan")
-                out.append({
-                    "indicator": ind.id, "option": item.option or "", "label": ind.label,
-                    "crosswalk": cw.ref, "csp_name": cw.csp_name, "group_var": group_var,
-                    "a": str(ga), "b": str(gb), "a_estimate": d.mean_a, "b_estimate": d.mean_b,
-                    "difference": d.estimate, "se": d.se, "ci_low": d.ci_low,
-                    "ci_high": d.ci_high, "df": d.df,
-                    "p_value": float(2 * stats.t.sf(abs(t), d.df)),
-                    "correction": correction,
-                })
-    frame = pd.DataFrame(out, columns=list(DOMAIN_COLUMNS))
-    return adjust_family(frame, np.ones(len(frame), dtype=bool), correction, level)
 
 
 # ----------------------------------------------------------------- age-restricted estimates

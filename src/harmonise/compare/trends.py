@@ -16,6 +16,11 @@ version changed between the waves: ``item_changed`` says whether this item's map
 (source wording, scale, recode table, missing codes or grade) is different, and
 ``changelog`` carries the later crosswalk's changelog lines for the versions in between.
 A flagged change may be partly a change of question, not of opinion.
+
+Every refusal and every item change also has a stable code (:data:`TREND_REASON_CODES`,
+:data:`ITEM_CHANGE_CODES`) in ``reason_codes`` / ``change_codes`` (joined by ``;``), with
+the two items' scales in ``from_scale`` / ``to_scale``: the report words those, never the
+prose.
 """
 
 from __future__ import annotations
@@ -63,7 +68,32 @@ TREND_COLUMNS = (
     "item_changed",
     "flag",
     "changelog",
+    # added with issue 13: codes the report words (never the prose above)
+    "reason_codes",
+    "change_codes",
+    "from_scale",
+    "to_scale",
 )
+
+#: Why a change was not computed (``reason_codes``).
+TREND_REASON_CODES = {
+    "from_grade_below_floor": "the earlier wave's item is graded below the floor",
+    "to_grade_below_floor": "the later wave's item is graded below the floor",
+    "populations_differ": "the waves cover different populations",
+    "from_suppressed": "the earlier wave's estimate is suppressed",
+    "to_suppressed": "the later wave's estimate is suppressed",
+    "scale_changed": "the response scale changed between waves",
+}
+
+#: What changed in the item's mapping between waves (``change_codes``).
+ITEM_CHANGE_CODES = {
+    "item_added_or_removed": "the item is in one wave's crosswalk only",
+    "source_changed": "the source question changed",
+    "scale_changed": "the response scale changed",
+    "recode_changed": "the recode table changed",
+    "missing_changed": "the missing codes changed",
+    "grade_changed": "the comparability grade changed",
+}
 
 
 def series_id(crosswalk_id: str, wave: str) -> str:
@@ -80,20 +110,25 @@ def _version(ref: str) -> int | None:
 
 def item_differences(before: Item | None, after: Item | None) -> list[str]:
     """What changed in one item's mapping between two crosswalks (empty if nothing did)."""
+    return [text for _, text in item_changes(before, after)]
+
+
+def item_changes(before: Item | None, after: Item | None) -> list[tuple[str, str]]:
+    """(code, prose) per change in one item's mapping (:data:`ITEM_CHANGE_CODES`)."""
     if before is None or after is None:
-        return [] if before is after else ["item added or removed"]
-    out: list[str] = []
+        return [] if before is after else [("item_added_or_removed", "item added or removed")]
+    out: list[tuple[str, str]] = []
     if before.source != after.source or before.question != after.question:
-        out.append("source question changed")
+        out.append(("source_changed", "source question changed"))
     if before.scale != after.scale:
         old, new = before.scale or "(concept scale)", after.scale or "(concept scale)"
-        out.append(f"scale {old} → {new}")
+        out.append(("scale_changed", f"scale {old} → {new}"))
     if _normalised(before.recode) != _normalised(after.recode):
-        out.append("recode table changed")
+        out.append(("recode_changed", "recode table changed"))
     if _normalised(before.missing) != _normalised(after.missing):
-        out.append("missing codes changed")
+        out.append(("missing_changed", "missing codes changed"))
     if before.comparability != after.comparability:
-        out.append(f"grade {before.comparability} → {after.comparability}")
+        out.append(("grade_changed", f"grade {before.comparability} → {after.comparability}"))
     return out
 
 
@@ -125,7 +160,8 @@ def _find_item(cw: Crosswalk | None, concept: str, option: str) -> Item | None:
     return None
 
 
-def _scale_change(a: pd.Series, b: pd.Series, by_ref: dict[str, Crosswalk]) -> list[str]:
+def _scale_change(a: pd.Series, b: pd.Series,
+                  by_ref: dict[str, Crosswalk]) -> list[tuple[str, str]]:
     """A change of response scale between waves is not a change in opinion: the two
     shares are different statistics (a midpoint moves answers out of 'fairly safe'), so
     the trend is shown side by side, never computed."""
@@ -135,8 +171,8 @@ def _scale_change(a: pd.Series, b: pd.Series, by_ref: dict[str, Crosswalk]) -> l
     if before is None or after is None or before.scale == after.scale:
         return []
     old, new = before.scale or "the concept's scale", after.scale or "the concept's scale"
-    return [f"the response scale changed between waves ({old} → {new}): the two shares "
-            "are different statistics, so no change is computed"]
+    return [("scale_changed", f"the response scale changed between waves ({old} → {new}): "
+             "the two shares are different statistics, so no change is computed")]
 
 
 def _flags(
@@ -146,14 +182,15 @@ def _flags(
     changed = va != vb
     cw_a, cw_b = by_ref.get(str(a["crosswalk"])), by_ref.get(str(b["crosswalk"]))
     concept, option = str(a["concept"]), str(a["option"])
+    before, after = _find_item(cw_a, concept, option), _find_item(cw_b, concept, option)
     if cw_a is not None and cw_b is not None:
-        diffs = item_differences(_find_item(cw_a, concept, option),
-                                 _find_item(cw_b, concept, option))
+        changes = item_changes(before, after)
         log = changelog_between(cw_b, va)
     else:
-        diffs = [] if a["comparability"] == b["comparability"] else [
-            f"grade {a['comparability']} → {b['comparability']}"]
+        changes = [] if a["comparability"] == b["comparability"] else [
+            ("grade_changed", f"grade {a['comparability']} → {b['comparability']}")]
         log = []
+    diffs = [text for _, text in changes]
     flag = ""
     if changed:
         head = f"crosswalk changed between waves ({a['crosswalk']} → {b['crosswalk']})"
@@ -168,20 +205,26 @@ def _flags(
         "item_changed": bool(diffs),
         "flag": flag,
         "changelog": " | ".join(log),
+        "change_codes": ";".join(code for code, _ in changes),
+        "from_scale": "" if before is None else before.scale or "",
+        "to_scale": "" if after is None else after.scale or "",
     }
 
 
-def _reasons(a: pd.Series, b: pd.Series, floor: str) -> list[str]:
-    out: list[str] = []
-    for side in (a, b):
+def _reasons(a: pd.Series, b: pd.Series, floor: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for side, tag in ((a, "from"), (b, "to")):
         if not grade_at_least(str(side["comparability"]), floor):
-            out.append(f"wave {side['wave']} ({side['crosswalk']}) item is graded "
-                       f"'{side['comparability']}', below '{floor}'")
+            out.append((f"{tag}_grade_below_floor",
+                        f"wave {side['wave']} ({side['crosswalk']}) item is graded "
+                        f"'{side['comparability']}', below '{floor}'"))
     if a["population"] != b["population"]:
-        out.append(f"different populations ({a['population']} vs {b['population']})")
-    for side in (a, b):
+        out.append(("populations_differ",
+                    f"different populations ({a['population']} vs {b['population']})"))
+    for side, tag in ((a, "from"), (b, "to")):
         if bool(side["suppressed"]):
-            out.append(f"wave {side['wave']} estimate suppressed ({side['suppression_reason']})")
+            out.append((f"{tag}_suppressed", f"wave {side['wave']} estimate suppressed "
+                                             f"({side['suppression_reason']})"))
     return out
 
 
@@ -222,7 +265,8 @@ def trends(
                 "from_crosswalk": a["crosswalk"], "to_crosswalk": b["crosswalk"],
                 "from_estimate": a["estimate"], "to_estimate": b["estimate"],
                 "from_grade": a["comparability"], "to_grade": b["comparability"],
-                "computed": not reasons, "reason": "; ".join(reasons),
+                "computed": not reasons, "reason": "; ".join(t for _, t in reasons),
+                "reason_codes": ";".join(c for c, _ in reasons),
                 "correction": correction,
             } | _flags(a, b, by_ref)
             if not reasons:  # later minus earlier

@@ -155,3 +155,5 @@ class RunResult:
     rules: DisclosureRules = field(default_factory=DisclosureRules)
     #: change between waves per CSP, when a CSP has several waves
     trends: TrendTable | None = None
+    #: within-survey subgroup differences (harmonise.compare.subgroups.subgroup_differences)
+    subgroups: pd.DataFrame | None = None

@@ -1,17 +1,47 @@
-"""Report stage: charts (pure ggplot builders), HTML and XLSX rendering, the output writer."""
+"""Report stage: findings in words, charts (specs laid out once, SVG and PNG), HTML and the
+Analysis Function workbook, the all-or-nothing writer."""
 
-from harmonise.report.data import ReportData, SurveyMeta, report_data
-from harmonise.report.html import build_context, render_html
-from harmonise.report.write import OPTIONAL_OUTPUTS, OUTPUTS, render_outputs, write_report
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harmonise.report.data import ReportData, SurveyMeta, report_data
+    from harmonise.report.html import Rendered, build_context, render_html, render_report
+    from harmonise.report.write import (
+        OPTIONAL_OUTPUTS,
+        OUTPUTS,
+        render_outputs,
+        write_report,
+    )
+
+#: Where each public name lives; loaded on first use, so importing a small module of the
+#: package does not load jinja2 and pandas.
+_WHERE = {
+    "ReportData": "data", "SurveyMeta": "data", "report_data": "data",
+    "Rendered": "html", "build_context": "html", "render_html": "html",
+    "render_report": "html", "OPTIONAL_OUTPUTS": "write", "OUTPUTS": "write",
+    "render_outputs": "write", "write_report": "write",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"harmonise.report.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'harmonise.report' has no attribute {name!r}")
+
 
 __all__ = [
     "OPTIONAL_OUTPUTS",
     "OUTPUTS",
+    "Rendered",
     "ReportData",
     "SurveyMeta",
     "build_context",
     "render_html",
     "render_outputs",
+    "render_report",
     "report_data",
     "write_report",
 ]

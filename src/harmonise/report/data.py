@@ -31,6 +31,9 @@ TABLE_NAMES = (
     "audit",
 )
 
+#: Tables a run may have (written when present): change between waves, subgroup tests.
+OPTIONAL_TABLES = ("trends", "subgroup_differences")
+
 
 @dataclass(frozen=True)
 class ItemMeta:
@@ -41,6 +44,9 @@ class ItemMeta:
     option: str
     comparability: str
     note: str
+    #: asked of some respondents only (its crosswalk maps a value to ``not_asked``); runs
+    #: stored before this field existed read back as False
+    routed: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class ReportData:
 
     schema: Schema
     surveys: tuple[SurveyMeta, ...]
-    tables: Mapping[str, pd.DataFrame]  # TABLE_NAMES (+ "trends" when present)
+    #: TABLE_NAMES (+ OPTIONAL_TABLES when the run has them; older stored runs may not)
+    tables: Mapping[str, pd.DataFrame]
     provenance: Mapping[str, Any]
     rules: DisclosureRules = field(default_factory=DisclosureRules)
     comparison_level: float = 0.95
@@ -100,6 +107,10 @@ class ReportData:
         return self.tables.get("trends")
 
     @property
+    def subgroups(self) -> pd.DataFrame | None:
+        return self.tables.get("subgroup_differences")
+
+    @property
     def synthetic(self) -> bool:
         return bool(self.provenance.get("synthetic"))
 
@@ -119,7 +130,8 @@ def _survey_meta(result: RunResult) -> tuple[SurveyMeta, ...]:
             flagged=tuple((f.name, f.kind) for f in ws.survey.flagged),
             items=tuple(
                 ItemMeta(id=i.id, concept=i.concept or "", option=i.option or "",
-                         comparability=i.comparability, note=i.note)
+                         comparability=i.comparability, note=i.note,
+                         routed="not_asked" in i.missing.values())
                 for i in cw.items
             ),
         ))
@@ -160,6 +172,8 @@ def report_data(result: RunResult) -> ReportData:
     }
     if result.trends is not None:
         tables["trends"] = _marked(result.trends.rows, synthetic, illustrative)
+    if result.subgroups is not None:
+        tables["subgroup_differences"] = _marked(result.subgroups, synthetic, illustrative)
     return ReportData(
         schema=result.schema,
         surveys=_survey_meta(result),
