@@ -39,3 +39,19 @@ def test_closed_quotes_over_lines_still_read(tmp_path: Path) -> None:
     path = _write(tmp_path, 'a,b\n1,"two\nlines"\n2,"x ""q"" y"\n3,4')
     sf = read_survey(path)
     assert len(sf.data) == 3
+
+
+def test_estimate_on_a_column_removed_at_the_door_says_so(tmp_path: Path) -> None:
+    rows = ["Email,w,y"] + [f"person{i}@example.org,1,{i % 3}" for i in range(8)]
+    data = _write(tmp_path, "\n".join(rows) + "\n")
+    design = tmp_path / "d.yaml"
+    design.write_text("ids: []\nweights: w\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["estimate", str(data), "--design", str(design),
+                                       "--proportion", "Email"])
+    assert result.exit_code == 2
+    assert "'Email' was removed" in result.output and "identifying (email:" in result.output
+    assert "cannot be estimated" in result.output and "not in the data" not in result.output
+    assert "@example.org" not in result.output
+    ok = CliRunner().invoke(main, ["estimate", str(data), "--design", str(design),
+                                   "--proportion", "y"])
+    assert ok.exit_code == 0, ok.output
