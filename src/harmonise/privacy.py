@@ -294,6 +294,25 @@ def looks_identifying(value: object) -> str | None:
     return None
 
 
+HEADER_VALUE_REASON = ("its header holds an identifying value — a data row read as a "
+                       "header? check --header-rows")
+"""The reason given for a column whose header text holds an identifying value."""
+
+
+def header_value_kind(text: object) -> str | None:
+    """The kind when a header text (a name, label, question or option text) holds what a
+    respondent's answer would: an identifying value (:func:`looks_identifying`) or a
+    date-time with a time of day (``timestamp``). Each ``" | "`` part of a joined header
+    is judged on its own (``"Timestamp | 12/13/2019 9:50:30"``). Else None."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    kind = looks_identifying(text)
+    if kind is not None:
+        return kind
+    parts = [p.strip() for p in text.split(" | ")]
+    return "timestamp" if any(_has_time(p) for p in parts if p) else None
+
+
 MAX_QUOTED = 60
 """Longest value quoted in a message; longer values are cut with an ellipsis."""
 

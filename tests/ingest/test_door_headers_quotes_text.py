@@ -55,3 +55,81 @@ def test_estimate_on_a_column_removed_at_the_door_says_so(tmp_path: Path) -> Non
     ok = CliRunner().invoke(main, ["estimate", str(data), "--design", str(design),
                                    "--proportion", "y"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_header_holding_an_email_is_dropped_and_never_shown(tmp_path: Path) -> None:
+    path = _write(tmp_path, "john.smith@gmail.com,b\n1,2\n3,4\n5,6\n")
+    sf = read_survey(path)
+    assert list(sf.data.columns) == ["b"]
+    [flag] = sf.flagged
+    assert flag.kind == "email" and "its header holds an identifying value" in flag.reason
+    assert "--header-rows" in flag.reason and "john.smith" not in flag.name
+    out = tmp_path / "cb"
+    draft = tmp_path / "draft.yaml"
+    result = CliRunner().invoke(main, ["inspect", str(path), "--out", str(out),
+                                       "--draft-crosswalk", str(draft)])
+    assert result.exit_code == 0, result.output
+    assert "john.smith" not in result.output and "header not shown" in result.output
+    for written in [*out.iterdir(), draft]:
+        assert "john.smith" not in written.read_text(encoding="utf-8"), written
+
+
+def test_phone_number_in_a_second_header_row_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Q1,Q2\n07700 900123,How safe?\nYes,No\nNo,Yes\n")
+    with pytest.raises(IngestError) as err:
+        read_survey(path, header_rows=2)
+    assert "--header-rows 1" in str(err.value) and "07700" not in str(err.value)
+
+
+def test_variable_label_holding_a_phone_number_is_flagged_and_blanked(tmp_path: Path) -> None:
+    import pandas as pd
+    import pyreadstat
+
+    path = tmp_path / "s.sav"
+    frame = pd.DataFrame({"q1": [1.0, 2.0, 1.0], "q2": [1.0, 1.0, 2.0]})
+    pyreadstat.write_sav(frame, str(path), column_labels={
+        "q1": "Ring 07700 900123 back?", "q2": "How safe do you feel?"})
+    sf = read_survey(path)
+    assert list(sf.data.columns) == ["q2"]
+    assert [(f.name, f.kind) for f in sf.flagged] == [("q1", "phone")]
+    kept = read_survey(path, keep={"q1": "the helpline question is needed"})
+    assert "q1" in kept.data.columns and kept.codebook.variables["q1"].label is None
+    result = CliRunner().invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 0 and "07700" not in result.output
+
+
+def test_two_header_rows_on_a_forms_export_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Timestamp,Email address,Q1\n"
+                  "2019/03/04 10:11:12 AM GMT,resident1@example.org,Yes\n"
+                  "2019/03/04 10:12:12 AM GMT,resident2@example.org,No\n"
+                  "2019/03/04 10:13:12 AM GMT,resident3@example.org,No\n")
+    assert len(read_survey(path).data.columns) == 1  # as exported: both dropped by layout
+    with pytest.raises(IngestError) as err:
+        read_survey(path, header_rows=2)
+    msg = str(err.value)
+    assert "--header-rows 1" in msg and "a data row was read as a header" in msg
+    assert "resident1" not in msg and "2019/03/04" not in msg
+
+
+def test_headerless_file_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a@example.org,07700 900123,x\nb@example.org,07700 900124,y\n")
+    with pytest.raises(IngestError) as err:
+        read_survey(path)
+    assert "no row of questions" in str(err.value) and "a@example" not in str(err.value)
+
+
+def test_duplicate_identifying_headers_are_not_echoed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a@example.org,a@example.org\n1,2\n")
+    with pytest.raises(IngestError) as err:
+        read_survey(path)
+    assert "a@example" not in str(err.value)
+
+
+SHARED_GF = Path("/work/shared/peer-data/platforms/googleforms_rcommunity2019_first650.csv")
+
+
+@pytest.mark.skipif(not SHARED_GF.exists(), reason="shared platform exports absent")
+def test_google_forms_with_two_header_rows_is_refused_without_echo() -> None:
+    with pytest.raises(IngestError) as err:
+        read_survey(SHARED_GF, header_rows=2)
+    assert "--header-rows 1" in str(err.value) and "12/13/2019" not in str(err.value)

@@ -267,6 +267,7 @@ def read_csv(path: Path, content: bytes, options: ReadOptions) -> RawTable:
         group_hows=applied.how,
         platform=plan.layout.platform or None,
         forced=applied.forced,
+        header_rows=plan.layout.header_rows,
         notes=applied.notes,
     )
 
