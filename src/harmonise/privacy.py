@@ -294,6 +294,47 @@ def looks_identifying(value: object) -> str | None:
     return None
 
 
+TYPED_MIN_CHARS = 40
+"""A value shorter than this is an option label, typed or not (``Very safe``)."""
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)|[!?]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]|\\[rn](?=[A-Z])")  # or an escaped one
+
+
+def looks_free_text(value: object) -> bool:
+    """Whether ``value`` reads as typed free text rather than an option label: text of
+    several words (4 or more) holding a line break (or one written ``\\n``); longer than
+    an option label (:data:`TYPED_MIN_CHARS` characters) with sentence punctuation
+    (``.``, ``!``, ``?`` or ``…`` ending a sentence: ``"e.g.,"`` does not); or 8 words and more than
+    :data:`MAX_QUOTED` characters (too long to quote whole). Callers hide such a value when
+    fewer than 2 respondents gave it (:func:`typed_answer`); codes and short labels stay."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if len(text.split()) < 4:
+        return False
+    if _LINE_BREAK.search(text):
+        return True
+    if len(text) > MAX_QUOTED and len(text.split()) >= 8:
+        return True  # a sentence too long to quote whole
+    return len(text) >= TYPED_MIN_CHARS and bool(_SENTENCE_END.search(text))
+
+
+def typed_answer(value: str, row: int | None = None) -> str:
+    """What is shown instead of a typed answer: ``a typed answer of 43 characters (row 5)``
+    (``row``: the 1-based data row where it is; never the text)."""
+    where = f" (row {row})" if row is not None else ""
+    return f"a typed answer of {len(value.strip())} characters{where}"
+
+
+def first_rows(series: pd.Series) -> dict[object, int]:
+    """Each value of ``series`` -> the 1-based data row where it first appears."""
+    out: dict[object, int] = {}
+    for i, v in enumerate(series.tolist(), start=1):
+        if isinstance(v, str) and v not in out:
+            out[v] = i
+    return out
+
+
 HEADER_VALUE_REASON = ("its header holds an identifying value — a data row read as a "
                        "header? check --header-rows")
 """The reason given for a column whose header text holds an identifying value."""

@@ -29,7 +29,15 @@ from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
-from harmonise.privacy import DISTRICT_ONLY, cap, describe, looks_identifying, placeholder
+from harmonise.privacy import (
+    DISTRICT_ONLY,
+    cap,
+    describe,
+    looks_free_text,
+    looks_identifying,
+    placeholder,
+    typed_answer,
+)
 
 if TYPE_CHECKING:
     from harmonise.models.crosswalk import Crosswalk, Item
@@ -276,6 +284,9 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     kind = looks_identifying(seen.value) or looks_identifying(seen.label)
     if kind is not None:
         shown, value, label_txt = f"{describe(kind)} (not shown)", placeholder(kind), ""
+    elif _typed(seen):
+        shown = value = typed_answer(str(seen.value))
+        label_txt = ""
     else:
         shown = "(blank)" if seen.norm == BLANK else cap(repr(seen.value))
         value = cap(_display(seen.value, seen.norm))
@@ -417,10 +428,19 @@ def apply_crosswalk(
     )
 
 
+def _typed(seen: _Seen) -> bool:
+    """A typed answer (free text) fewer than 2 respondents gave, with no value label: never
+    shown (:func:`harmonise.privacy.looks_free_text`)."""
+    return seen.count < 2 and not seen.label and looks_free_text(seen.value)
+
+
 def _audit_value(seen: _Seen) -> str:
-    """The audit's value: as :func:`_display`, or a placeholder when it looks identifying."""
+    """The audit's value: as :func:`_display`, or a placeholder when it looks identifying
+    or is a typed answer one respondent gave."""
     kind = looks_identifying(seen.value)
-    return placeholder(kind) if kind is not None else _display(seen.value, seen.norm)
+    if kind is not None:
+        return placeholder(kind)
+    return typed_answer(str(seen.value)) if _typed(seen) else _display(seen.value, seen.norm)
 
 
 def _kept_audit(mapped: list[_Seen]) -> list[tuple[str, str, int, tuple[str, str]]]:

@@ -133,3 +133,95 @@ def test_google_forms_with_two_header_rows_is_refused_without_echo() -> None:
     with pytest.raises(IngestError) as err:
         read_survey(SHARED_GF, header_rows=2)
     assert "--header-rows 1" in str(err.value) and "12/13/2019" not in str(err.value)
+
+
+TYPED = "Not sure - ask Mrs Amy Patel of 14 Crawley Green Road who saw it all happen."
+
+
+@pytest.mark.parametrize(("value", "typed"), [
+    (TYPED, True),
+    ("Pretty good.\nCould have been better.\rThanks", True),
+    ("Pretty good.\\nCould have been better.\\rThanks", True),  # escaped line breaks
+    ("Impatience - simply want to load my data set and have the R package analyse it!", True),
+    ("Very safe", False),
+    ("Prefer not to say", False),
+    ("Through an online course (e.g., Coursera, edX, Datacamp)", False),
+    ("1 - Not at all safe", False),
+    (3, False),
+])
+def test_looks_free_text(value: object, typed: bool) -> None:
+    from harmonise.privacy import looks_free_text
+
+    assert looks_free_text(value) is typed
+
+
+def _typed_csv(tmp: Path) -> Path:
+    rows = ["Q1,Q2"] + [f"{1 + i % 5},{'Yes' if i % 2 else 'No'}" for i in range(10)]
+    rows.append(f'9,"{TYPED}"')
+    return _write(tmp, "\n".join(rows) + "\n")
+
+
+def test_typed_answer_is_never_shown_by_inspect_codebook_or_draft(tmp_path: Path) -> None:
+    path = _typed_csv(tmp_path)
+    out, draft = tmp_path / "cb", tmp_path / "draft.yaml"
+    result = CliRunner().invoke(main, ["inspect", str(path), "--out", str(out),
+                                       "--draft-crosswalk", str(draft)])
+    assert result.exit_code == 0, result.output
+    assert "Amy Patel" not in result.output
+    assert f"a typed answer of {len(TYPED)} characters (row 11): 1" in result.output
+    assert "Yes: 5" in result.output  # short option labels stay visible
+    for written in out.iterdir():
+        assert "Amy Patel" not in written.read_text(encoding="utf-8"), written
+    text = draft.read_text(encoding="utf-8")
+    assert "Amy Patel" not in text
+    assert f"# TODO: a typed answer of {len(TYPED)} characters (row 11)" in text
+    assert '"Yes"' in text
+
+
+def test_typed_answer_given_twice_is_an_answer(tmp_path: Path) -> None:
+    from harmonise.ingest.codebook import codebook_report
+
+    rows = ["Q1,Q2"] + [f"{i},{TYPED if i < 2 else 'No'}" for i in range(6)]
+    report = codebook_report(read_survey(_write(tmp_path, "\n".join(rows) + "\n")))
+    [q2] = [v for v in report["variables"] if v["name"] == "Q2"]
+    assert {c["value"] for c in q2["counts"]} == {TYPED, "No"}
+
+
+def test_unlisted_typed_answer_is_not_quoted_by_run_or_validate(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from harmonise.crosswalk.io import load_schema
+    from harmonise.errors import UnmappedValueError
+    from harmonise.recode import apply_crosswalk, data_issues
+    from helpers import crosswalk, ref, safe_item, survey_file
+
+    schema = load_schema(Path(__file__).resolve().parents[2]
+                         / "crosswalks/schema/perception-v1.yaml")
+    sf = survey_file(pd.DataFrame({"Q1": [1, 2, TYPED]}), name="t.csv")
+    cw = crosswalk([safe_item()])
+    with pytest.raises(UnmappedValueError) as info:
+        apply_crosswalk(sf, cw, schema, ref(cw))
+    message = str(info.value)
+    assert "Patel" not in message and "Crawley" not in message
+    assert f"a typed answer of {len(TYPED)} characters" in message and "data row 3" in message
+    issues = data_issues(sf, cw, "cw.yaml")
+    assert issues and all("Patel" not in i.message and "Patel" not in str(i.value)
+                          for i in issues)
+
+
+SHARED = Path("/work/shared/peer-data/platforms")
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared platform exports absent")
+@pytest.mark.parametrize(("name", "secret"), [
+    ("googleforms_rcommunity2019_first650.csv", "Impatience - simply want"),
+    ("kobo_default_csv_export.csv", "Could have been better"),
+])
+def test_shared_exports_typed_answers_not_printed(tmp_path: Path, name: str,
+                                                  secret: str) -> None:
+    draft = tmp_path / "d.yaml"
+    result = CliRunner().invoke(main, ["inspect", str(SHARED / name),
+                                       "--draft-crosswalk", str(draft)])
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output and "a typed answer of" in result.output
+    assert secret not in draft.read_text(encoding="utf-8")
