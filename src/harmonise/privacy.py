@@ -63,6 +63,12 @@ pattern most cells matched. A postcode district or sector ("LU1", "LU1 3") is no
 postcode. The same predicate keeps such values out of the codebook, draft crosswalks,
 recode error messages and the audit (:func:`placeholder`, :func:`describe`).
 
+Header texts are screened too (:func:`header_value_kind`): a name, label, question or
+option text holding an identifying value or a timestamp is a data row read as a header.
+A kept text column's value that reads as typed free text (:func:`looks_free_text`) and
+that fewer than 2 respondents gave is shown only as :func:`typed_answer` ("a typed answer
+of N characters (row R)").
+
 Reasons say which rule fired and counts, never values.
 """
 

@@ -305,6 +305,28 @@ MAX_VALUE_ISSUES = 10
 """Unlisted values reported one by one per item; the rest are counted in one more issue."""
 
 
+def _typed_issue(survey: SurveyFile, item: Item, source: str, typed: list[_Seen],
+                 file: str) -> Issue:
+    """One issue for an item's unlisted typed answers (free text one respondent gave each):
+    their lengths and rows, never their text."""
+    series = survey.data[source]
+    rows = [int(np.flatnonzero(_equal_mask(series, s.value))[0]) + 1 for s in typed]
+    shown = ", ".join(typed_answer(str(s.value), r) for s, r in zip(typed, rows, strict=True)
+                      if r in rows[:5])
+    more = f" and {len(typed) - 5} more" if len(typed) > 5 else ""
+    return Issue(
+        code="typed-answer-not-in-recode", file=file, item=item.id, variable=source,
+        value=f"{len(typed)} typed answer(s)", row=rows[0],
+        message=(
+            f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) has "
+            f"{len(typed)} typed answer(s) given by one respondent each ({shown}{more}; "
+            "their text is free text, never shown), which the crosswalk does not list. "
+            "Look each up in the file and map it in the item's 'recode' or 'missing' "
+            "table, or list the column under 'unmapped:' if it is an open question."
+        ),
+    )
+
+
 def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
     """Every way the crosswalk does not fit this export, as issues (empty when it fits).
 
@@ -319,6 +341,10 @@ def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> lis
         if source is None:
             continue
         unlisted = [s for s in _match_values(survey, item, source) if s.hit is None]
+        typed = [s for s in unlisted if _typed(s) and source not in kept_identifying(survey)]
+        if typed:
+            issues.append(_typed_issue(survey, item, source, typed, file))
+            unlisted = [s for s in unlisted if not any(s is t for t in typed)]
         for seen in unlisted[:MAX_VALUE_ISSUES]:
             issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
         if len(unlisted) > MAX_VALUE_ISSUES:

@@ -174,7 +174,8 @@ def test_typed_answer_is_never_shown_by_inspect_codebook_or_draft(tmp_path: Path
         assert "Amy Patel" not in written.read_text(encoding="utf-8"), written
     text = draft.read_text(encoding="utf-8")
     assert "Amy Patel" not in text
-    assert f"# TODO: a typed answer of {len(TYPED)} characters (row 11)" in text
+    assert "# TODO: not written, free text one respondent typed each: a typed answer of " \
+        f"{len(TYPED)} characters (row 11)" in text
     assert '"Yes"' in text
 
 
@@ -205,6 +206,8 @@ def test_unlisted_typed_answer_is_not_quoted_by_run_or_validate(tmp_path: Path) 
     assert "Patel" not in message and "Crawley" not in message
     assert f"a typed answer of {len(TYPED)} characters" in message and "data row 3" in message
     issues = data_issues(sf, cw, "cw.yaml")
+    [typed] = [i for i in issues if i.code == "typed-answer-not-in-recode"]
+    assert typed.row == 3 and "(row 3)" in typed.message
     assert issues and all("Patel" not in i.message and "Patel" not in str(i.value)
                           for i in issues)
 

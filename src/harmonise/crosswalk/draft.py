@@ -518,9 +518,12 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
     else:
         lines.append(f"    scale: {_q(scale) if scale else 'null'}")
     _emit_table(lines, "recode", entries.recode)
-    for typed in entries.typed:
-        lines.append(f"      # TODO: {typed} is not written (free text one respondent "
-                     "typed): map it by hand from the file, or leave it unlisted")
+    if entries.typed:
+        n = len(entries.typed)
+        listed = "; ".join(entries.typed[:5]) + (f"; and {n - 5} more" if n > 5 else "")
+        lines.append(f"      # TODO: not written, free text one respondent typed each: {listed}"
+                     f". Look {'them' if n > 1 else 'it'} up in the file and map "
+                     f"{'them' if n > 1 else 'it'} here or under missing")
     _emit_table(lines, "missing", entries.missing)
     proposal = (_demographic_proposal(demo, entries, choice) if demo is not None else
                 _proposal(question, concept, entries,
