@@ -233,6 +233,15 @@ def sample_size(difference: float, p: float, power: float, alpha: float, respons
     else:
         deffs = tuple(PlanningDeff(csp, name, form, deff, deff, "given (--deff)")
                       for form in FORMS for csp, name in names.items())
+    from harmonise.questionnaire.samplesize import CENSUS_2021_RESIDENTS
+
+    known = set(CENSUS_2021_RESIDENTS) | {e.csp for e in effects}
+    unknown = sorted({v.partition("=")[0].strip() for v in populations} - known)
+    if unknown:  # a typo must not become a fourth partnership with a borrowed deff
+        raise click.BadParameter(
+            f"no partnership {', '.join(map(repr, unknown))}; the partnerships are "
+            f"{', '.join(sorted(known))} (e.g. --population luton=225255)",
+            param_hint="--population")
     missing = sorted({d.csp for d in deffs} - set(sizes))
     if missing:
         raise click.BadParameter(f"no population size for {missing}; give CSP=N",
