@@ -548,7 +548,10 @@ def _respondent_ids(
 
 def _safe_repr(value: object) -> str:
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else cap(repr(value))
+    if kind is not None:
+        return describe(kind)
+    return typed_answer(value) if isinstance(value, str) and looks_free_text(value) else cap(
+        repr(value))
 
 
 def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:

@@ -228,3 +228,10 @@ def test_shared_exports_typed_answers_not_printed(tmp_path: Path, name: str,
     assert result.exit_code == 0, result.output
     assert secret not in result.output and "a typed answer of" in result.output
     assert secret not in draft.read_text(encoding="utf-8")
+
+
+def test_reader_messages_describe_typed_answers() -> None:
+    from harmonise.ingest.common import safe_repr
+
+    assert safe_repr(TYPED) == f"a typed answer of {len(TYPED)} characters"
+    assert safe_repr("Very safe") == "'Very safe'"

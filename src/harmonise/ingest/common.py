@@ -24,7 +24,7 @@ import pyreadstat
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import IngestError
 from harmonise.models.survey import Provenance, VariableInfo
-from harmonise.privacy import cap, describe, looks_identifying
+from harmonise.privacy import cap, describe, looks_free_text, looks_identifying, typed_answer
 
 
 @dataclass(frozen=True)
@@ -312,9 +312,13 @@ def as_frame(df: Any) -> pd.DataFrame:
 
 def safe_repr(value: object, show: Callable[[object], str] = repr) -> str:
     """``show(value)``, unless it looks identifying (an e-mail, phone, postcode, IP address):
-    then only what it looks like (``an e-mail-like value``). For messages."""
+    then only what it looks like (``an e-mail-like value``); typed free text is shown as
+    ``a typed answer of N characters``. For messages."""
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else cap(show(value))
+    if kind is not None:
+        return describe(kind)
+    return typed_answer(value) if isinstance(value, str) and looks_free_text(value) else cap(
+        show(value))
 
 
 def _is_date(value: object) -> bool:
