@@ -129,9 +129,11 @@ SHARED_GF = Path("/work/shared/peer-data/platforms/googleforms_rcommunity2019_fi
 
 
 @pytest.mark.skipif(not SHARED_GF.exists(), reason="shared platform exports absent")
-def test_google_forms_with_two_header_rows_is_refused_without_echo() -> None:
+@pytest.mark.parametrize("name", ["googleforms_rcommunity2019_first650.csv",
+                                  "googleforms_rcommunity2019.xlsx"])
+def test_google_forms_with_two_header_rows_is_refused_without_echo(name: str) -> None:
     with pytest.raises(IngestError) as err:
-        read_survey(SHARED_GF, header_rows=2)
+        read_survey(SHARED_GF.parent / name, header_rows=2)
     assert "--header-rows 1" in str(err.value) and "12/13/2019" not in str(err.value)
 
 
