@@ -19,43 +19,74 @@ The statistics: :func:`mean`, :func:`total`, :func:`proportion`, :func:`proporti
 
 from __future__ import annotations
 
-import numpy as np
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from harmonise.estimate.design import Design, LonelyPSU
-from harmonise.estimate.domains import DomainProportions, proportions_by
-from harmonise.estimate.quantiles import QRule, QuantileEstimate, QuantileInterval
-from harmonise.estimate.rep_calibrate import calibrate_replicates
-from harmonise.estimate.replicates import (
-    ReplicateDesign,
-    replicate_design,
-    replicate_weights_design,
-)
-from harmonise.estimate.results import (
-    CIDf,
-    CIMethod,
-    Deff,
-    DifferenceEstimate,
-    MeanEstimate,
-    ProportionEstimate,
-    TotalEstimate,
-    as_mask,
-)
-from harmonise.estimate.statistics import (
-    difference,
-    domain_means_covariance,
-    mean,
-    proportion,
-    proportions,
-    quantile,
-    total,
-)
-from harmonise.estimate.variances import degf
+if TYPE_CHECKING:
+    import numpy as np
+
+    from harmonise.estimate.design import Design, LonelyPSU
+    from harmonise.estimate.domains import DomainProportions, proportions_by
+    from harmonise.estimate.quantiles import QRule, QuantileEstimate, QuantileInterval
+    from harmonise.estimate.rep_calibrate import calibrate_replicates
+    from harmonise.estimate.replicates import (
+        ReplicateDesign,
+        replicate_design,
+        replicate_weights_design,
+    )
+    from harmonise.estimate.results import (
+        CIDf,
+        CIMethod,
+        Deff,
+        DifferenceEstimate,
+        MeanEstimate,
+        ProportionEstimate,
+        TotalEstimate,
+    )
+    from harmonise.estimate.statistics import (
+        difference,
+        domain_means_covariance,
+        mean,
+        proportion,
+        proportions,
+        quantile,
+        total,
+    )
+
+#: public name -> its module; loaded on first use, so a command that needs a few estimators
+#: (``harmonise estimate``) does not import the vectorised indicator machinery as well
+_WHERE = {
+    "Design": "design", "LonelyPSU": "design",
+    "DomainProportions": "domains", "proportions_by": "domains",
+    "QRule": "quantiles", "QuantileEstimate": "quantiles", "QuantileInterval": "quantiles",
+    "calibrate_replicates": "rep_calibrate",
+    "ReplicateDesign": "replicates", "replicate_design": "replicates",
+    "replicate_weights_design": "replicates",
+    "CIDf": "results", "CIMethod": "results", "Deff": "results",
+    "DifferenceEstimate": "results", "MeanEstimate": "results",
+    "ProportionEstimate": "results", "TotalEstimate": "results",
+    "difference": "statistics", "domain_means_covariance": "statistics", "mean": "statistics",
+    "proportion": "statistics", "proportions": "statistics", "quantile": "statistics",
+    "total": "statistics",
+}
 
 
 def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> int:
     """R's ``degf(subset(design, domain))``: PSUs minus strata among the domain's rows
     (for a replicate design: the rank of the domain's replicate weights minus 1)."""
+    from harmonise.estimate.results import as_mask
+    from harmonise.estimate.variances import degf
+
     return degf(design, as_mask("domain", domain, design.n))
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harmonise.estimate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"harmonise.estimate.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
