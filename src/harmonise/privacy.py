@@ -63,6 +63,12 @@ pattern most cells matched. A postcode district or sector ("LU1", "LU1 3") is no
 postcode. The same predicate keeps such values out of the codebook, draft crosswalks,
 recode error messages and the audit (:func:`placeholder`, :func:`describe`).
 
+Header texts are screened too (:func:`header_value_kind`): a name, label, question or
+option text holding an identifying value or a timestamp is a data row read as a header.
+A kept text column's value that reads as typed free text (:func:`looks_free_text`) and
+that fewer than 2 respondents gave is shown only as :func:`typed_answer` ("a typed answer
+of N characters (row R)").
+
 Reasons say which rule fired and counts, never values.
 """
 
@@ -292,6 +298,66 @@ def looks_identifying(value: object) -> str | None:
     elif ":" in text and _is_ip(text):  # IPv6 without digits ("::")
         return "ip_address"
     return None
+
+
+TYPED_MIN_CHARS = 40
+"""A value shorter than this is an option label, typed or not (``Very safe``)."""
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)|[!?]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]|\\[rn](?=[A-Z])")  # or an escaped one
+
+
+def looks_free_text(value: object) -> bool:
+    """Whether ``value`` reads as typed free text rather than an option label: text of
+    several words (4 or more) holding a line break (or one written ``\\n``); longer than
+    an option label (:data:`TYPED_MIN_CHARS` characters) with sentence punctuation
+    (``.``, ``!``, ``?`` or ``…`` ending a sentence: ``"e.g.,"`` does not); or 8 words and more than
+    :data:`MAX_QUOTED` characters (too long to quote whole). Callers hide such a value when
+    fewer than 2 respondents gave it (:func:`typed_answer`); codes and short labels stay."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if len(text.split()) < 4:
+        return False
+    if _LINE_BREAK.search(text):
+        return True
+    if len(text) > MAX_QUOTED and len(text.split()) >= 8:
+        return True  # a sentence too long to quote whole
+    return len(text) >= TYPED_MIN_CHARS and bool(_SENTENCE_END.search(text))
+
+
+def typed_answer(value: str, row: int | None = None) -> str:
+    """What is shown instead of a typed answer: ``a typed answer of 43 characters (row 5)``
+    (``row``: the 1-based data row where it is; never the text)."""
+    where = f" (row {row})" if row is not None else ""
+    return f"a typed answer of {len(value.strip())} characters{where}"
+
+
+def first_rows(series: pd.Series) -> dict[object, int]:
+    """Each value of ``series`` -> the 1-based data row where it first appears."""
+    out: dict[object, int] = {}
+    for i, v in enumerate(series.tolist(), start=1):
+        if isinstance(v, str) and v not in out:
+            out[v] = i
+    return out
+
+
+HEADER_VALUE_REASON = ("its header holds an identifying value — a data row read as a "
+                       "header? check --header-rows")
+"""The reason given for a column whose header text holds an identifying value."""
+
+
+def header_value_kind(text: object) -> str | None:
+    """The kind when a header text (a name, label, question or option text) holds what a
+    respondent's answer would: an identifying value (:func:`looks_identifying`) or a
+    date-time with a time of day (``timestamp``). Each ``" | "`` part of a joined header
+    is judged on its own (``"Timestamp | 12/13/2019 9:50:30"``). Else None."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    kind = looks_identifying(text)
+    if kind is not None:
+        return kind
+    parts = [p.strip() for p in text.split(" | ")]
+    return "timestamp" if any(_has_time(p) for p in parts if p) else None
 
 
 MAX_QUOTED = 60

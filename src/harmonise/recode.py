@@ -29,7 +29,15 @@ from harmonise.errors import CrosswalkError, UnmappedValueError
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.harmonised import AUDIT_COLUMNS, CrosswalkRef, HarmonisedSurvey
 from harmonise.models.report import Issue
-from harmonise.privacy import DISTRICT_ONLY, cap, describe, looks_identifying, placeholder
+from harmonise.privacy import (
+    DISTRICT_ONLY,
+    cap,
+    describe,
+    looks_free_text,
+    looks_identifying,
+    placeholder,
+    typed_answer,
+)
 
 if TYPE_CHECKING:
     from harmonise.models.crosswalk import Crosswalk, Item
@@ -276,6 +284,9 @@ def _unlisted_issue(survey: SurveyFile, crosswalk: Crosswalk, item: Item, source
     kind = looks_identifying(seen.value) or looks_identifying(seen.label)
     if kind is not None:
         shown, value, label_txt = f"{describe(kind)} (not shown)", placeholder(kind), ""
+    elif _typed(seen):
+        shown = value = typed_answer(str(seen.value))
+        label_txt = ""
     else:
         shown = "(blank)" if seen.norm == BLANK else cap(repr(seen.value))
         value = cap(_display(seen.value, seen.norm))
@@ -294,6 +305,28 @@ MAX_VALUE_ISSUES = 10
 """Unlisted values reported one by one per item; the rest are counted in one more issue."""
 
 
+def _typed_issue(survey: SurveyFile, item: Item, source: str, typed: list[_Seen],
+                 file: str) -> Issue:
+    """One issue for an item's unlisted typed answers (free text one respondent gave each):
+    their lengths and rows, never their text."""
+    series = survey.data[source]
+    rows = [int(np.flatnonzero(_equal_mask(series, s.value))[0]) + 1 for s in typed]
+    shown = ", ".join(typed_answer(str(s.value), r) for s, r in zip(typed, rows, strict=True)
+                      if r in rows[:5])
+    more = f" and {len(typed) - 5} more" if len(typed) > 5 else ""
+    return Issue(
+        code="typed-answer-not-in-recode", file=file, item=item.id, variable=source,
+        value=f"{len(typed)} typed answer(s)", row=rows[0],
+        message=(
+            f"{survey.provenance.file_name}: variable {source!r} (item {item.id!r}) has "
+            f"{len(typed)} typed answer(s) given by one respondent each ({shown}{more}; "
+            "their text is free text, never shown), which the crosswalk does not list. "
+            "Look each up in the file and map it in the item's 'recode' or 'missing' "
+            "table, or list the column under 'unmapped:' if it is an open question."
+        ),
+    )
+
+
 def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> list[Issue]:
     """Every way the crosswalk does not fit this export, as issues (empty when it fits).
 
@@ -308,6 +341,10 @@ def data_issues(survey: SurveyFile, crosswalk: Crosswalk, file: str = "") -> lis
         if source is None:
             continue
         unlisted = [s for s in _match_values(survey, item, source) if s.hit is None]
+        typed = [s for s in unlisted if _typed(s) and source not in kept_identifying(survey)]
+        if typed:
+            issues.append(_typed_issue(survey, item, source, typed, file))
+            unlisted = [s for s in unlisted if not any(s is t for t in typed)]
         for seen in unlisted[:MAX_VALUE_ISSUES]:
             issues.append(_unlisted_issue(survey, crosswalk, item, source, seen, file))
         if len(unlisted) > MAX_VALUE_ISSUES:
@@ -417,10 +454,19 @@ def apply_crosswalk(
     )
 
 
+def _typed(seen: _Seen) -> bool:
+    """A typed answer (free text) fewer than 2 respondents gave, with no value label: never
+    shown (:func:`harmonise.privacy.looks_free_text`)."""
+    return seen.count < 2 and not seen.label and looks_free_text(seen.value)
+
+
 def _audit_value(seen: _Seen) -> str:
-    """The audit's value: as :func:`_display`, or a placeholder when it looks identifying."""
+    """The audit's value: as :func:`_display`, or a placeholder when it looks identifying
+    or is a typed answer one respondent gave."""
     kind = looks_identifying(seen.value)
-    return placeholder(kind) if kind is not None else _display(seen.value, seen.norm)
+    if kind is not None:
+        return placeholder(kind)
+    return typed_answer(str(seen.value)) if _typed(seen) else _display(seen.value, seen.norm)
 
 
 def _kept_audit(mapped: list[_Seen]) -> list[tuple[str, str, int, tuple[str, str]]]:
@@ -502,7 +548,10 @@ def _respondent_ids(
 
 def _safe_repr(value: object) -> str:
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else cap(repr(value))
+    if kind is not None:
+        return describe(kind)
+    return typed_answer(value) if isinstance(value, str) and looks_free_text(value) else cap(
+        repr(value))
 
 
 def _design_codes(data: pd.DataFrame, column: str | None) -> pd.Series:

@@ -225,10 +225,16 @@ def test_a_fresh_draft_of_a_real_export_lists_only_decisions(name: str, tmp_path
     text = draft_crosswalk(survey, schema)
     report = check_crosswalk(text, "draft.v1.yaml", schema=schema, survey=survey)
     codes = {i.code for i in report.errors}
-    assert codes <= {"draft-placeholder", "concept-missing", "grade-missing"}, \
+    # typed answers one respondent gave are left out of the draft (free text, never
+    # written): one decision per item, listed without their text
+    assert codes <= {"draft-placeholder", "concept-missing", "grade-missing",
+                     "typed-answer-not-in-recode"}, \
         report.to_table()[:3000]
     items = text.count("\n  - id: ")
-    assert len(report.errors) <= items + 9  # one per undecided item, header fields, banner
+    typed = sum(1 for i in report.errors if i.code == "typed-answer-not-in-recode")
+    # one per undecided item, header fields, banner, and per item with typed answers its
+    # TODO comment and its one typed-answer issue
+    assert len(report.errors) <= items + 9 + 2 * typed
 
 
 def test_the_weighting_block_counts_respondents_without_a_usable_value(

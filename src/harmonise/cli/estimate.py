@@ -10,10 +10,13 @@ import click
 from harmonise.cli.readopts import header_rows_option, sheet_option, sheet_value
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from harmonise.estimate.quantiles import QRule, QuantileInterval
     from harmonise.estimate.results import CIDf, CIMethod
+    from harmonise.models.survey import FlaggedColumn
 
 # harmonise.estimate.quantiles's QRULES and INTERVAL_TYPES + rep_quantiles's
 # REP_INTERVAL_TYPES, spelt out so that the CLI starts without importing scipy
@@ -212,6 +215,7 @@ def estimate(
     )
     survey = read_survey(data, encoding=encoding, sheet=sheet_value(sheet),
                          header_rows=header_rows)
+    _check_not_removed(survey.flagged, [*means, *proportions, *totals, *quantiles, *by])
     design, _ = build_design(spec, survey.data, source=str(data))
     if quantiles:
         caveat = quantile_caveat(design, quantile_ci)
@@ -294,3 +298,21 @@ def _write_csv(table: pd.DataFrame, out: Path) -> None:
 
 
 COMMANDS = [estimate]
+
+
+def _check_not_removed(flagged: Sequence[FlaggedColumn], names: Sequence[str]) -> None:
+    """A variable asked for that was removed at the door as identifying: say so (and its
+    kind), not that it "is not in the data"."""
+    from harmonise.errors import EstimationError
+
+    removed = {f.name: f for f in flagged if not f.kept}
+    for name in names:
+        f = removed.get(name)
+        if f is not None:
+            why = f.reason if f.reason.startswith(f"{f.kind}:") else f"{f.kind}: {f.reason}"
+            raise EstimationError(
+                f"variable {name!r} was removed when the file was read because it looks "
+                f"identifying ({why}), so it cannot be estimated. Identifying "
+                "columns never leave the door: estimate another variable (`harmonise inspect "
+                "FILE` lists what was removed and why)."
+            )

@@ -32,7 +32,10 @@ dates from the file's own date column) in, YAML text out (``harmonise inspect FI
   (:mod:`harmonise.crosswalk.placeholders`);
 * never writes a value or label that looks identifying
   (:func:`harmonise.privacy.looks_identifying`): the item's note counts them under a
-  placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file.
+  placeholder (``<e-mail-like value ×2>``) for a person to deal with from the file;
+  nor a typed answer one respondent gave (:func:`harmonise.privacy.looks_free_text`): a
+  ``# TODO: a typed answer of N characters (row R) …`` comment under the recode table
+  stands for it.
 """
 
 from __future__ import annotations
@@ -61,7 +64,13 @@ from harmonise.crosswalk.draft_rules import (
 from harmonise.models.crosswalk import BLANK, normalise_value
 from harmonise.models.schema import Concept, Scale, Schema
 from harmonise.models.survey import SurveyFile, VariableInfo
-from harmonise.privacy import looks_identifying, placeholder
+from harmonise.privacy import (
+    first_rows,
+    looks_free_text,
+    looks_identifying,
+    placeholder,
+    typed_answer,
+)
 from harmonise.suggest.rank import Suggester
 from harmonise.suggest.scales import match_category, missing_type
 from harmonise.suggest.survey import survey_questions
@@ -116,6 +125,7 @@ class _Entries:
     labels: list[str] = field(default_factory=list)  # non-missing answer labels
     unmatched: int = 0  # labels that are not a category of the concept's scale
     hidden: int = 0  # values not written because they look identifying
+    typed: list[str] = field(default_factory=list)  # typed answers left out, described
     too_many: bool = False
 
 
@@ -169,7 +179,12 @@ def _entries(info: VariableInfo, series: pd.Series, scale: Scale | None,
                          "bin them into the concept's categories or move the column to "
                          "unmapped")
     else:
+        counts = series.value_counts(dropna=True)
+        first = first_rows(series)
         for value in sorted(unlabelled, key=lambda v: (isinstance(v, str), str(v))):
+            if looks_free_text(value) and int(counts.get(value, 0)) < 2:
+                out.typed.append(typed_answer(str(value), first.get(value)))
+                continue
             add(value, str(value))
     for code in info.user_missing:
         key = _key(code)
@@ -308,7 +323,8 @@ def _proposal(question: str | None, concept: Concept, entries: _Entries, *,
     """(grade, note) the file supports for a substantive item, or None for a person."""
     if not question or words_of(question) != words_of(concept.wording):
         return None
-    if entries.unmatched or entries.hidden or entries.too_many or not entries.recode:
+    if (entries.unmatched or entries.hidden or entries.typed or entries.too_many
+            or not entries.recode):
         return None
     what = (f"the option is the schema's '{option_label}'" if option_label else
             "every answer label is a category of the scale")
@@ -454,7 +470,7 @@ def _short_id(text: str, limit: int = 40) -> str:
 def _demographic_proposal(demo: _Demographic, entries: _Entries,
                           choice: TargetsChoice | None) -> tuple[str, str] | None:
     """(grade, note) for a weighting variable whose answers map onto the targets."""
-    if demo.mapping is None or entries.hidden:
+    if demo.mapping is None or entries.hidden or entries.typed:
         return None
     grouped = len(set(demo.mapping.values())) < len(demo.mapping)
     return ("close" if grouped else "equivalent",
@@ -513,6 +529,12 @@ def _item(survey: SurveyFile, schema: Schema, col: str, question: str | None,
     else:
         lines.append(f"    scale: {_q(scale) if scale else 'null'}")
     _emit_table(lines, "recode", entries.recode)
+    if entries.typed:
+        n = len(entries.typed)
+        listed = "; ".join(entries.typed[:5]) + (f"; and {n - 5} more" if n > 5 else "")
+        lines.append(f"      # TODO: not written, free text one respondent typed each: {listed}"
+                     f". Look {'them' if n > 1 else 'it'} up in the file and map "
+                     f"{'them' if n > 1 else 'it'} here or under missing")
     _emit_table(lines, "missing", entries.missing)
     proposal = (_demographic_proposal(demo, entries, choice) if demo is not None else
                 _proposal(question, concept, entries,

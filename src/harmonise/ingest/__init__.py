@@ -33,8 +33,14 @@ from harmonise.ingest.multiselect import OTHER, apply_splits, typed_other
 from harmonise.ingest.spss import read_por, read_sav
 from harmonise.ingest.stata import read_dta
 from harmonise.ingest.text import read_csv
-from harmonise.models.survey import Codebook, MultiSelectGroup, SurveyFile
-from harmonise.privacy import detect_identifying, screen
+from harmonise.models.survey import Codebook, FlaggedColumn, MultiSelectGroup, SurveyFile
+from harmonise.privacy import (
+    HEADER_VALUE_REASON,
+    describe,
+    detect_identifying,
+    header_value_kind,
+    screen,
+)
 
 READERS: dict[str, Reader] = {
     ".sav": read_sav,
@@ -236,8 +242,10 @@ def read_survey(
 
 def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str] | None,
               postcode_district: Mapping[str, str] | None) -> SurveyFile:
+    raw, header_flags = _screen_headers(path.name, raw)
     screened = screen(path.name, raw.data, raw.variables, keep, postcode_district,
                       forced=raw.forced)
+    screened = replace(screened, flagged=header_flags + screened.flagged)
     gone = set(screened.dropped)
     data = raw.data.drop(columns=list(screened.dropped))
     for col, reduced in screened.replaced.items():
@@ -274,6 +282,76 @@ def _assemble(path: Path, content: bytes, raw: RawTable, keep: Mapping[str, str]
     return SurveyFile(data=data, codebook=codebook,
                       provenance=make_provenance(path, content, raw, data),
                       flagged=screened.flagged)
+
+
+_MAX_DATA_HEADERS = 1
+"""More header cells than this holding what answers hold: a data row was read as a header."""
+
+
+def _screen_headers(file: str, raw: RawTable) -> tuple[RawTable, tuple[FlaggedColumn, ...]]:
+    """Columns whose header text (name, label, question or option) holds an identifying
+    value or a timestamp (:func:`harmonise.privacy.header_value_kind`): a column whose
+    name holds it is removed here under a placeholder name (its name is never shown); one
+    whose label or question text holds it is flagged for the screen (dropped unless kept)
+    and that text blanked. Several such columns, or one in a header row under the first
+    (platforms put option texts there, never answers), mean a data row was read as a
+    header: an error suggesting fewer header rows."""
+    hits: list[tuple[int, str, str, bool]] = []  # (position, column, kind, in the name)
+    below = False  # a hit in a header row under the first (an option text)
+    for pos, col in enumerate(map(str, raw.data.columns), start=1):
+        info = raw.variables.get(col)
+        texts = [col] + ([t for t in (info.label, info.question, info.option) if t]
+                         if info is not None else [])
+        kinds = [header_value_kind(t) for t in texts]
+        kind = next((k for k in kinds if k is not None), None)
+        if kind is not None:
+            hits.append((pos, col, kind, kinds[0] is not None))
+            below = below or (info is not None and header_value_kind(info.option) is not None
+                              and header_value_kind(info.question) is None)
+    if not hits:
+        return raw, ()
+    if len(hits) > _MAX_DATA_HEADERS or (below and (raw.header_rows or 1) > 1):
+        shown = ", ".join(f"{describe(k)} in column {pos}" for pos, _, k, _ in hits[:5])
+        more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+        n = raw.header_rows or 1
+        fix = (f"Read it with fewer header rows (--header-rows {n - 1}, or header_rows: "
+               f"{n - 1} in the crosswalk's read: block), or without --header-rows to let "
+               "the layout be detected." if n > 1 else
+               "The file seems to have no row of questions: export it again with the column "
+               "headings (question texts) in its first row.")
+        raise IngestError(
+            f"{file}: {len(hits)} header cell{'s' if len(hits) > 1 else ''} "
+            f"hold{'' if len(hits) > 1 else 's'} what respondents' answers hold, not "
+            f"question or option texts ({shown}{more}; values not shown): a data row was read as a "
+            f"header ({n} header row{'s' if n > 1 else ''} read). {fix}"
+        )
+    flags: list[FlaggedColumn] = []
+    drop: list[str] = []
+    forced = dict(raw.forced)
+    variables = dict(raw.variables)
+    for pos, col, kind, in_name in hits:
+        reason = f"{kind}: {HEADER_VALUE_REASON}"
+        if in_name:
+            drop.append(col)
+            variables.pop(col, None)
+            forced.pop(col, None)
+            flags.append(FlaggedColumn(name=f"(column {pos}: header not shown, "
+                                            f"{describe(kind)})", kind=kind, reason=reason))
+        else:
+            forced[col] = (kind, reason)
+            info = variables[col]
+            variables[col] = replace(
+                info, label=None if header_value_kind(info.label) else info.label,
+                question=None if header_value_kind(info.question) else info.question,
+                option=None if header_value_kind(info.option) else info.option)
+    if drop:
+        gone = set(drop)
+        multi = {g: tuple(m for m in ms if m not in gone) for g, ms in raw.multi_select.items()}
+        raw = replace(raw, data=raw.data.drop(columns=drop), variables=variables,
+                      forced=forced, multi_select={g: ms for g, ms in multi.items() if ms})
+    else:
+        raw = replace(raw, variables=variables, forced=forced)
+    return raw, tuple(flags)
 
 
 def _typed_other(data: pd.DataFrame, skip: Set[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:

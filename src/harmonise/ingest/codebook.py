@@ -9,6 +9,8 @@ kept with a reason) never show values or counts. A value or value label that loo
 identifying (:func:`harmonise.privacy.looks_identifying`: an e-mail address, phone
 number, full postcode or IP address) is never written either: such values of a column are
 counted together under a placeholder, ``<e-mail-like value ×2>`` for two distinct values.
+Nor is a typed answer (:func:`harmonise.privacy.looks_free_text`) given by fewer than 2
+respondents: it is shown as ``a typed answer of N characters (row R)``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 import pandas as pd
 
 from harmonise.models.survey import SurveyFile, VariableInfo
-from harmonise.privacy import looks_identifying, placeholder
+from harmonise.privacy import (
+    first_rows,
+    looks_free_text,
+    looks_identifying,
+    placeholder,
+    typed_answer,
+)
 
 MAX_CATEGORIES = 20
 """Columns without value labels get counts when they have at most this many values."""
@@ -63,7 +71,22 @@ def value_counts(series: pd.Series, info: VariableInfo) -> list[dict[str, Any]] 
     rows = [{"value": plain(k), "label": info.value_labels.get(k),
              "count": int(counts.get(k, 0)), "user_missing": _is_missing_code(k, info)}
             for k in keys]
-    return _hide_identifying(rows)
+    return _hide_typed(_hide_identifying(rows), series, info)
+
+
+def _hide_typed(rows: list[dict[str, Any]], series: pd.Series,
+                info: VariableInfo) -> list[dict[str, Any]]:
+    """Unlabelled text values that read as typed free text and that fewer than 2
+    respondents gave (:func:`harmonise.privacy.looks_free_text`) shown as ``a typed answer
+    of N characters (row R)``, never their text."""
+    typed = [r for r in rows if r["count"] < 2 and r["label"] is None
+             and looks_free_text(r["value"]) and r["value"] not in info.value_labels]
+    if not typed:
+        return rows
+    first = first_rows(series)
+    for r in typed:
+        r["value"] = typed_answer(r["value"], first.get(r["value"]))
+    return rows
 
 
 def _hide_identifying(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ import pyreadstat
 from harmonise._util.files import sha256_bytes
 from harmonise.errors import IngestError
 from harmonise.models.survey import Provenance, VariableInfo
-from harmonise.privacy import cap, describe, looks_identifying
+from harmonise.privacy import cap, describe, looks_free_text, looks_identifying, typed_answer
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class RawTable:
     multi_select: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     group_how: str = "option_columns"  # how multi_select was found: see MultiSelectGroup
     group_hows: Mapping[str, str] = field(default_factory=dict)  # per group, when they differ
+    header_rows: int | None = None  # header rows read (CSV and Excel)
     platform: str | None = None  # the platform layout recognised (harmonise.ingest.platforms)
     forced: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Columns the layout says are identifying whatever they hold: name -> (kind, reason)."""
@@ -94,6 +95,15 @@ def make_provenance(path: Path, content: bytes, raw: RawTable, data: pd.DataFram
     )
 
 
+def _shown_name(name: str) -> str:
+    """A column name for a message: capped, or what it looks like when it holds an
+    identifying value (a data row read as a header)."""
+    from harmonise.privacy import header_value_kind
+
+    kind = header_value_kind(name)
+    return f"a header holding {describe(kind)}" if kind is not None else repr(cap(name))
+
+
 def check_unique_names(
     file: str, names: Sequence[str], position: Callable[[int], str] | None = None,
     *, header_rows: int | None = None, next_row: Sequence[object] | None = None,
@@ -110,7 +120,7 @@ def check_unique_names(
     repeated = {n: idx for n, idx in seen.items() if len(idx) > 1}
     if repeated:
         parts = "; ".join(
-            f"{cap(n)!r} at {', '.join(where(i) for i in idx[:6])}"
+            f"{_shown_name(n)} at {', '.join(where(i) for i in idx[:6])}"
             + (f" and {len(idx) - 6} more" if len(idx) > 6 else "")
             for n, idx in list(repeated.items())[:10]
         )
@@ -302,9 +312,13 @@ def as_frame(df: Any) -> pd.DataFrame:
 
 def safe_repr(value: object, show: Callable[[object], str] = repr) -> str:
     """``show(value)``, unless it looks identifying (an e-mail, phone, postcode, IP address):
-    then only what it looks like (``an e-mail-like value``). For messages."""
+    then only what it looks like (``an e-mail-like value``); typed free text is shown as
+    ``a typed answer of N characters``. For messages."""
     kind = looks_identifying(value)
-    return describe(kind) if kind is not None else cap(show(value))
+    if kind is not None:
+        return describe(kind)
+    return typed_answer(value) if isinstance(value, str) and looks_free_text(value) else cap(
+        show(value))
 
 
 def _is_date(value: object) -> bool:

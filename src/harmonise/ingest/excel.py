@@ -298,5 +298,6 @@ def read_xlsx(path: Path, content: bytes, options: ReadOptions) -> RawTable:
         group_hows=applied.how,
         platform=plan.layout.platform or None,
         forced=applied.forced,
+        header_rows=plan.layout.header_rows,
         notes=applied.notes + tuple(sheet_notes),
     )

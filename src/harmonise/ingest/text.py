@@ -11,7 +11,9 @@ Values: every cell is read as text (``"NA"``, ``"None"`` and ``"0012"`` survive)
 column becomes numeric only when every non-blank cell is a plain number (no leading zeros,
 thousands separators, ``+`` signs or more than 15 digits, so codes and ids keep their
 text). Blank cells are NaN; nothing else is. Every record must have as many fields as the
-header: a shorter or longer one is an error naming its row and line (never padded or cut).
+header: a shorter or longer one is an error naming its row and line (never padded or cut),
+and a quoted field still open at the end of the file (which would swallow every later
+line into one cell) is an error naming its row, line and field.
 The header rows, platform columns and option groups follow the layout of the platform that
 wrote the file (:mod:`harmonise.ingest.platforms`).
 """
@@ -41,6 +43,7 @@ DELIMITERS = (",", ";", "\t", "|")
 SNIFF_CHARS = 64 * 1024
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$|^-?0?\.\d+$")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n")
 
 
@@ -146,11 +149,15 @@ def _parse(file: str, text: str, delimiter: str) -> list[list[str]]:
     rows: list[list[str]] = []
     width: int | None = None
     line = 1
+    total = sum(1 for _ in _LINE_END.finditer(text)) + (not text.endswith(("\n", "\r")))
     try:
         for record in reader:
             start, line = line, reader.line_num + 1
             if not record or record == [""]:
                 continue  # a blank line
+            if _open_at_end(text, start, delimiter, reader.line_num, total):
+                raise _unclosed(file, len(rows) + 1, start, len(record),
+                                reader.line_num - start + 1)
             if width is None:
                 width = len(record)
             elif len(record) != width:
@@ -168,6 +175,35 @@ def _parse(file: str, text: str, delimiter: str) -> list[list[str]]:
             "responses again."
         )
     return rows
+
+
+def _open_at_end(text: str, start: int, delimiter: str, line_num: int, total: int) -> bool:
+    """Whether the record starting on line ``start`` ran to the end of ``text`` inside a
+    quoted field (the lenient reader closes it silently, swallowing every later line).
+    Only the last record can; it is re-read strictly, which says "unexpected end of data"."""
+    if line_num < total:
+        return False  # lines are left after this record: it is not the last
+    lines = io.StringIO(text, newline="").readlines()
+    rest = "".join(lines[start - 1:])
+    if '"' not in rest:
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter, quotechar='"',
+                            doublequote=True, strict=True):
+            pass
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
+
+
+def _unclosed(file: str, row: int, line: int, field: int, lines: int) -> IngestError:
+    return IngestError(
+        f"{file}: row {row} (line {line}), field {field}: a quoted field is opened but never "
+        f"closed, so the {lines} line(s) from there to the end of the file would be read as "
+        "that one cell and the rows in them lost. Close the quote in the export (quotes in a "
+        'quoted field are written twice, "") or export the responses again, and upload the '
+        "new file."
+    )
 
 
 def _ragged(file: str, delimiter: str, row: int, line: int, n: int, width: int) -> IngestError:
@@ -231,6 +267,7 @@ def read_csv(path: Path, content: bytes, options: ReadOptions) -> RawTable:
         group_hows=applied.how,
         platform=plan.layout.platform or None,
         forced=applied.forced,
+        header_rows=plan.layout.header_rows,
         notes=applied.notes,
     )
 

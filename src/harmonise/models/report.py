@@ -52,6 +52,8 @@ ISSUE_CODES: dict[str, str] = {
     "column-missing": "a source or design column is not in the data",
     "column-identifying": "a column used by the crosswalk was removed at ingest as identifying",
     "value-not-in-recode": "a value in the data is listed in neither recode nor missing",
+    "typed-answer-not-in-recode": "typed answers (free text one respondent gave) are listed "
+                                  "in neither recode nor missing (their text never shown)",
     "identifying-value": "a recode or missing key looks like an e-mail, phone, postcode or IP",
     "column-unmapped": "a data column is neither mapped nor listed under 'unmapped:'",
     # against the weighting targets
