@@ -464,8 +464,16 @@ class Workspace:
         with self.engine.connect() as conn:
             return [_row(Submission, r) for r in conn.execute(q).mappings().all()]
 
+    def ownership_problem(self, partnership_id: int, text: str) -> str | None:
+        """Why a crosswalk text may not be submitted or released for a partnership (its
+        ``csp`` names another partnership, or its ``crosswalk`` id is not in the
+        partnership's own name space), or None."""
+        return ownership_problem(self.partnership(partnership_id),
+                                 [p.slug for p in self.partnerships()], text)
+
     def release_submission(self, sid: int, actor: User, *, text: str, sha256: str) -> None:
-        """Mark a draft released with its released text (admins; never its author)."""
+        """Mark a draft released with its released text (admins; never its author; only a
+        crosswalk whose csp and id are the submitting partnership's)."""
         sub = self.submission(sid)
         if actor.role != "admin":
             raise StoreError("only an admin can release a crosswalk")
@@ -474,6 +482,10 @@ class Workspace:
                              "another admin must review and release it")
         if sub.status != "draft":
             raise StoreError(f"{sub.ref} is {sub.status}, not a draft; nothing to release")
+        for checked in (sub.text, text):
+            problem = self.ownership_problem(sub.partnership_id, checked)
+            if problem is not None:
+                raise StoreError(f"{sub.ref} cannot be released: {problem}")
         try:
             with self._tx("release a crosswalk") as conn:
                 done = conn.execute(CROSSWALKS.update().where(
@@ -616,6 +628,36 @@ class Workspace:
         return int(gone)
 
 
+def ownership_problem(partnership: Partnership, slugs: Sequence[str], text: str) -> str | None:
+    """Why ``text`` (a crosswalk's YAML) does not belong to ``partnership``, or None.
+
+    Its ``csp`` must be the partnership's slug and its ``crosswalk`` id the slug or start
+    with ``slug-`` (and not with another partnership's longer slug), so an officer cannot
+    have their data published under another partnership's name or crosswalk id.
+    """
+    from harmonise._util.yamlio import parse_yaml
+
+    slug = partnership.slug
+    try:
+        raw = parse_yaml(text, "crosswalk", error=StoreError)
+    except StoreError:
+        return "it is not readable YAML; fix it and submit it again"
+    if not isinstance(raw, dict):
+        return "it is not a crosswalk (a YAML mapping); submit the crosswalk file"
+    csp, cw_id = raw.get("csp"), raw.get("crosswalk")
+    if csp != slug:
+        return (f"its csp is {str(csp)[:40]!r} but it was submitted for {partnership.name} "
+                f"({slug}); set 'csp: {slug}' (a partnership submits only its own "
+                "crosswalks)")
+    theirs = [s for s in slugs if s != slug and len(s) > len(slug)
+              and isinstance(cw_id, str) and (cw_id == s or cw_id.startswith(f"{s}-"))]
+    if not isinstance(cw_id, str) or not (cw_id == slug or cw_id.startswith(f"{slug}-")) \
+            or theirs:
+        return (f"its crosswalk id {str(cw_id)[:60]!r} is not one of {partnership.name}'s; "
+                f"name it '{slug}-<survey>' (for example {slug}-residents-2025)")
+    return None
+
+
 def _check_role(role: str, partnership_id: int | None) -> None:
     if role not in ROLES:
         raise StoreError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -626,4 +668,4 @@ def _check_role(role: str, partnership_id: int | None) -> None:
 
 
 __all__ = ["JOB_STATES", "ROLES", "Activity", "Job", "Partnership", "Submission", "Upload",
-           "User", "Workspace", "now"]
+           "User", "Workspace", "now", "ownership_problem"]

@@ -109,6 +109,21 @@ class Catalogue:
             return sub.text, f"{sub.crosswalk}.v{sub.version}.yaml"
         raise CrosswalkError(f"unknown crosswalk {key!r}; pick one from the list")
 
+    def previous_release(self, sub: Submission) -> tuple[str, str] | None:
+        """``(label, text)`` of the newest release of the same crosswalk id before this
+        one (the project's or the workspace's), or None when it is the first."""
+        earlier = [e for e in self.lock().entries
+                   if e.crosswalk == sub.crosswalk and e.version < sub.version
+                   and e.path != f"workspace/{sub.id}"]
+        for entry in sorted(earlier, key=lambda e: e.version, reverse=True):
+            with contextlib.suppress(HarmoniseError, OSError, UnicodeDecodeError):
+                if entry.path.startswith("workspace/"):
+                    text, label = self.text(f"db:{entry.path.removeprefix('workspace/')}")
+                else:
+                    text, label = self.text(f"project:{entry.path}")
+                return f"{label} (v{entry.version}, released)", text
+        return None
+
     def themes(self, schema_ref: str) -> dict[str, str]:
         """``{concept: theme}`` of a schema of this project ({} when it is not here)."""
         from harmonise.crosswalk.io import load_schema

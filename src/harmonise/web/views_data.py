@@ -224,6 +224,12 @@ def upload_submit(ctx: Ctx) -> Response:
         raise Refused(400, "Crosswalk not readable", f"{issues} Fix these and upload it "
                       "again; nothing was stored.")
     cw = parsed.crosswalk
+    problem = ctx.ws.ownership_problem(upload.partnership_id, text)
+    if problem is not None:
+        ctx.log("submit-refused", f"upload {upload.id}", "crosswalk of another partnership",
+                partnership_id=upload.partnership_id)
+        raise Refused(400, "Not your partnership's crosswalk", f"This crosswalk cannot be "
+                      f"submitted: {problem}. Nothing was stored.")
     label = f"{cw.crosswalk}.v{cw.version}.yaml"
     try:
         report = ctx.state.catalogue.check(text, label,
@@ -268,8 +274,28 @@ def crosswalks(ctx: Ctx) -> Response:
 
 @page(("officer", "admin"))
 def crosswalk_detail(ctx: Ctx) -> Response:
+    from harmonise._util.yamlio import parse_yaml
+
     sub = submission_for(ctx, _id(ctx.request))
+    try:
+        raw = parse_yaml(sub.text, "crosswalk", error=StoreError)
+    except StoreError:
+        raw = None
+    meta = raw if isinstance(raw, dict) else {}
+    previous = ctx.state.catalogue.previous_release(sub)
+    diff = None
+    if previous is not None:
+        import difflib
+
+        label, old_text = previous
+        diff = "".join(difflib.unified_diff(
+            old_text.splitlines(keepends=True), sub.text.splitlines(keepends=True),
+            fromfile=label, tofile=f"{sub.crosswalk}.v{sub.version}.yaml (this one)"))
     return ctx.render("crosswalk.html", sub=sub, report=_report(sub.report),
+                      partnership=ctx.ws.partnership(sub.partnership_id),
+                      csp=str(meta.get("csp", "")), csp_name=str(meta.get("csp_name", "")),
+                      ownership=ctx.ws.ownership_problem(sub.partnership_id, sub.text),
+                      previous=previous[0] if previous else None, diff=diff,
                       author=_name(ctx, sub.submitted_by),
                       releaser=_name(ctx, sub.released_by),
                       can_release=(ctx.me.role == "admin" and sub.status == "draft"
@@ -293,6 +319,10 @@ def crosswalk_release(ctx: Ctx) -> Response:
     if sub.status != "draft":
         raise Refused(409, "Cannot release", f"{sub.ref} is {sub.status}, not a draft; "
                       "nothing to release.")
+    problem = ctx.ws.ownership_problem(sub.partnership_id, sub.text)
+    if problem is not None:
+        raise Refused(409, "Cannot release", f"{sub.ref} cannot be released: {problem}. "
+                      "The partnership must submit a corrected crosswalk.")
     try:
         plan = ctx.state.catalogue.plan_release(sub)
         ctx.ws.release_submission(sub.id, ctx.me, text=plan.text, sha256=plan.entry.sha256)
