@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from test_flow import run_queued, upload_all
 from webkit import EXPORTS, OFFICERS, ROOT, Site
 
 LUTON_CW = ROOT / "crosswalks/luton/residents-2024.v1.yaml"
@@ -76,3 +77,75 @@ def test_a_forged_draft_is_not_released(site: Site) -> None:
     refused = admin.post(f"/crosswalks/{sub.id}/release")
     assert refused.status_code == 409 and "set &#39;csp: luton&#39;" in refused.text
     assert ws.submission(sub.id).status == "draft"
+
+
+def _store_runs(site: Site) -> set[int]:
+    import sqlalchemy as sa
+
+    from harmonise.store.db import RUN_ROWS, RUN_TABLES, RUNS
+
+    with site.state.ws.engine.connect() as conn:
+        found = set()
+        for table, col in ((RUNS, RUNS.c.id), (RUN_TABLES, RUN_TABLES.c.run_id),
+                           (RUN_ROWS, RUN_ROWS.c.run_id)):
+            found |= {int(i) for i in conn.execute(sa.select(col).distinct()).scalars()}
+            assert table is not None
+        return found
+
+
+def test_withdrawing_an_upload_deletes_the_runs_it_produced_from_the_store(
+        any_site: Site) -> None:
+    site = any_site
+    ids = upload_all(site)
+    bedford = site.client(OFFICERS["bedford"])
+    own = int(bedford.post("/runs").headers["location"].rsplit("/", 1)[1])
+    joint = int(site.client("analyst").post("/runs").headers["location"].rsplit("/", 1)[1])
+    run_queued(site)
+    ws = site.state.ws
+    own_run, joint_run = ws.job(own).run_id, ws.job(joint).run_id
+    assert own_run is not None and joint_run is not None
+    assert {own_run, joint_run} <= _store_runs(site)
+    luton = site.client(OFFICERS["luton"])
+    assert luton.post(f"/uploads/{ids['luton']}/withdraw").status_code == 303
+    left = _store_runs(site)
+    assert joint_run not in left  # runs, run_tables and run_rows all gone
+    assert own_run in left  # Bedford's own run did not use Luton's upload
+
+
+def _withdraw_during(site: Site, monkeypatch, module: object, name: str) -> int:  # type: ignore[no-untyped-def]
+    """Run Luton's job while Luton's upload is withdrawn inside ``module.name``; the job."""
+    ids = upload_all(site)
+    luton = site.client(OFFICERS["luton"])
+    job_id = int(luton.post("/runs").headers["location"].rsplit("/", 1)[1])
+    original = getattr(module, name)
+    ws = site.state.ws
+
+    def withdrawing(*args: object, **kwargs: object) -> object:
+        out = original(*args, **kwargs)
+        ws.withdraw_upload(ids["luton"], site.users[OFFICERS["luton"]])
+        return out
+
+    monkeypatch.setattr(module, name, withdrawing)
+    before = _store_runs(site)
+    run_queued(site)
+    job = ws.job(job_id)
+    assert job.state == "failed" and not job.visible and job.run_id is None
+    assert "was withdrawn" in (job.message or "")
+    assert _store_runs(site) == before  # nothing saved, or what was saved is deleted
+    assert not (site.state.runs_dir / str(job_id)).exists()
+    assert [p.name for p in site.state.runs_dir.iterdir()] == []
+    return job_id
+
+
+def test_an_upload_withdrawn_before_the_save_leaves_the_run_nothing(site: Site,
+                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import harmonise.report as report_pkg
+
+    _withdraw_during(site, monkeypatch, report_pkg, "report_data")
+
+
+def test_an_upload_withdrawn_after_the_save_leaves_the_run_nothing(site: Site,
+                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import harmonise.report as report_pkg
+
+    _withdraw_during(site, monkeypatch, report_pkg, "write_report")

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from harmonise.errors import StoreError
-from harmonise.store.db import _redacted, store_url
+from harmonise.store.db import _redacted, delete_runs, store_url
 from harmonise.store.tables import (
     ACTIVITY,
     CROSSWALKS,
@@ -417,8 +417,10 @@ class Workspace:
                          .values(crosswalk_key=key, crosswalk_report=report))
 
     def withdraw_upload(self, upload_id: int, by: int) -> list[int]:
-        """Withdraw an upload and every job that used it (one transaction); return the
-        withdrawn job ids. Its crosswalk submissions that are not released go too."""
+        """Withdraw an upload and every job that used it, deleting the runs those jobs
+        saved in the store (one transaction); return the withdrawn job ids. Its crosswalk
+        submissions that are not released go too. A job still running re-checks before it
+        saves or publishes anything (:meth:`bind_run`, :meth:`withdrawn_reason`)."""
         at = now()
         with self._tx("withdraw an upload") as conn:
             conn.execute(UPLOADS.update().where(UPLOADS.c.id == upload_id,
@@ -429,6 +431,11 @@ class Workspace:
             hit = [j["id"] for j in jobs if upload_id in _row(Job, j).upload_ids]
             if hit:
                 conn.execute(JOBS.update().where(JOBS.c.id.in_(hit)).values(withdrawn_at=at))
+                # read after the update: a run saved by a job at the same moment has
+                # committed its run id by now (the update waited for its row lock)
+                saved = conn.execute(sa.select(JOBS.c.run_id).where(
+                    JOBS.c.id.in_(hit), JOBS.c.run_id.is_not(None))).scalars().all()
+                delete_runs(conn, saved)
             conn.execute(CROSSWALKS.update().where(CROSSWALKS.c.upload_id == upload_id,
                                                    CROSSWALKS.c.status == "draft")
                          .values(status="withdrawn"))
@@ -555,15 +562,45 @@ class Workspace:
                          .values(heartbeat_at=now()))
 
     def finish(self, jid: int, *, run_id: int | None = None, error: str | None = None) -> None:
-        """Done (with its run) or failed (with the message), in one statement."""
+        """Done (with its run) or failed (with the message; any run it saved in the store
+        is deleted in the same transaction)."""
         values: dict[str, Any] = {"finished_at": now()}
         if error is None:
             values.update(state="done", run_id=run_id, progress="finished")
         else:
-            values.update(state="failed", message=error[:4000], progress="failed")
+            values.update(state="failed", message=error[:4000], progress="failed",
+                          run_id=None)
         with self._tx("finish a job") as conn:
+            if error is not None:
+                _drop_saved_runs(conn, [jid])
             conn.execute(JOBS.update().where(JOBS.c.id == jid, JOBS.c.state == "running")
                          .values(**values))
+
+    def bind_run(self, conn: sa.Connection, jid: int, run_id: int) -> None:
+        """Inside the store's save transaction: record ``run_id`` on the running job, or
+        refuse (StoreError, so nothing is saved) when the job or one of its uploads was
+        withdrawn, or the job is no longer running."""
+        job = self.job(jid)
+        gone = conn.execute(sa.select(UPLOADS.c.id).where(
+            UPLOADS.c.id.in_(job.upload_ids), UPLOADS.c.withdrawn_at.is_not(None))
+        ).scalars().all()
+        done = conn.execute(JOBS.update().where(
+            JOBS.c.id == jid, JOBS.c.state == "running", JOBS.c.withdrawn_at.is_(None))
+            .values(run_id=run_id)).rowcount
+        if gone or done != 1:
+            raise StoreError(_withdrawn_message(gone))
+
+    def withdrawn_reason(self, jid: int) -> str | None:
+        """Why a running job must keep nothing (it or one of its uploads was withdrawn, or
+        it is no longer running), or None."""
+        job = self.job(jid)
+        with self.engine.connect() as conn:
+            gone = conn.execute(sa.select(UPLOADS.c.id).where(
+                UPLOADS.c.id.in_(job.upload_ids), UPLOADS.c.withdrawn_at.is_not(None))
+            ).scalars().all()
+        if gone or job.withdrawn_at is not None or job.state != "running":
+            return _withdrawn_message(gone)
+        return None
 
     def recover(self, *, stale_after: dt.timedelta, worker: str | None = None) -> list[int]:
         """Jobs left running by a worker that died (no heartbeat for ``stale_after``, or
@@ -576,8 +613,9 @@ class Workspace:
             ids = conn.execute(sa.select(JOBS.c.id).where(JOBS.c.state == "running", cond)
                                ).scalars().all()
             if ids:
+                _drop_saved_runs(conn, ids)
                 conn.execute(JOBS.update().where(JOBS.c.id.in_(ids)).values(
-                    state="failed", finished_at=now(), progress="failed",
+                    state="failed", finished_at=now(), progress="failed", run_id=None,
                     message="the worker stopped while this run was in progress (the server "
                             "was restarted or crashed); nothing from it was kept. Start the "
                             "run again."))
@@ -656,6 +694,19 @@ def ownership_problem(partnership: Partnership, slugs: Sequence[str], text: str)
         return (f"its crosswalk id {str(cw_id)[:60]!r} is not one of {partnership.name}'s; "
                 f"name it '{slug}-<survey>' (for example {slug}-residents-2025)")
     return None
+
+
+def _drop_saved_runs(conn: sa.Connection, job_ids: Sequence[int]) -> None:
+    """Delete the store runs the given jobs saved (a failed job keeps nothing)."""
+    saved = conn.execute(sa.select(JOBS.c.run_id).where(
+        JOBS.c.id.in_(list(job_ids)), JOBS.c.run_id.is_not(None))).scalars().all()
+    delete_runs(conn, saved)
+
+
+def _withdrawn_message(uploads: Sequence[int]) -> str:
+    which = f"upload {', '.join(str(u) for u in uploads)}" if uploads else "an upload it used"
+    return (f"{which} was withdrawn (or the run was stopped) while this run was in "
+            "progress, so nothing from it was kept; start a new run if still needed")
 
 
 def _check_role(role: str, partnership_id: int | None) -> None:

@@ -247,17 +247,33 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
         result = run(manifest, root=work, progress=progress)
         data = report_data(result)
         progress("save to the store")
+        # the save records its run on the job in the same transaction, and refuses when an
+        # upload was withdrawn meanwhile (a withdrawal deletes the runs its jobs saved)
         with Store(ws.url) as store:
-            run_id = store.save(data)
+            run_id = store.save(data, within=lambda conn, rid: ws.bind_run(conn, job.id, rid))
         progress("write the report")
         final = runs_dir / str(job.id)
         write_report(data, work / "out", charts=charts, run_id=run_id)
+        _keep_only_if_wanted(ws, job, None)
         if final.exists():
             shutil.rmtree(final)
         (work / "out").replace(final)
+        # a withdrawal that committed while the files moved may have found no folder to
+        # delete: check again, and take the files back out if so
+        _keep_only_if_wanted(ws, job, final)
         return run_id
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep_only_if_wanted(ws: Workspace, job: Job, placed: Path | None) -> None:
+    """Raise (the worker then fails the job and deletes its stored run) when the job or
+    one of its uploads was withdrawn while it ran; remove ``placed`` files first."""
+    reason = ws.withdrawn_reason(job.id)
+    if reason is not None:
+        if placed is not None:
+            shutil.rmtree(placed, ignore_errors=True)
+        raise HarmoniseError(reason)
 
 
 class Worker(threading.Thread):

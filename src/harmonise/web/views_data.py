@@ -6,6 +6,7 @@ draft, submission, release, withdrawal. Handlers run in a worker thread (see
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -172,6 +173,11 @@ def upload_draft(ctx: Ctx) -> Response:
     partnership = ctx.ws.partnership(upload.partnership_id)
     text = draft_crosswalk(survey, load_schema(schemas[-1]),
                            name=f"{partnership.slug}-upload-{upload.id}")
+    # the workspace knows whose export it is: the draft names the partnership (a submitted
+    # crosswalk must; see Workspace.ownership_problem)
+    text = re.sub(r"(?m)^csp: .*$", f"csp: {json.dumps(partnership.slug)}", text, count=1)
+    text = re.sub(r"(?m)^csp_name: .*$", f"csp_name: {json.dumps(partnership.name)}", text,
+                  count=1)
     ctx.log("download", f"upload {upload.id}", "draft crosswalk",
             partnership_id=upload.partnership_id)
     return attachment(text, f"{partnership.slug}-upload-{upload.id}.v1.yaml",
