@@ -149,3 +149,58 @@ def test_an_upload_withdrawn_after_the_save_leaves_the_run_nothing(site: Site,
     import harmonise.report as report_pkg
 
     _withdraw_during(site, monkeypatch, report_pkg, "write_report")
+
+
+def test_a_crash_leaves_no_work_folder_and_no_stored_run_after_recovery(site: Site) -> None:
+    import datetime as dt
+    import time
+
+    import sqlalchemy as sa
+
+    from harmonise.store import Store
+    from harmonise.store.tables import JOBS
+    from harmonise.web.runner import Worker
+
+    ids = upload_all(site)
+    ws, st = site.state.ws, site.state
+    luton = site.client(OFFICERS["luton"])
+    finished = int(luton.post("/runs").headers["location"].rsplit("/", 1)[1])
+    run_queued(site)
+    # a job that crashed after saving its run: claimed by a worker that died, its run
+    # saved and recorded on it, its work folder (holding a copy of the raw export) left
+    dead = int(luton.post("/runs").headers["location"].rsplit("/", 1)[1])
+    assert ws.claim("a-worker-that-dies") is not None
+    with Store(ws.url) as store:
+        _, data = store.load(ws.job(finished).run_id)
+        saved = store.save(data, within=lambda conn, rid: ws.bind_run(conn, dead, rid))
+    assert ws.job(dead).run_id == saved and saved in _store_runs(site)
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+    with ws.engine.begin() as conn:
+        conn.execute(sa.update(JOBS).where(JOBS.c.id == dead).values(heartbeat_at=old))
+    left = st.runs_dir / f".job-{dead}-x1y2"
+    (left / "surveys").mkdir(parents=True)
+    (left / "surveys" / f"u{ids['luton']}.csv").write_bytes(b"ID,Email\n1,a@example.org\n")
+    orphan = st.runs_dir / ".job-999-zz"  # a job the database no longer knows
+    orphan.mkdir()
+    # a job running now under another live worker keeps its folder
+    live = int(site.client(OFFICERS["bedford"]).post("/runs").headers["location"]
+               .rsplit("/", 1)[1])
+    assert ws.claim("another-live-worker") is not None
+    busy = st.runs_dir / f".job-{live}-busy"
+    busy.mkdir()
+
+    worker = Worker(ws, st.blobs, st.catalogue, st.runs_dir, poll=0.05, charts=False)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (ws.job(dead).state == "running" or left.exists()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        worker.join(timeout=30)
+    job = ws.job(dead)
+    assert job.state == "failed" and job.run_id is None
+    assert saved not in _store_runs(site) and ws.job(finished).run_id in _store_runs(site)
+    assert not left.exists() and not orphan.exists()
+    assert busy.exists() and ws.job(live).state == "running"

@@ -276,6 +276,31 @@ def _keep_only_if_wanted(ws: Workspace, job: Job, placed: Path | None) -> None:
         raise HarmoniseError(reason)
 
 
+def sweep_work_folders(ws: Workspace, runs_dir: Path) -> list[str]:
+    """Delete the private ``.job-*`` folders (which hold copies of raw respondent files)
+    that no live run is using: those left by a crash or a kill. A folder is kept only while
+    its job is 'running' with a fresh heartbeat (another worker sharing the folder).
+    Returns the names removed."""
+    import re
+
+    cutoff = (dt.datetime.now(dt.UTC) - STALE_AFTER).isoformat(timespec="microseconds")
+    removed = []
+    for folder in sorted(runs_dir.glob(".job-*")):
+        found = re.match(r"^\.job-(\d+)-", folder.name)
+        job = ws.find_job(int(found.group(1))) if found else None
+        if job is not None and job.state == "running" and (job.heartbeat_at or "") > cutoff:
+            continue
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            folder.unlink(missing_ok=True)
+        removed.append(folder.name)
+    if removed:
+        log.warning("removed %d work folder(s) left by runs that did not finish",
+                    len(removed))
+    return removed
+
+
 class Worker(threading.Thread):
     """Polls the job table; runs one job at a time; heartbeats while it runs."""
 
@@ -293,13 +318,16 @@ class Worker(threading.Thread):
         self.wake.set()
 
     def run(self) -> None:
-        checked = 0.0
+        checked: float | None = None
         while not self.stopping.is_set():
             try:
-                if time.monotonic() - checked > RECOVER_EVERY:
+                if checked is None or time.monotonic() - checked > RECOVER_EVERY:
                     # jobs of a worker that died (this server's previous life, or another
                     # server sharing the database) fail instead of hanging as 'running'
+                    # (their stored runs deleted), and their work folders, which hold
+                    # copies of the raw uploads, are removed
                     self.ws.recover(stale_after=STALE_AFTER)
+                    sweep_work_folders(self.ws, self.runs_dir)
                     checked = time.monotonic()
                 job = self.ws.claim(self.name_id)
             except (StoreError, OSError):
@@ -336,4 +364,4 @@ class Worker(threading.Thread):
             beating.set()
 
 
-__all__ = ["Catalogue", "Choice", "Worker", "execute"]
+__all__ = ["Catalogue", "Choice", "Worker", "execute", "sweep_work_folders"]
