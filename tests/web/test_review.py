@@ -204,3 +204,60 @@ def test_a_crash_leaves_no_work_folder_and_no_stored_run_after_recovery(site: Si
     assert saved not in _store_runs(site) and ws.job(finished).run_id in _store_runs(site)
     assert not left.exists() and not orphan.exists()
     assert busy.exists() and ws.job(live).state == "running"
+
+
+BAD_TARGETS = ["surveys/bedford/bedford-residents-2024.sav", "crosswalks/lock.json",
+               "../../../etc/passwd", "/etc/passwd", "surveys/targets/../luton/residents-2024.csv",
+               "surveys/targets/missing.csv", "surveys/targets/sub/x.csv"]
+
+
+def test_weighting_targets_come_only_from_surveys_targets(site: Site) -> None:
+    officer, upload_id = _luton_upload(site)
+    text = (LUTON_CW.read_text(encoding="utf-8").replace("status: released\n", "status: draft\n")
+            .replace("crosswalk: luton-residents-2024\n", "crosswalk: luton-residents-web\n"))
+    good = "targets: surveys/targets/luton-adults-2024.csv\n"
+    assert good in text
+    for bad in BAD_TARGETS:
+        refused = _submit(officer, upload_id, text.replace(good, f"targets: {bad}\n"))
+        assert refused.status_code == 400, (bad, refused.text)  # type: ignore[attr-defined]
+        assert "surveys/targets/" in refused.text  # type: ignore[attr-defined]
+        assert "Nothing was stored" in refused.text  # type: ignore[attr-defined]
+    assert site.state.ws.submissions() == []
+    assert _submit(officer, upload_id, text).status_code == 303  # type: ignore[attr-defined]
+
+
+def test_a_released_crosswalk_with_other_targets_is_refused_at_run_time(site: Site) -> None:
+    """Even a crosswalk that reached the database some other way cannot make a run read
+    another partnership's raw export as its targets."""
+    import json
+
+    _officer, upload_id = _luton_upload(site)
+    ws = site.state.ws
+    text = (LUTON_CW.read_text(encoding="utf-8")
+            .replace("crosswalk: luton-residents-2024\n", "crosswalk: luton-residents-web\n")
+            .replace("targets: surveys/targets/luton-adults-2024.csv\n",
+                     "targets: surveys/bedford/bedford-residents-2024.sav\n"))
+    pid = ws.upload(upload_id).partnership_id
+    sub = ws.submit_crosswalk(partnership_id=pid, upload_id=upload_id,
+                              crosswalk="luton-residents-web", version=1, sha256="0" * 64,
+                              text=text, report="{}", valid=True, by=site.users["admin"])
+    from harmonise._util.files import sha256_text
+
+    ws.release_submission(sub.id, ws.user(site.users["admin2"]), text=text,
+                          sha256=sha256_text(text))
+    ws.set_upload_crosswalk(upload_id, f"db:{sub.id}", json.dumps({"valid": True,
+                                                                   "issues": []}))
+    luton = site.client(OFFICERS["luton"])
+    job_id = int(luton.post("/runs").headers["location"].rsplit("/", 1)[1])
+    run_queued(site)
+    job = ws.job(job_id)
+    assert job.state == "failed" and "is not allowed" in (job.message or ""), job.message
+    assert "surveys/targets/" in (job.message or "")
+    # and an admin's release of such a draft is refused by the release check
+    draft = ws.submit_crosswalk(partnership_id=pid, upload_id=upload_id,
+                                crosswalk="luton-residents-web", version=2, sha256="0" * 64,
+                                text=text.replace("version: 1\n", "version: 2\n")
+                                .replace("status: released\n", "status: draft\n"),
+                                report="{}", valid=True, by=site.users["admin"])
+    refused = site.client("admin2").post(f"/crosswalks/{draft.id}/release")
+    assert refused.status_code == 409 and "surveys/targets/" in refused.text

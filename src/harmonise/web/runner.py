@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -168,9 +169,51 @@ class Catalogue:
                             report.files)
         return report
 
+    def targets_problem(self, text: str) -> str | None:
+        """Why a crosswalk's ``weighting.targets`` may not be used, or None: a submitted
+        crosswalk may name only a CSV file directly in the project's ``surveys/targets/``
+        (never another file of the server, whatever the path)."""
+        from harmonise.crosswalk.io import parse_yaml
+
+        try:
+            raw = parse_yaml(text, "crosswalk")
+        except CrosswalkError:
+            return None  # the validation report says why it is not readable
+        weighting = raw.get("weighting") if isinstance(raw, dict) else None
+        if not isinstance(weighting, dict) or weighting.get("targets") is None:
+            return None
+        try:
+            self.targets_file(weighting["targets"])
+        except CrosswalkError as exc:
+            return str(exc)
+        return None
+
+    def targets_file(self, rel: object) -> Path:
+        """The project file ``weighting.targets`` names, only if it is
+        ``surveys/targets/<name>.csv`` and a regular file there; CrosswalkError if not."""
+        folder = (self.root / TARGETS_DIR).resolve()
+        shown = str(rel)[:80]
+        if not isinstance(rel, str) or not _TARGETS.match(rel):
+            raise CrosswalkError(f"weighting.targets {shown!r} is not allowed: name a CSV "
+                                 f"file in the project's {TARGETS_DIR}/ (for example "
+                                 f"{TARGETS_DIR}/luton-adults-2024.csv); ask an admin to add "
+                                 "a targets file there if yours is missing")
+        path = self.root / rel
+        if path.is_symlink() or not path.resolve().is_relative_to(folder) \
+                or not path.is_file():
+            available = ", ".join(sorted(p.name for p in folder.glob("*.csv"))[:20]) \
+                if folder.is_dir() else "none"
+            raise CrosswalkError(f"weighting.targets {shown!r}: there is no such targets "
+                                 f"file in {TARGETS_DIR}/ (available: {available}); pick "
+                                 "one of them or ask an admin to add yours")
+        return path
+
     def plan_release(self, sub: Submission) -> Any:
         from harmonise.crosswalk.release import plan_release
 
+        problem = self.targets_problem(sub.text)
+        if problem is not None:
+            raise CrosswalkError(f"{sub.ref}: {problem}")
         schema = self.schema_for(sub.text)
         if schema is None:
             raise CrosswalkError(f"{sub.ref}: the schema it names is not in this project")
@@ -179,10 +222,15 @@ class Catalogue:
                             changelog="", today=dt.date.today())
 
 
+TARGETS_DIR = "surveys/targets"
+_TARGETS = re.compile(r"^surveys/targets/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.csv$")
+_SCHEMA_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+
+
 def _copy_inside(src_root: Path, rel: str, dst_root: Path) -> None:
     src = (src_root / rel).resolve()
     if not src.is_relative_to(src_root.resolve()) or not src.is_file():
-        raise CrosswalkError(f"targets file {rel!r} is not a file inside the project")
+        raise CrosswalkError(f"{rel!r} is not a file inside the project")
     dst = dst_root / rel
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
@@ -229,9 +277,13 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             data_rel = f"surveys/{name}{upload.fmt}"
             (work / "surveys").mkdir(exist_ok=True)
             shutil.copyfile(blobs.path(upload.sha256), work / data_rel)
-            targets = (raw.get("weighting") or {}).get("targets")
-            if isinstance(targets, str) and not (work / targets).exists():
-                _copy_inside(catalogue.root, targets, work)
+            weighting = raw.get("weighting")
+            targets = weighting.get("targets") if isinstance(weighting, dict) else None
+            if targets is not None:  # only surveys/targets/*.csv, checked again here
+                source = catalogue.targets_file(targets)
+                if not (work / str(targets)).exists():
+                    (work / TARGETS_DIR).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, work / str(targets))
             enc = f"\n    encoding: {json.dumps(upload.encoding)}" if upload.encoding else ""
             entries.append(f"  - file: {json.dumps(data_rel)}\n"
                            f"    crosswalk: {json.dumps(cw_rel)}{enc}")
@@ -239,6 +291,9 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             raise CrosswalkError(f"the crosswalks target different schemas "
                                  f"({', '.join(sorted(schema_refs))}); one run needs one")
         ref = schema_refs.pop()
+        if not _SCHEMA_REF.match(ref) or ".." in ref:
+            raise CrosswalkError(f"schema {ref[:80]!r} is not a schema name of this project; "
+                                 "name one in crosswalks/schema/")
         (work / "crosswalks" / LOCK_NAME).write_text(job_lock.to_json(), encoding="utf-8")
         _copy_inside(catalogue.root, f"crosswalks/schema/{ref}.yaml", work)
         manifest = work / "surveys/manifest.yaml"

@@ -236,6 +236,10 @@ def upload_submit(ctx: Ctx) -> Response:
                 partnership_id=upload.partnership_id)
         raise Refused(400, "Not your partnership's crosswalk", f"This crosswalk cannot be "
                       f"submitted: {problem}. Nothing was stored.")
+    problem = ctx.state.catalogue.targets_problem(text)
+    if problem is not None:
+        raise Refused(400, "Weighting targets not allowed", f"{problem}. Nothing was "
+                      "stored.")
     label = f"{cw.crosswalk}.v{cw.version}.yaml"
     try:
         report = ctx.state.catalogue.check(text, label,
