@@ -261,3 +261,57 @@ def test_a_released_crosswalk_with_other_targets_is_refused_at_run_time(site: Si
                                 report="{}", valid=True, by=site.users["admin"])
     refused = site.client("admin2").post(f"/crosswalks/{draft.id}/release")
     assert refused.status_code == 409 and "surveys/targets/" in refused.text
+
+
+def test_a_failed_run_shows_paths_relative_to_its_job_folder(site: Site, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import harmonise.pipeline as pipeline
+    from harmonise.errors import IngestError
+
+    upload_all(site)
+    officer = site.client(OFFICERS["bedford"])
+    job_url = officer.post("/runs").headers["location"]
+
+    def failing(manifest, *, root, **_kw):  # type: ignore[no-untyped-def]
+        data = next((root / "surveys").glob("u*.sav"))
+        raise IngestError(f"{data}: row 7, column Q3: value out of range (read from "
+                          f"{manifest}); folder {root}")
+
+    monkeypatch.setattr(pipeline, "run", failing)
+    run_queued(site)
+    page = officer.get(job_url).text
+    message = page.split('id="job-error"')[1].split("</")[0]
+    assert "surveys/u" in message and ".sav: row 7" in message
+    assert "(read from surveys/manifest.yaml)" in message and "folder the run folder" in message
+    for absolute in (str(site.state.runs_dir), str(site.state.runs_dir.resolve()), ".job-"):
+        assert absolute not in page
+
+
+def test_an_out_of_range_id_is_not_found(any_site: Site) -> None:
+    admin = any_site.client("admin")
+    for number in ("99999999999999999999999", str(2**31), str(2**63), "0"):
+        for url in (f"/uploads/{number}", f"/runs/{number}", f"/crosswalks/{number}",
+                    f"/uploads/{number}/codebook.json", f"/runs/{number}/export.zip"):
+            response = admin.get(url)
+            assert response.status_code == 404, (url, response.status_code)
+            assert "Not found" in response.text
+        changed = admin.post(f"/admin/users/{number}", {"role": "analyst", "active": "yes"})
+        assert changed.status_code == 404
+
+
+def test_failed_sign_ins_log_the_account_tried_never_the_password(site: Site) -> None:
+    anonymous = site.client()
+    anonymous.get("/signin")
+    tries = [(OFFICERS["luton"], "a wrong password xyz"),
+             ("correct horse typed as a name", "another secret abc")]
+    for name, password in tries:
+        assert anonymous.post("/signin", {"username": name,
+                                          "password": password}).status_code == 400
+    entries = [e for e in site.state.ws.activity() if e.action == "sign-in-failed"]
+    assert [e.detail for e in reversed(entries)] == [
+        f"account {OFFICERS['luton']}: wrong password", "(unknown name)"]
+    assert entries[-1].target == f"user {site.users[OFFICERS['luton']]}"
+    log = site.client("admin").get("/admin/activity").text
+    assert OFFICERS["luton"] in log and "(unknown name)" in log
+    for _name, password in tries:
+        assert password not in log
+    assert "correct horse typed" not in log

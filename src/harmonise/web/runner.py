@@ -317,8 +317,20 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
         # delete: check again, and take the files back out if so
         _keep_only_if_wanted(ws, job, final)
         return run_id
+    except HarmoniseError as exc:
+        # the message is shown to users: paths relative to the job folder, never the
+        # server's temp folder
+        raise HarmoniseError(relative_paths(str(exc), work)) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def relative_paths(message: str, folder: Path) -> str:
+    """``message`` with ``folder``'s absolute path (as given and resolved) removed, so
+    ``/tmp/…/.job-3-x/surveys/u1.csv`` reads ``surveys/u1.csv``."""
+    for shown in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+        message = message.replace(shown + os.sep, "").replace(shown, "the run folder")
+    return message
 
 
 def _keep_only_if_wanted(ws: Workspace, job: Job, placed: Path | None) -> None:
@@ -419,4 +431,4 @@ class Worker(threading.Thread):
             beating.set()
 
 
-__all__ = ["Catalogue", "Choice", "Worker", "execute", "sweep_work_folders"]
+__all__ = ["Catalogue", "Choice", "Worker", "execute", "relative_paths", "sweep_work_folders"]

@@ -48,7 +48,14 @@ def signin(ctx: Ctx) -> Response:
     if not ok or user is None or not user.active:
         limiter.fail(key)
         per_client.fail(client)
-        ctx.ws.log(None, "sign-in-failed", "session", "wrong name or password")
+        # the account tried (never the password); a name that is no account is not
+        # written (it may be a password typed into the wrong field)
+        if user is None:
+            ctx.ws.log(None, "sign-in-failed", "session", "(unknown name)")
+        else:
+            why = "wrong password" if user.active else "account disabled"
+            ctx.ws.log(None, "sign-in-failed", f"user {user.id}",
+                       f"account {user.username}: {why}")
         return ctx.render("signin.html", status=400,
                           error="Wrong user name or password (or the account is disabled).")
     if rehash:

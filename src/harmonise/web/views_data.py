@@ -23,11 +23,13 @@ from harmonise.web.files import codebook_json, display_name, read_upload
 ENCODINGS = {"": None, "utf-8": "utf-8", "cp1252": "cp1252", "latin-1": "latin-1",
              "utf-16": "utf-16"}
 MAX_CROSSWALK_BYTES = 1024 * 1024
+#: ids are 32-bit integers in both databases: a longer number is no object ("not found")
+MAX_ID = 2**31 - 1
 
 
 def _id(request: Request, name: str = "id") -> int:
     raw = request.path_params.get(name)
-    if isinstance(raw, int):
+    if isinstance(raw, int) and 1 <= raw <= MAX_ID:
         return raw
     raise Refused(404, "Not found", "There is no such page.")
 
