@@ -315,3 +315,65 @@ def test_failed_sign_ins_log_the_account_tried_never_the_password(site: Site) ->
     for _name, password in tries:
         assert password not in log
     assert "correct horse typed" not in log
+
+
+def test_the_per_address_limit_does_not_lock_out_a_right_password(site: Site) -> None:
+    from webkit import PASSWORD
+
+    client = site.client()
+    client.get("/signin")
+    for i in range(20):  # 20 failures from one address, 4 each on 5 names (under 5 a name)
+        name = ["analyst", "admin", "admin2", OFFICERS["bedford"], f"ghost{i}"][i % 5]
+        assert client.post("/signin", {"username": name,
+                                       "password": "wrong" * 3}).status_code == 400
+    # the address is over its limit: a wrong password is refused outright…
+    wrong = client.post("/signin", {"username": "admin", "password": "wrong" * 3})
+    assert wrong.status_code == 429 and "Too many failed sign-ins" in wrong.text
+    # …but an existing account with its right password signs in
+    right = client.post("/signin", {"username": "analyst", "password": PASSWORD})
+    assert right.status_code == 303, right.text
+    # the per-name limit still holds, right password or not
+    other = site.client()
+    other.get("/signin")
+    for _ in range(5):
+        other.post("/signin", {"username": OFFICERS["luton"], "password": "wrong" * 3})
+    locked = other.post("/signin", {"username": OFFICERS["luton"], "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+def test_an_admin_unlocks_a_user_and_sets_a_new_password(site: Site) -> None:
+    from webkit import PASSWORD
+
+    from harmonise.web.auth import check_password
+
+    name, uid = OFFICERS["luton"], site.users[OFFICERS["luton"]]
+    officer = site.client()
+    officer.get("/signin")
+    for _ in range(5):
+        officer.post("/signin", {"username": name, "password": "wrong" * 3})
+    assert officer.post("/signin", {"username": name,
+                                    "password": PASSWORD}).status_code == 429
+    admin = site.client("admin")
+    assert f'action="/admin/users/{uid}/unlock"' in admin.get("/admin/users").text
+    assert admin.post(f"/admin/users/{uid}/unlock").status_code == 303
+    assert officer.post("/signin", {"username": name,
+                                    "password": PASSWORD}).status_code == 303
+    assert officer.get("/uploads").status_code == 200
+    # a new password: the old one stops working and the user's sessions end
+    short = admin.post(f"/admin/users/{uid}/password", {"password": "short"})
+    assert short.status_code == 400 and "at least 12" in short.text
+    new = "a brand new password 42"
+    assert admin.post(f"/admin/users/{uid}/password", {"password": new}).status_code == 303
+    assert officer.get("/uploads").status_code == 303  # signed out
+    stored = site.state.ws.user(uid).password_hash
+    assert check_password(stored, new)[0] and not check_password(stored, PASSWORD)[0]
+    fresh = site.client()
+    fresh.get("/signin")
+    assert fresh.post("/signin", {"username": name, "password": new}).status_code == 303
+    # never one's own account; an analyst or officer may do neither
+    own = admin.post(f"/admin/users/{site.users['admin']}/password", {"password": new})
+    assert own.status_code == 403
+    assert site.client("analyst").post(f"/admin/users/{uid}/unlock").status_code == 403
+    log = site.client("admin2").get("/admin/activity").text
+    assert "<td>unlock</td>" in log and "<td>password-reset</td>" in log
+    assert new not in log
