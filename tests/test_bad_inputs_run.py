@@ -110,6 +110,23 @@ def test_run_refuses_an_edited_release(root: Path, tmp_path: Path) -> None:
     assert "git checkout --" in out and ".v2.yaml" in out
 
 
+def test_every_crosswalk_is_checked_before_any_export_is_read(root: Path,
+                                                             tmp_path: Path) -> None:
+    """An edited release second in the manifest stops the run before the first survey is
+    ingested (it used to fail after every stage of the surveys listed before it)."""
+    second = "crosswalks/luton/residents-2025.v2.yaml"
+    project = _project(root, tmp_path / "p", extra=(
+        f"  - file: surveys/luton/residents-2025.csv\n    crosswalk: {second}\n"
+        "    encoding: cp1252\n"))
+    shutil.copy(root / "surveys/luton/residents-2025.csv", project / "surveys/luton")
+    cw = project / second
+    cw.write_text(cw.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    steps: list[str] = []
+    with pytest.raises(CrosswalkError, match="has been edited"):
+        run(project / "surveys/manifest.yaml", root=project, progress=steps.append)
+    assert not [s for s in steps if s.startswith("ingest")], steps
+
+
 def test_run_refuses_a_release_set_by_hand(root: Path, tmp_path: Path) -> None:
     project = _project(root, tmp_path / "p")
     (project / "crosswalks/lock.json").write_text(

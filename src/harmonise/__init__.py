@@ -21,8 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 try:
     from harmonise._version import __version__
-except ImportError:  # not installed from a git checkout (setuptools-scm writes _version.py)
-    __version__ = "0+unknown"
+except ImportError:  # sources used without an install (setuptools-scm writes _version.py)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("harmonise")  # the installed distribution's, if any
+    except PackageNotFoundError:
+        __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from harmonise.compare.pairs import compare

@@ -29,7 +29,7 @@ from harmonise.errors import CrosswalkError, HarmoniseError
 from harmonise.estimate.indicators import concat_tables, estimate_indicators
 from harmonise.ingest import read_survey
 from harmonise.ingest.common import resolve_read
-from harmonise.models.crosswalk import WeightingSpec
+from harmonise.models.crosswalk import Crosswalk, WeightingSpec
 from harmonise.models.harmonised import CrosswalkRef, EstimateTable, WeightedSurvey
 from harmonise.models.run import (
     Correction,
@@ -75,10 +75,10 @@ def _targets_for(root: Path, spec: WeightingSpec | None) -> Targets | None:
     )
 
 
-def _check_once(entry: SurveyEntry, ref: str, done: list[CrosswalkUse]) -> None:
+def _check_once(entry: SurveyEntry, ref: str, done: list[str]) -> None:
     """One crosswalk version per manifest: its estimates are keyed by ``crosswalk@vN``."""
     for other in done:
-        if f"{other.crosswalk}@v{other.version}" == ref:
+        if other == ref:
             raise CrosswalkError(
                 f"manifest: {entry.file} and an earlier entry both use crosswalk {ref} "
                 f"({entry.crosswalk}); their estimates would be mixed up. A crosswalk maps one "
@@ -136,12 +136,18 @@ def run(
     inputs: list[InputFile] = []
     crosswalks: list[CrosswalkUse] = []
     targets_used: dict[str, tuple[Targets, list[str]]] = {}
+    # Every crosswalk is loaded and checked against the release lock before any export is
+    # read: an edited release stops the run at once, not after the surveys before it.
+    say("check the crosswalks against their releases")
+    loaded: list[tuple[Crosswalk, str]] = []
     for entry in manifest.surveys:
-        say(f"ingest {entry.file}")
         cw_path = root / entry.crosswalk
         cw, cw_sha = load_crosswalk_hashed(cw_path)  # the hash of the bytes parsed
         check_locked(cw, cw_sha, cw_path)  # an edited release is refused, never run
-        _check_once(entry, cw.ref, crosswalks)
+        _check_once(entry, cw.ref, [c.ref for c, _ in loaded])
+        loaded.append((cw, cw_sha))
+    for entry, (cw, cw_sha) in zip(manifest.surveys, loaded, strict=True):
+        say(f"ingest {entry.file}")
         how = resolve_read(entry.file, cw.read.model_dump(),
                            {"encoding": entry.encoding, "sheet": entry.sheet,
                             "header_rows": entry.header_rows})

@@ -149,3 +149,16 @@ def test_verify_says_when_a_report_has_no_output_hashes(tmp_path: Path) -> None:
     (tmp_path / "provenance.json").write_text('{"outputs": ["a.csv"]}', encoding="utf-8")
     code, out = _run("provenance", str(tmp_path), "--verify")
     assert code == 2 and "'outputs' is not a mapping" in out
+
+
+def test_a_crosswalk_outside_the_project_uses_the_projects_schema(root: Path,
+                                                                  tmp_path: Path) -> None:
+    """A draft kept elsewhere is checked against ROOT/crosswalks/schema (the README's root
+    rule), not refused for a schema beside it that does not exist."""
+    draft = tmp_path / "elsewhere" / "x.yaml"
+    draft.parent.mkdir()
+    text = (root / "crosswalks/luton/residents-2024.v1.yaml").read_text(encoding="utf-8")
+    draft.write_text(text.replace("status: released", "status: draft"), encoding="utf-8")
+    code, out = _run("crosswalk", "validate", str(draft), "--root", str(root), "--json")
+    assert "schema-version-mismatch" not in out
+    assert code == 0, out

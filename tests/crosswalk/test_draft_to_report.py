@@ -65,7 +65,17 @@ class Unmap:
         return "".join(lines)
 
 
-Edit = SetField | Unmap
+@dataclass(frozen=True)
+class Reviewed:
+    """Delete the draft's banner: a person has checked every suggestion and proposal."""
+
+    def apply(self, text: str) -> str:
+        lines = text.splitlines(keepends=True)
+        assert lines[0].startswith("# DRAFT crosswalk written by"), lines[0]
+        return "".join(lines[1:])
+
+
+Edit = SetField | Unmap | Reviewed
 
 
 def _project(tmp: Path, root: Path) -> Path:
@@ -136,6 +146,7 @@ SMARTSURVEY_EDITS: list[Edit] = [
     SetField("sampling", "Open link promoted by the council; self-selected, not sampled"),
     Unmap("How satisfied are you with your local council?",
           "no schema concept for satisfaction with the council"),
+    Reviewed(),
 ]
 
 FORMS_EDITS: list[Edit] = [
@@ -143,6 +154,7 @@ FORMS_EDITS: list[Edit] = [
     SetField("sampling", "Open link shared on the council's social media; self-selected"),
     Unmap("What should be the top priority for your local police?",
           "local priority question with no schema concept"),
+    Reviewed(),
 ]
 
 
@@ -216,7 +228,7 @@ def test_a_fresh_draft_of_a_real_export_lists_only_decisions(name: str, tmp_path
     assert codes <= {"draft-placeholder", "concept-missing", "grade-missing"}, \
         report.to_table()[:3000]
     items = text.count("\n  - id: ")
-    assert len(report.errors) <= items + 8  # one per undecided item, a few header fields
+    assert len(report.errors) <= items + 9  # one per undecided item, header fields, banner
 
 
 def test_the_weighting_block_counts_respondents_without_a_usable_value(
@@ -234,3 +246,25 @@ def test_the_weighting_block_counts_respondents_without_a_usable_value(
     assert sex > 0
     assert re.search(rf"# {sex} respondents have no usable sex, \d+ no usable age_band", text)
     assert "TODO" not in text.split("weighting:", 1)[1].split("changelog:", 1)[0]
+
+
+def test_a_ward_no_targets_file_knows_leaves_the_partnership_to_a_person(
+        tmp_path: Path, root: Path) -> None:
+    """One ward answer outside every targets file: sex and age fit Luton's and Bedford's
+    targets alike, so the draft must not guess (it used to write Bedford for a Luton
+    survey, with no TODO, and validate did not question it)."""
+    project = _project(tmp_path, root)
+    export = smartsurvey_csv(project / "surveys/ss.csv", n=200)
+    with export.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    ward = rows[0].index("Which ward do you live in?")
+    rows[5][ward] = "Leagrave"  # a real Luton ward the targets file does not list
+    with export.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    cw = project / "crosswalks/luton/ss.v1.yaml"
+    code, out = _invoke(["inspect", str(export), "--root", str(project),
+                         "--draft-crosswalk", str(cw)])
+    assert code == 0, out
+    raw = yaml.safe_load(cw.read_text(encoding="utf-8"))
+    assert str(raw["csp"]).startswith("TODO")
+    assert "bedford" not in cw.read_text(encoding="utf-8").replace("bedford-adults", "")

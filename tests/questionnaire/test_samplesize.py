@@ -247,3 +247,16 @@ def test_allocations_add_up_exactly_within_bounds(sizes: list[float], extra: int
     if all(minimum <= total * s <= st_.population for s, st_ in zip(shares, strata,
                                                                   strict=True)):
         assert np.all(np.abs(np.array(n) - total * np.array(shares)) < 1)
+
+
+def test_an_unknown_partnership_in_population_is_refused(tmp_path: Path) -> None:
+    """A typo (lutn for luton) used to become a fourth partnership with a borrowed deff."""
+    from click.testing import CliRunner
+
+    from harmonise.cli import main
+
+    result = CliRunner().invoke(main, ["questionnaire", "sample-size", "--deff", "1.5",
+                                       "--population", "lutn=1000", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no partnership 'lutn'" in result.output and "luton" in result.output
+    assert not list(tmp_path.iterdir())

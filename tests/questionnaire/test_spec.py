@@ -147,3 +147,14 @@ def test_schema_v2_keeps_v1_and_marks_every_wording() -> None:
     ethnic = v2.scale("ethnic19")
     assert len(ethnic.codes) == 19
     assert {code.split("_")[0] for code in ethnic.codes} == set(v2.scale("ethnic5").codes)
+
+
+def test_a_spec_kept_outside_the_project_uses_the_projects_schema(root: Path,
+                                                                  tmp_path: Path) -> None:
+    """The README's root rule: a spec elsewhere is read against ROOT/crosswalks/schema."""
+    spec = tmp_path / "drafts" / "spec.yaml"
+    spec.parent.mkdir()
+    spec.write_text((root / "questionnaire/joint-v1.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    parsed, schema = load_spec(spec, project=root)
+    assert schema.ref == parsed.schema_ref

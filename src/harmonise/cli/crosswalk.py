@@ -59,12 +59,13 @@ def validate(paths: tuple[Path, ...], data: Path | None, encoding: str | None,
     """
     from harmonise.crosswalk.validate import crosswalk_files, validate_paths
 
-    targets = list(paths) or [project_root(root) / "crosswalks"]
+    project = project_root(root)
+    targets = list(paths) or [project / "crosswalks"]
     if data is not None and len(crosswalk_files(targets)) != 1:
         raise click.UsageError("--data checks one export against one crosswalk: name one file")
     report = validate_paths(targets, schema_path=schema_path, lock_path=lock_path,
                             data=data, encoding=encoding, sheet=sheet_value(sheet),
-                            header_rows=header_rows)
+                            header_rows=header_rows, project=project)
     click.echo(report.to_json() if as_json else report.to_table(), nl=False)
     click.get_current_context().exit(int(not report.valid))
 

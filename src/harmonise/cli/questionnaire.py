@@ -66,7 +66,7 @@ def build(spec: Path | None, out_dir: Path | None, schema_path: Path | None, val
                                  "none is on the PATH; run `make java-deps` or use "
                                  "--validate auto")
     run_validate = validate == "yes" or (validate == "auto" and have_java)
-    parsed, schema = load_spec(spec_path, schema_path)
+    parsed, schema = load_spec(spec_path, schema_path, project=base)
     built = build_outputs(parsed, schema, validate=run_validate)
     written = write_outputs(built.files, out)
     forms = ", ".join(f"{lay.form.id} ({len(lay.questions)} questions)"

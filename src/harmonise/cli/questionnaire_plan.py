@@ -169,9 +169,11 @@ def _populations(values: tuple[str, ...]) -> dict[str, float]:
               help="Population size of a partnership [default: Census 2021 residents].")
 @click.option("--deff", type=click.FloatRange(1e-6), default=None,
               help="Use this design effect everywhere instead of measuring the surveys.")
-@click.option("--pupils-per-school", type=click.FloatRange(1), default=None,
-              help="Planned pupils per school for the young people's clustering effect "
-                   "[default: the current school sample's mean].")
+@click.option("--pupils-per-school", type=click.FloatRange(1), default=30.0,
+              show_default=True,
+              help="Planned pupils per school for the young people's clustering effect: "
+                   "one class per school, as docs/questionnaire.md recommends (the current "
+                   "Luton school sample has about 200).")
 @click.option("--precision", type=_share("precision"), default=0.05, show_default=True,
               help="Overlap wave: half-width of the interval of the break in series.")
 @click.option("--legacy-share", type=_share("legacy share"), default=0.5, show_default=True,
@@ -233,6 +235,15 @@ def sample_size(difference: float, p: float, power: float, alpha: float, respons
     else:
         deffs = tuple(PlanningDeff(csp, name, form, deff, deff, "given (--deff)")
                       for form in FORMS for csp, name in names.items())
+    from harmonise.questionnaire.samplesize import CENSUS_2021_RESIDENTS
+
+    known = set(CENSUS_2021_RESIDENTS) | {e.csp for e in effects}
+    unknown = sorted({v.partition("=")[0].strip() for v in populations} - known)
+    if unknown:  # a typo must not become a fourth partnership with a borrowed deff
+        raise click.BadParameter(
+            f"no partnership {', '.join(map(repr, unknown))}; the partnerships are "
+            f"{', '.join(sorted(known))} (e.g. --population luton=225255)",
+            param_hint="--population")
     missing = sorted({d.csp for d in deffs} - set(sizes))
     if missing:
         raise click.BadParameter(f"no population size for {missing}; give CSP=N",

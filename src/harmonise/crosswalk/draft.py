@@ -263,10 +263,12 @@ def _demographics(survey: SurveyFile, columns: Sequence[str],
                   suggestions: dict[str, _Suggested | None],
                   choices: Sequence[TargetsChoice]
                   ) -> tuple[TargetsChoice | None, dict[str, _Demographic]]:
-    """The targets choice the most weighting variables fit, and the columns fitting it."""
+    """The targets choice the most weighting variables fit, and the columns fitting it;
+    none when two areas' targets fit equally well."""
     answers = {c: _answer_labels(survey.codebook.variables[c], survey.data[c])
                for c in columns}
     best: tuple[int, TargetsChoice | None, dict[str, _Demographic]] = (0, None, {})
+    tied = False
     for choice in choices:
         found: dict[str, _Demographic] = {}
         for variable in MARGINS:
@@ -289,7 +291,15 @@ def _demographics(survey: SurveyFile, columns: Sequence[str],
                     found[variable] = _Demographic(col, variable, mapping, how)
                     break
         if len(found) > best[0]:
-            best = (len(found), choice, found)
+            best, tied = (len(found), choice, found), False
+        elif found and len(found) == best[0] and best[1] is not None \
+                and choice.area_code != best[1].area_code:
+            tied = True
+    if tied:
+        # Several partnerships' targets fit equally (sex and age bands are the same
+        # everywhere; the area answers fit none): guessing would publish one partnership's
+        # survey under another's name. The person chooses (csp, targets: TODO).
+        return None, {}
     return best[1], best[2]
 
 
@@ -329,7 +339,8 @@ def _header(survey: SurveyFile, schema: Schema, name: str | None, today: dt.date
         f"# (sha256 {prov.sha256}) on {today.isoformat()}, against schema {schema.ref}.",
         "# Read it through: proposals say where they come from in a comment. The decisions",
         "# left to a person are marked to-do; `harmonise crosswalk validate` lists them and",
-        "# `harmonise crosswalk release` refuses the file until none is left.",
+        "# `harmonise crosswalk release` refuses the file until none is left. Delete the",
+        "# first line above once you have checked every suggested concept and proposed grade.",
         f"crosswalk: {_q(cw_name)}",
         "version: 1",
         "status: draft",

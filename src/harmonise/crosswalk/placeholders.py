@@ -8,7 +8,10 @@ decisions. A placeholder is:
 * a ``TODO`` marker anywhere in the file, in a value or a comment (``mode: "TODO: …"``,
   ``wave: "2025"  # TODO: check``);
 * an item note that still says it was pre-filled (starts ``draft:`` or mentions
-  ``pre-filled``): a note is what a reader of the report sees, so a person writes it.
+  ``pre-filled``): a note is what a reader of the report sees, so a person writes it;
+* the draft's ``# DRAFT crosswalk written by`` banner: its concepts were *suggested* and
+  some grades *proposed* from the file, and a person deletes the banner once they have
+  checked every one (one line, so a short draft does not cost an edit per item).
 
 Items without a concept or with the grade ``unassessed`` are reported by the schema check
 (``concept-missing`` / ``grade-missing``) and located here by line for ``release``.
@@ -23,6 +26,7 @@ from harmonise.models.crosswalk import Crosswalk
 from harmonise.models.report import Issue
 
 _TODO = re.compile(r"\bTODO\b")
+_BANNER = re.compile(r"^#\s*DRAFT crosswalk written by\b")
 _PREFILLED = re.compile(r"^\s*draft:|\bpre-?filled\b", re.IGNORECASE)
 _FIELD = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*):")
 
@@ -71,6 +75,10 @@ def find_placeholders(text: str, cw: Crosswalk | None) -> list[Placeholder]:
                 break
             owner[i] = item_id
     for i, line in enumerate(lines):
+        if _BANNER.match(line):
+            out.append(Placeholder(i + 1, "the draft's banner is still there: check every "
+                                   "suggested concept and proposed grade (their comments "
+                                   "say where they come from), then delete the banner line"))
         if _TODO.search(line):
             m = _FIELD.match(line)
             field = m.group(1) if m else "comment"

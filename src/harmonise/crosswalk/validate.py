@@ -230,12 +230,16 @@ def crosswalk_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _schema_for(raw: Any, cw_path: Path, schema_path: Path | None,
-                cache: dict[Path, Schema]) -> tuple[Schema | None, Issue | None]:
+                cache: dict[Path, Schema], project: Path | None = None
+                ) -> tuple[Schema | None, Issue | None]:
     if schema_path is None:
         ref = raw.get("schema") if isinstance(raw, dict) else None
         if not isinstance(ref, str):
             return None, None  # reported as a structure problem
         schema_path = cw_path.parent.parent / "schema" / f"{ref}.yaml"
+        if not schema_path.exists() and project is not None:
+            # a draft kept outside the project: the project's schema of that version
+            schema_path = project / "crosswalks" / "schema" / f"{ref}.yaml"
         if not schema_path.exists():
             return None, Issue(
                 code="schema-version-mismatch", file=str(cw_path), value=ref,
@@ -256,6 +260,7 @@ def validate_paths(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_rows: int | None = None,
+    project: Path | None = None,
 ) -> Report:
     """Validate crosswalk files (folders are searched) and return one report for all.
 
@@ -288,7 +293,7 @@ def validate_paths(
         lp = lock_path or path.parent.parent / LOCK_NAME
         lock = read_lock(lp)
         parsed = parse_crosswalk(text, file)
-        schema, problem = _schema_for(parsed.raw, path, schema_path, schemas)
+        schema, problem = _schema_for(parsed.raw, path, schema_path, schemas, project)
         survey = None
         if data is not None and parsed.crosswalk is not None:
             privacy = parsed.crosswalk.privacy

@@ -548,14 +548,15 @@ def _category_rows(stat: str, var: str, group: str, g: np.ndarray, column: pd.Se
                    estimate: Callable[[np.ndarray, np.ndarray], object]
                    ) -> list[dict[str, object]]:
     """One row per category of a categorical variable, among the group's respondents with
-    an answer (R's ``na.rm=TRUE``: the design keeps every row)."""
+    an answer (R's ``na.rm=TRUE``: the design keeps every row). Every category of the
+    variable gets a row in every group, 0 where the group has none (as R's ``svyby``)."""
     present = column.notna().to_numpy()
     text = column.map(label).to_numpy()
     dom = g & present
     if not dom.any():
         return []
     return [_row(stat, var, cat, group, estimate(text == cat, dom))
-            for cat in sorted(set(text[dom]))]
+            for cat in sorted(set(text[present]))]
 
 
 def estimate_table(

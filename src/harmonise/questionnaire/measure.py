@@ -123,9 +123,12 @@ def planning_deffs(effects: Sequence[SurveyDesignEffect], partnerships: Mapping[
             e = found
             if clustered_form and icc is not None and m is not None:
                 cl = clustering_deff(m, icc)
+                icc_from = sorted({c.survey for c in clustered if c.survey != e.survey})
+                whose = (f" borrowed from {', '.join(icc_from)}"
+                         if icc_from and e not in clustered else "")
                 own[csp] = (e.kish * cl, e.kish,
                             f"Kish {e.kish:.2f} ({e.survey}) × clustering 1 + ({m:.0f} − 1) × "
-                            f"ICC {icc:.4f} = {cl:.2f}")
+                            f"ICC {icc:.4f}{whose} = {cl:.2f}")
             else:
                 deff = e.planning
                 what = (f"measured full design effect {deff:.2f}" if e.measured and

@@ -15,6 +15,7 @@ transition plan (:func:`~harmonise.questionnaire.transition.plan_transition`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -254,6 +255,13 @@ BRIDGE_PAGE = ("Status", "New question", "Old survey", "Old item(s)", "Old scale
 CHANGES = BRIDGE_PAGE.index("What changes")
 
 
+
+def _short(name: str) -> str:
+    """A partnership's name as a sheet name (Excel allows 31 characters): without
+    "Community Safety Partnership", so "Luton Community Safety Partners" does not happen."""
+    short = re.sub(r"\s*Community Safety Partnership\s*$", "", name).strip() or name
+    return short[:31]
+
 def bridge_document(bridge: Bridge, *, synthetic: bool = False) -> Document:
     """One section and table per partnership, plus how to read the grades and arrows."""
     sections = [Section("How to read the bridge", (
@@ -279,7 +287,7 @@ def bridge_document(bridge: Bridge, *, synthetic: bool = False) -> Document:
                   for s in ("bridged", "dropped", "not carried", "new")}
         page = tuple(BRIDGE_HEADERS.index(h) for h in BRIDGE_PAGE)
         sections.append(Section(name, (", ".join(f"{v} {k}" for k, v in counts.items()) + ".",),
-                                (Table(name[:31], BRIDGE_HEADERS, rows, page_columns=page,
+                                (Table(_short(name), BRIDGE_HEADERS, rows, page_columns=page,
                                        list_columns=(CHANGES,)),)))
     return Document(title="Joint community safety survey: bridge from the old questions",
                     sections=tuple(sections),

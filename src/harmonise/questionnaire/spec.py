@@ -440,12 +440,17 @@ def spec_from_text(text: str, file: str, schema: Schema) -> QuestionnaireSpec:
     return spec
 
 
-def default_schema_path(spec_path: Path, schema_ref: str) -> Path:
-    """``<project>/crosswalks/schema/<ref>.yaml`` for a spec in ``<project>/questionnaire/``."""
-    return spec_path.resolve().parent.parent / "crosswalks" / "schema" / f"{schema_ref}.yaml"
+def default_schema_path(spec_path: Path, schema_ref: str, project: Path | None = None) -> Path:
+    """``<project>/crosswalks/schema/<ref>.yaml`` for a spec in ``<project>/questionnaire/``;
+    for a spec kept elsewhere, the ``project``'s schema of that version."""
+    beside = spec_path.resolve().parent.parent / "crosswalks" / "schema" / f"{schema_ref}.yaml"
+    if beside.exists() or project is None:
+        return beside
+    return project / "crosswalks" / "schema" / f"{schema_ref}.yaml"
 
 
-def load_spec(path: Path, schema_path: Path | None = None) -> tuple[QuestionnaireSpec, Schema]:
+def load_spec(path: Path, schema_path: Path | None = None, project: Path | None = None
+              ) -> tuple[QuestionnaireSpec, Schema]:
     """Read and check a spec file; the schema defaults to the version the spec names."""
     from harmonise.crosswalk.io import load_schema
 
@@ -456,7 +461,7 @@ def load_spec(path: Path, schema_path: Path | None = None) -> tuple[Questionnair
     except UnicodeDecodeError as exc:
         raise QuestionnaireError(f"{path}: not UTF-8 text; save the file as UTF-8") from exc
     spec, lines = parse_spec(text, str(path))
-    schema_path = schema_path or default_schema_path(path, spec.schema_ref)
+    schema_path = schema_path or default_schema_path(path, spec.schema_ref, project)
     try:
         schema = load_schema(schema_path)
     except CrosswalkError as exc:
