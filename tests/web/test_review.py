@@ -206,6 +206,21 @@ def test_a_crash_leaves_no_work_folder_and_no_stored_run_after_recovery(site: Si
     assert busy.exists() and ws.job(live).state == "running"
 
 
+def test_half_received_uploads_left_by_a_crash_are_removed(site: Site) -> None:
+    import os
+    import time
+
+    blobs = site.state.blobs
+    stale = blobs.incoming / "up-crashed"
+    stale.write_bytes(b"ID,Email\n1,a@example.org\n")
+    old = time.time() - 7 * 3600
+    os.utime(stale, (old, old))
+    arriving = blobs.incoming / "up-arriving"
+    arriving.write_bytes(b"ID\n1\n")
+    assert blobs.sweep_incoming() == 1
+    assert not stale.exists() and arriving.exists()
+
+
 BAD_TARGETS = ["surveys/bedford/bedford-residents-2024.sav", "crosswalks/lock.json",
                "../../../etc/passwd", "/etc/passwd", "surveys/targets/../luton/residents-2024.csv",
                "surveys/targets/missing.csv", "surveys/targets/sub/x.csv"]

@@ -395,6 +395,7 @@ class Worker(threading.Thread):
                     # copies of the raw uploads, are removed
                     self.ws.recover(stale_after=STALE_AFTER)
                     sweep_work_folders(self.ws, self.runs_dir)
+                    self.blobs.sweep_incoming()
                     checked = time.monotonic()
                 job = self.ws.claim(self.name_id)
             except (StoreError, OSError):
