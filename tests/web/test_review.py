@@ -137,18 +137,18 @@ def _withdraw_during(site: Site, monkeypatch, module: object, name: str) -> int:
     return job_id
 
 
-def test_an_upload_withdrawn_before_the_save_leaves_the_run_nothing(site: Site,
+def test_an_upload_withdrawn_before_the_save_leaves_the_run_nothing(any_site: Site,
                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import harmonise.report as report_pkg
 
-    _withdraw_during(site, monkeypatch, report_pkg, "report_data")
+    _withdraw_during(any_site, monkeypatch, report_pkg, "report_data")
 
 
-def test_an_upload_withdrawn_after_the_save_leaves_the_run_nothing(site: Site,
+def test_an_upload_withdrawn_after_the_save_leaves_the_run_nothing(any_site: Site,
                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import harmonise.report as report_pkg
 
-    _withdraw_during(site, monkeypatch, report_pkg, "write_report")
+    _withdraw_during(any_site, monkeypatch, report_pkg, "write_report")
 
 
 def test_a_crash_leaves_no_work_folder_and_no_stored_run_after_recovery(site: Site) -> None:

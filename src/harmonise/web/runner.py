@@ -10,7 +10,10 @@ the command line; and the background worker that executes queued runs.
 
 A run's result becomes visible only when its job is marked done, after the store
 transaction and the report files are complete; a crash before that leaves the job
-'running' until :meth:`Workspace.recover` marks it failed, and nothing of it is shown.
+'running' until :meth:`Workspace.recover` marks it failed (deleting any run it saved in
+the store), nothing of it is shown, and :func:`sweep_work_folders` removes its private
+folder (which holds copies of the raw uploads). A run whose upload is withdrawn while it
+runs keeps nothing (:meth:`Workspace.bind_run`, :meth:`Workspace.withdrawn_reason`).
 """
 
 from __future__ import annotations
