@@ -122,23 +122,57 @@ def test_a_change_of_rights_ends_the_users_sessions(ws: Workspace) -> None:
     assert ws.session_user("t" * 64) is None
 
 
+LUTON_X = "crosswalk: luton-x\nversion: 1\ncsp: luton\n"
+
+
 def test_an_author_cannot_release_their_own_crosswalk(ws: Workspace) -> None:
     pid, officer, admin, admin2 = _people(ws)
     sub = ws.submit_crosswalk(partnership_id=pid, upload_id=None, crosswalk="luton-x",
-                              version=1, sha256="0" * 64, text="t", report="{}", valid=True,
+                              version=1, sha256="0" * 64, text=LUTON_X, report="{}", valid=True,
                               by=admin)
     with pytest.raises(StoreError, match="you submitted this crosswalk"):
-        ws.release_submission(sub.id, ws.user(admin), text="t2", sha256="1" * 64)
+        ws.release_submission(sub.id, ws.user(admin), text=LUTON_X + "#2\n", sha256="1" * 64)
     with pytest.raises(StoreError, match="only an admin"):
-        ws.release_submission(sub.id, ws.user(officer), text="t2", sha256="1" * 64)
-    ws.release_submission(sub.id, ws.user(admin2), text="t2", sha256="1" * 64)
+        ws.release_submission(sub.id, ws.user(officer), text=LUTON_X + "#2\n", sha256="1" * 64)
+    ws.release_submission(sub.id, ws.user(admin2), text=LUTON_X + "#2\n", sha256="1" * 64)
     done = ws.submission(sub.id)
-    assert (done.status, done.text, done.released_by) == ("released", "t2", admin2)
+    assert (done.status, done.text, done.released_by) == ("released", LUTON_X + "#2\n", admin2)
     twin = ws.submit_crosswalk(partnership_id=pid, upload_id=None, crosswalk="luton-x",
-                               version=1, sha256="0" * 64, text="t", report="{}", valid=True,
+                               version=1, sha256="0" * 64, text=LUTON_X, report="{}", valid=True,
                                by=officer)
     with pytest.raises(StoreError, match="already released"):
-        ws.release_submission(twin.id, ws.user(admin2), text="t3", sha256="2" * 64)
+        ws.release_submission(twin.id, ws.user(admin2), text=LUTON_X + "#3\n", sha256="2" * 64)
+
+
+def test_a_crosswalk_naming_another_partnership_is_never_released(ws: Workspace) -> None:
+    pid, officer, _admin, admin2 = _people(ws)
+    ws.add_partnership("bedford", "Bedford CSP")
+    ws.add_partnership("luton-north", "Luton North CSP")
+    cases = {
+        "crosswalk: bedford-residents-2024\ncsp: bedford\n": "its csp is 'bedford'",
+        "crosswalk: bedford-residents-2024\ncsp: luton\n": "set 'csp: luton'|is not one of",
+        "crosswalk: luton-residents-2024\ncsp: bedford\n": "set 'csp: luton'",
+        "crosswalk: luton-north-residents\ncsp: luton\n": "is not one of Luton CSP's",
+        "crosswalk: lutonish\ncsp: luton\n": "name it 'luton-<survey>'",
+    }
+    for text, message in cases.items():
+        assert ws.ownership_problem(pid, text) is not None, text
+        sub = ws.submit_crosswalk(partnership_id=pid, upload_id=None, crosswalk="luton-y",
+                                  version=1, sha256="0" * 64, text=text, report="{}",
+                                  valid=True, by=officer)
+        with pytest.raises(StoreError, match=message):
+            ws.release_submission(sub.id, ws.user(admin2), text=text, sha256="1" * 64)
+        assert ws.submission(sub.id).status == "draft"
+    # a draft that is the partnership's own cannot be swapped for another's at release
+    own = ws.submit_crosswalk(partnership_id=pid, upload_id=None, crosswalk="luton-x",
+                              version=1, sha256="0" * 64, text=LUTON_X, report="{}",
+                              valid=True, by=officer)
+    with pytest.raises(StoreError, match="its csp is 'bedford'"):
+        ws.release_submission(own.id, ws.user(admin2),
+                              text=LUTON_X.replace("csp: luton", "csp: bedford"),
+                              sha256="1" * 64)
+    assert ws.ownership_problem(pid, LUTON_X) is None
+    ws.release_submission(own.id, ws.user(admin2), text=LUTON_X, sha256="1" * 64)
 
 
 def test_the_activity_log_is_append_only_until_a_retention_rule(ws: Workspace) -> None:

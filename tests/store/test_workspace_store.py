@@ -143,3 +143,27 @@ def test_a_store_from_a_newer_harmonise_is_refused(tmp_path: Path) -> None:
 def test_bad_store_urls_are_explained(location: str, message: str) -> None:
     with pytest.raises(StoreError, match=message):
         Store(location)
+
+
+def test_a_save_refused_inside_its_transaction_keeps_nothing_and_runs_can_be_deleted(
+    schema: Schema, tmp_path: Path
+) -> None:
+    seen: list[int] = []
+
+    def refuse(conn: db.sa.Connection, run_id: int) -> None:
+        seen.append(run_id)
+        raise StoreError("the upload was withdrawn")
+
+    with Store(tmp_path / "h.sqlite") as store:
+        with pytest.raises(StoreError, match="withdrawn"):
+            store.save(_data(schema), within=refuse)
+        assert seen and store.runs() == []
+        kept = store.save(_data(schema, 0.25))
+        gone = store.save(_data(schema, 0.5))
+        assert store.delete([gone, 999]) == 1
+        assert [r.id for r in store.runs()] == [kept]
+        with store.engine.connect() as conn:
+            for table in (db.RUN_TABLES, db.RUN_ROWS):
+                ids = set(conn.execute(db.sa.select(table.c.run_id)).scalars())
+                assert ids == {kept}
+        assert store.load()[0] == kept

@@ -78,3 +78,29 @@ def test_serve_prints_a_one_time_setup_token_when_there_is_no_admin(
     again = _invoke("serve", "--data", str(tmp_path / "d"))
     assert "setup token" not in again.output
     seen["app"].state.web.ws.close()
+
+
+def test_a_new_password_is_set_from_the_command_line(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    assert _invoke("users", "add", "bob", "--admin", "--password-stdin", "--data", data,
+                   stdin=PASSWORD + "\n").exit_code == 0
+    ws = Workspace(f"sqlite:///{tmp_path / 'data/workspace.sqlite'}")
+    user = ws.user_by_name("bob")
+    assert user is not None
+    ws.add_session("s" * 64, user.id, __import__("datetime").timedelta(hours=1))
+    new = "another long password"
+    done = _invoke("users", "password", "bob", "--password-stdin", "--data", data,
+                   stdin=new + "\n")
+    assert done.exit_code == 0, done.output
+    assert "New password set for bob" in done.output
+    stored = ws.user(user.id).password_hash
+    assert check_password(stored, new)[0] and not check_password(stored, PASSWORD)[0]
+    assert ws.session_user("s" * 64) is None
+    assert "password-reset" in [e.action for e in ws.activity()]
+    short = _invoke("users", "password", "bob", "--password-stdin", "--data", data,
+                    stdin="short\n")
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+    missing = _invoke("users", "password", "nobody", "--password-stdin", "--data", data,
+                      stdin=new + "\n")
+    assert missing.exit_code == 2 and "no account 'nobody'" in missing.output
+    ws.close()

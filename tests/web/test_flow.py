@@ -106,6 +106,7 @@ def test_a_submitted_crosswalk_is_validated_and_released_by_someone_else(site: S
     upload_id = int(officer.upload(ROOT / path, encoding).headers["location"].rsplit("/")[-1])
     draft = officer.get(f"/uploads/{upload_id}/draft.yaml")
     assert draft.status_code == 200 and "status: draft" in draft.text
+    assert 'csp: "luton"' in draft.text and 'crosswalk: "luton-upload-' in draft.text
     # the draft as downloaded is incomplete: stored, every problem listed, not releasable
     sent = officer.post(f"/uploads/{upload_id}/submit",
                         files={"crosswalk_file": ("d.yaml", draft.content, "text/yaml")})

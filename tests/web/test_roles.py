@@ -51,6 +51,8 @@ TABLE: list[tuple[str, str, set[str], dict[str, str]]] = [
     ("GET", "/admin/users", {"admin"}, {}),
     ("POST", "/admin/users", {"admin"}, {"role": "emperor"}),
     ("POST", "/admin/users/{user}", {"admin"}, {"role": "emperor"}),
+    ("POST", "/admin/users/{user}/unlock", {"admin"}, {}),
+    ("POST", "/admin/users/{user}/password", {"admin"}, {"password": "short"}),
     ("POST", "/admin/partnerships", {"admin"}, {"slug": "Bad Slug!", "name": "x"}),
     ("GET", "/admin/activity", {"admin"}, {}),
     ("POST", "/admin/retention", {"admin"}, {"days": "7"}),

@@ -84,13 +84,14 @@ def serve(root: Path | None, data: Path | None, database: str | None, host: str,
 
 @click.group()
 def users() -> None:
-    """Workspace accounts: add one, or list them.
+    """Workspace accounts: add one, set a new password, or list them.
 
     Example:
 
     \b
         harmonise users add alice --admin
         harmonise users add bob --role officer --partnership luton --partnership-name "Luton CSP"
+        harmonise users password bob
         harmonise users list
     """
 
@@ -165,6 +166,54 @@ def users_add(username: str, make_admin: bool, role: str | None, partnership: st
     finally:
         ws.close()
     click.echo(f"Added {chosen} {username}" + (f" of {partnership}" if pid else "") + ".")
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from standard input instead of prompting.")
+@root_option("Project root the default data folder is under")
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The workspace's data folder [default: ROOT/webdata].")
+@click.option("--database", default=None, metavar="URL",
+              help=f"Database URL [default: ${DATABASE_ENV}, else SQLite in the data folder].")
+def users_password(username: str, password_stdin: bool, root: Path | None,
+                   data: Path | None, database: str | None) -> None:
+    """Set a new password for an account (12+ characters) and end its sessions: for a
+    user who forgot theirs, or the last admin locked out. A running server's sign-in lock
+    on the name lifts by itself within 5 minutes (or an admin unlocks it on the users page).
+
+    Example:
+
+    \b
+        harmonise users password bob
+        printf '%s' "$PASSWORD" | harmonise users password bob --password-stdin
+    """
+    from harmonise.errors import StoreError
+    from harmonise.store.workspace import Workspace
+    from harmonise.web.auth import hash_password, password_problem
+
+    _base, _folder, url = _locations(root, data, database)
+    ws = Workspace(url)
+    try:
+        ws.migrate()
+        user = ws.user_by_name(username)
+        if user is None:
+            raise StoreError(f"no account {username[:64]!r}; 'harmonise users list' shows "
+                             "them")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password)
+        if problem:
+            raise StoreError(problem)
+        ws.set_password(user.id, hash_password(password))
+        ws.log(None, "password-reset", f"user {user.id}", "new password set (command line); "
+               "sessions ended", partnership_id=user.partnership_id)
+    finally:
+        ws.close()
+    click.echo(f"New password set for {username}; their sessions were ended.")
 
 
 @users.command("list")

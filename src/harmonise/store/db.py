@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -101,6 +102,17 @@ def _redacted(url: str) -> str:
         return url
 
 
+def delete_runs(conn: sa.Connection, run_ids: Iterable[int]) -> int:
+    """Delete stored runs inside the caller's transaction (rows, tables, then the run
+    record, so it works with or without foreign-key cascades); how many runs were there."""
+    ids = sorted({int(i) for i in run_ids})
+    if not ids:
+        return 0
+    conn.execute(RUN_ROWS.delete().where(RUN_ROWS.c.run_id.in_(ids)))
+    conn.execute(RUN_TABLES.delete().where(RUN_TABLES.c.run_id.in_(ids)))
+    return int(conn.execute(RUNS.delete().where(RUNS.c.id.in_(ids))).rowcount)
+
+
 class Store:
     """A workspace database. Use as a context manager, or call :meth:`close`."""
 
@@ -157,8 +169,11 @@ class Store:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def save(self, data: ReportData) -> int:
-        """Store a run in one transaction; return its id."""
+    def save(self, data: ReportData, *,
+             within: Callable[[sa.Connection, int], None] | None = None) -> int:
+        """Store a run in one transaction; return its id. ``within(conn, run_id)`` is
+        called inside that transaction before it commits (the web worker records the run on
+        its job there); if it raises, nothing is saved."""
         prov = data.provenance
         schema = prov.get("schema", {})
         try:
@@ -183,10 +198,22 @@ class Store:
                             for i, d in enumerate(table_rows(frame))]
                     if rows:
                         conn.execute(RUN_ROWS.insert(), rows)
+                if within is not None:
+                    within(conn, run_id)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot save the run to {_redacted(self.url)}: {exc}; "
                              "nothing was saved") from exc
         return run_id
+
+    def delete(self, run_ids: Iterable[int]) -> int:
+        """Delete runs (their rows, tables and record) in one transaction; return how
+        many runs were there."""
+        try:
+            with self.engine.begin() as conn:
+                return delete_runs(conn, run_ids)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot delete runs from {_redacted(self.url)}: "
+                             f"{exc.__class__.__name__}; nothing was deleted") from exc
 
     def runs(self) -> list[RunInfo]:
         """Every stored run, oldest first."""

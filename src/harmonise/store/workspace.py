@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from harmonise.errors import StoreError
-from harmonise.store.db import _redacted, store_url
+from harmonise.store.db import _redacted, delete_runs, store_url
 from harmonise.store.tables import (
     ACTIVITY,
     CROSSWALKS,
@@ -417,8 +417,10 @@ class Workspace:
                          .values(crosswalk_key=key, crosswalk_report=report))
 
     def withdraw_upload(self, upload_id: int, by: int) -> list[int]:
-        """Withdraw an upload and every job that used it (one transaction); return the
-        withdrawn job ids. Its crosswalk submissions that are not released go too."""
+        """Withdraw an upload and every job that used it, deleting the runs those jobs
+        saved in the store (one transaction); return the withdrawn job ids. Its crosswalk
+        submissions that are not released go too. A job still running re-checks before it
+        saves or publishes anything (:meth:`bind_run`, :meth:`withdrawn_reason`)."""
         at = now()
         with self._tx("withdraw an upload") as conn:
             conn.execute(UPLOADS.update().where(UPLOADS.c.id == upload_id,
@@ -429,6 +431,11 @@ class Workspace:
             hit = [j["id"] for j in jobs if upload_id in _row(Job, j).upload_ids]
             if hit:
                 conn.execute(JOBS.update().where(JOBS.c.id.in_(hit)).values(withdrawn_at=at))
+                # read after the update: a run saved by a job at the same moment has
+                # committed its run id by now (the update waited for its row lock)
+                saved = conn.execute(sa.select(JOBS.c.run_id).where(
+                    JOBS.c.id.in_(hit), JOBS.c.run_id.is_not(None))).scalars().all()
+                delete_runs(conn, saved)
             conn.execute(CROSSWALKS.update().where(CROSSWALKS.c.upload_id == upload_id,
                                                    CROSSWALKS.c.status == "draft")
                          .values(status="withdrawn"))
@@ -464,8 +471,16 @@ class Workspace:
         with self.engine.connect() as conn:
             return [_row(Submission, r) for r in conn.execute(q).mappings().all()]
 
+    def ownership_problem(self, partnership_id: int, text: str) -> str | None:
+        """Why a crosswalk text may not be submitted or released for a partnership (its
+        ``csp`` names another partnership, or its ``crosswalk`` id is not in the
+        partnership's own name space), or None."""
+        return ownership_problem(self.partnership(partnership_id),
+                                 [p.slug for p in self.partnerships()], text)
+
     def release_submission(self, sid: int, actor: User, *, text: str, sha256: str) -> None:
-        """Mark a draft released with its released text (admins; never its author)."""
+        """Mark a draft released with its released text (admins; never its author; only a
+        crosswalk whose csp and id are the submitting partnership's)."""
         sub = self.submission(sid)
         if actor.role != "admin":
             raise StoreError("only an admin can release a crosswalk")
@@ -474,6 +489,10 @@ class Workspace:
                              "another admin must review and release it")
         if sub.status != "draft":
             raise StoreError(f"{sub.ref} is {sub.status}, not a draft; nothing to release")
+        for checked in (sub.text, text):
+            problem = self.ownership_problem(sub.partnership_id, checked)
+            if problem is not None:
+                raise StoreError(f"{sub.ref} cannot be released: {problem}")
         try:
             with self._tx("release a crosswalk") as conn:
                 done = conn.execute(CROSSWALKS.update().where(
@@ -543,15 +562,45 @@ class Workspace:
                          .values(heartbeat_at=now()))
 
     def finish(self, jid: int, *, run_id: int | None = None, error: str | None = None) -> None:
-        """Done (with its run) or failed (with the message), in one statement."""
+        """Done (with its run) or failed (with the message; any run it saved in the store
+        is deleted in the same transaction)."""
         values: dict[str, Any] = {"finished_at": now()}
         if error is None:
             values.update(state="done", run_id=run_id, progress="finished")
         else:
-            values.update(state="failed", message=error[:4000], progress="failed")
+            values.update(state="failed", message=error[:4000], progress="failed",
+                          run_id=None)
         with self._tx("finish a job") as conn:
+            if error is not None:
+                _drop_saved_runs(conn, [jid])
             conn.execute(JOBS.update().where(JOBS.c.id == jid, JOBS.c.state == "running")
                          .values(**values))
+
+    def bind_run(self, conn: sa.Connection, jid: int, run_id: int) -> None:
+        """Inside the store's save transaction: record ``run_id`` on the running job, or
+        refuse (StoreError, so nothing is saved) when the job or one of its uploads was
+        withdrawn, or the job is no longer running."""
+        job = self.job(jid)
+        gone = conn.execute(sa.select(UPLOADS.c.id).where(
+            UPLOADS.c.id.in_(job.upload_ids), UPLOADS.c.withdrawn_at.is_not(None))
+        ).scalars().all()
+        done = conn.execute(JOBS.update().where(
+            JOBS.c.id == jid, JOBS.c.state == "running", JOBS.c.withdrawn_at.is_(None))
+            .values(run_id=run_id)).rowcount
+        if gone or done != 1:
+            raise StoreError(_withdrawn_message(gone))
+
+    def withdrawn_reason(self, jid: int) -> str | None:
+        """Why a running job must keep nothing (it or one of its uploads was withdrawn, or
+        it is no longer running), or None."""
+        job = self.job(jid)
+        with self.engine.connect() as conn:
+            gone = conn.execute(sa.select(UPLOADS.c.id).where(
+                UPLOADS.c.id.in_(job.upload_ids), UPLOADS.c.withdrawn_at.is_not(None))
+            ).scalars().all()
+        if gone or job.withdrawn_at is not None or job.state != "running":
+            return _withdrawn_message(gone)
+        return None
 
     def recover(self, *, stale_after: dt.timedelta, worker: str | None = None) -> list[int]:
         """Jobs left running by a worker that died (no heartbeat for ``stale_after``, or
@@ -564,8 +613,9 @@ class Workspace:
             ids = conn.execute(sa.select(JOBS.c.id).where(JOBS.c.state == "running", cond)
                                ).scalars().all()
             if ids:
+                _drop_saved_runs(conn, ids)
                 conn.execute(JOBS.update().where(JOBS.c.id.in_(ids)).values(
-                    state="failed", finished_at=now(), progress="failed",
+                    state="failed", finished_at=now(), progress="failed", run_id=None,
                     message="the worker stopped while this run was in progress (the server "
                             "was restarted or crashed); nothing from it was kept. Start the "
                             "run again."))
@@ -616,6 +666,49 @@ class Workspace:
         return int(gone)
 
 
+def ownership_problem(partnership: Partnership, slugs: Sequence[str], text: str) -> str | None:
+    """Why ``text`` (a crosswalk's YAML) does not belong to ``partnership``, or None.
+
+    Its ``csp`` must be the partnership's slug and its ``crosswalk`` id the slug or start
+    with ``slug-`` (and not with another partnership's longer slug), so an officer cannot
+    have their data published under another partnership's name or crosswalk id.
+    """
+    from harmonise._util.yamlio import parse_yaml
+
+    slug = partnership.slug
+    try:
+        raw = parse_yaml(text, "crosswalk", error=StoreError)
+    except StoreError:
+        return "it is not readable YAML; fix it and submit it again"
+    if not isinstance(raw, dict):
+        return "it is not a crosswalk (a YAML mapping); submit the crosswalk file"
+    csp, cw_id = raw.get("csp"), raw.get("crosswalk")
+    if csp != slug:
+        return (f"its csp is {str(csp)[:40]!r} but it was submitted for {partnership.name} "
+                f"({slug}); set 'csp: {slug}' (a partnership submits only its own "
+                "crosswalks)")
+    theirs = [s for s in slugs if s != slug and len(s) > len(slug)
+              and isinstance(cw_id, str) and (cw_id == s or cw_id.startswith(f"{s}-"))]
+    if not isinstance(cw_id, str) or not (cw_id == slug or cw_id.startswith(f"{slug}-")) \
+            or theirs:
+        return (f"its crosswalk id {str(cw_id)[:60]!r} is not one of {partnership.name}'s; "
+                f"name it '{slug}-<survey>' (for example {slug}-residents-2025)")
+    return None
+
+
+def _drop_saved_runs(conn: sa.Connection, job_ids: Sequence[int]) -> None:
+    """Delete the store runs the given jobs saved (a failed job keeps nothing)."""
+    saved = conn.execute(sa.select(JOBS.c.run_id).where(
+        JOBS.c.id.in_(list(job_ids)), JOBS.c.run_id.is_not(None))).scalars().all()
+    delete_runs(conn, saved)
+
+
+def _withdrawn_message(uploads: Sequence[int]) -> str:
+    which = f"upload {', '.join(str(u) for u in uploads)}" if uploads else "an upload it used"
+    return (f"{which} was withdrawn (or the run was stopped) while this run was in "
+            "progress, so nothing from it was kept; start a new run if still needed")
+
+
 def _check_role(role: str, partnership_id: int | None) -> None:
     if role not in ROLES:
         raise StoreError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -626,4 +719,4 @@ def _check_role(role: str, partnership_id: int | None) -> None:
 
 
 __all__ = ["JOB_STATES", "ROLES", "Activity", "Job", "Partnership", "Submission", "Upload",
-           "User", "Workspace", "now"]
+           "User", "Workspace", "now", "ownership_problem"]

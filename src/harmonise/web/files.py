@@ -14,6 +14,7 @@ zip-bomb and malformed-file guards and privacy screen as ``harmonise inspect``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +30,8 @@ from typing import IO, Any
 from harmonise.errors import IngestError
 
 CHUNK = 1024 * 1024
+#: a half-received upload untouched this long (seconds) was left by a crash
+INCOMING_MAX_AGE = 6 * 3600.0
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -129,6 +132,21 @@ class BlobStore:
 
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def sweep_incoming(self, older_than: float = INCOMING_MAX_AGE) -> int:
+        """Delete half-received uploads (``.incoming/up-*``) left by a crash or a killed
+        server: raw bytes that no upload row points at. Only files untouched for
+        ``older_than`` seconds go, so an upload arriving now is never cut. How many went."""
+        import time
+
+        gone = 0
+        cutoff = time.time() - older_than
+        for leftover in self.incoming.glob("up-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    gone += 1
+        return gone
 
 
 def read_upload(blob: Path, fmt: str, *, encoding: str | None = None,

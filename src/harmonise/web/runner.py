@@ -10,7 +10,10 @@ the command line; and the background worker that executes queued runs.
 
 A run's result becomes visible only when its job is marked done, after the store
 transaction and the report files are complete; a crash before that leaves the job
-'running' until :meth:`Workspace.recover` marks it failed, and nothing of it is shown.
+'running' until :meth:`Workspace.recover` marks it failed (deleting any run it saved in
+the store), nothing of it is shown, and :func:`sweep_work_folders` removes its private
+folder (which holds copies of the raw uploads). A run whose upload is withdrawn while it
+runs keeps nothing (:meth:`Workspace.bind_run`, :meth:`Workspace.withdrawn_reason`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -109,6 +113,21 @@ class Catalogue:
             return sub.text, f"{sub.crosswalk}.v{sub.version}.yaml"
         raise CrosswalkError(f"unknown crosswalk {key!r}; pick one from the list")
 
+    def previous_release(self, sub: Submission) -> tuple[str, str] | None:
+        """``(label, text)`` of the newest release of the same crosswalk id before this
+        one (the project's or the workspace's), or None when it is the first."""
+        earlier = [e for e in self.lock().entries
+                   if e.crosswalk == sub.crosswalk and e.version < sub.version
+                   and e.path != f"workspace/{sub.id}"]
+        for entry in sorted(earlier, key=lambda e: e.version, reverse=True):
+            with contextlib.suppress(HarmoniseError, OSError, UnicodeDecodeError):
+                if entry.path.startswith("workspace/"):
+                    text, label = self.text(f"db:{entry.path.removeprefix('workspace/')}")
+                else:
+                    text, label = self.text(f"project:{entry.path}")
+                return f"{label} (v{entry.version}, released)", text
+        return None
+
     def themes(self, schema_ref: str) -> dict[str, str]:
         """``{concept: theme}`` of a schema of this project ({} when it is not here)."""
         from harmonise.crosswalk.io import load_schema
@@ -153,9 +172,51 @@ class Catalogue:
                             report.files)
         return report
 
+    def targets_problem(self, text: str) -> str | None:
+        """Why a crosswalk's ``weighting.targets`` may not be used, or None: a submitted
+        crosswalk may name only a CSV file directly in the project's ``surveys/targets/``
+        (never another file of the server, whatever the path)."""
+        from harmonise.crosswalk.io import parse_yaml
+
+        try:
+            raw = parse_yaml(text, "crosswalk")
+        except CrosswalkError:
+            return None  # the validation report says why it is not readable
+        weighting = raw.get("weighting") if isinstance(raw, dict) else None
+        if not isinstance(weighting, dict) or weighting.get("targets") is None:
+            return None
+        try:
+            self.targets_file(weighting["targets"])
+        except CrosswalkError as exc:
+            return str(exc)
+        return None
+
+    def targets_file(self, rel: object) -> Path:
+        """The project file ``weighting.targets`` names, only if it is
+        ``surveys/targets/<name>.csv`` and a regular file there; CrosswalkError if not."""
+        folder = (self.root / TARGETS_DIR).resolve()
+        shown = str(rel)[:80]
+        if not isinstance(rel, str) or not _TARGETS.match(rel):
+            raise CrosswalkError(f"weighting.targets {shown!r} is not allowed: name a CSV "
+                                 f"file in the project's {TARGETS_DIR}/ (for example "
+                                 f"{TARGETS_DIR}/luton-adults-2024.csv); ask an admin to add "
+                                 "a targets file there if yours is missing")
+        path = self.root / rel
+        if path.is_symlink() or not path.resolve().is_relative_to(folder) \
+                or not path.is_file():
+            available = ", ".join(sorted(p.name for p in folder.glob("*.csv"))[:20]) \
+                if folder.is_dir() else "none"
+            raise CrosswalkError(f"weighting.targets {shown!r}: there is no such targets "
+                                 f"file in {TARGETS_DIR}/ (available: {available}); pick "
+                                 "one of them or ask an admin to add yours")
+        return path
+
     def plan_release(self, sub: Submission) -> Any:
         from harmonise.crosswalk.release import plan_release
 
+        problem = self.targets_problem(sub.text)
+        if problem is not None:
+            raise CrosswalkError(f"{sub.ref}: {problem}")
         schema = self.schema_for(sub.text)
         if schema is None:
             raise CrosswalkError(f"{sub.ref}: the schema it names is not in this project")
@@ -164,10 +225,15 @@ class Catalogue:
                             changelog="", today=dt.date.today())
 
 
+TARGETS_DIR = "surveys/targets"
+_TARGETS = re.compile(r"^surveys/targets/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.csv$")
+_SCHEMA_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+
+
 def _copy_inside(src_root: Path, rel: str, dst_root: Path) -> None:
     src = (src_root / rel).resolve()
     if not src.is_relative_to(src_root.resolve()) or not src.is_file():
-        raise CrosswalkError(f"targets file {rel!r} is not a file inside the project")
+        raise CrosswalkError(f"{rel!r} is not a file inside the project")
     dst = dst_root / rel
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
@@ -214,9 +280,13 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             data_rel = f"surveys/{name}{upload.fmt}"
             (work / "surveys").mkdir(exist_ok=True)
             shutil.copyfile(blobs.path(upload.sha256), work / data_rel)
-            targets = (raw.get("weighting") or {}).get("targets")
-            if isinstance(targets, str) and not (work / targets).exists():
-                _copy_inside(catalogue.root, targets, work)
+            weighting = raw.get("weighting")
+            targets = weighting.get("targets") if isinstance(weighting, dict) else None
+            if targets is not None:  # only surveys/targets/*.csv, checked again here
+                source = catalogue.targets_file(targets)
+                if not (work / str(targets)).exists():
+                    (work / TARGETS_DIR).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, work / str(targets))
             enc = f"\n    encoding: {json.dumps(upload.encoding)}" if upload.encoding else ""
             entries.append(f"  - file: {json.dumps(data_rel)}\n"
                            f"    crosswalk: {json.dumps(cw_rel)}{enc}")
@@ -224,6 +294,9 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
             raise CrosswalkError(f"the crosswalks target different schemas "
                                  f"({', '.join(sorted(schema_refs))}); one run needs one")
         ref = schema_refs.pop()
+        if not _SCHEMA_REF.match(ref) or ".." in ref:
+            raise CrosswalkError(f"schema {ref[:80]!r} is not a schema name of this project; "
+                                 "name one in crosswalks/schema/")
         (work / "crosswalks" / LOCK_NAME).write_text(job_lock.to_json(), encoding="utf-8")
         _copy_inside(catalogue.root, f"crosswalks/schema/{ref}.yaml", work)
         manifest = work / "surveys/manifest.yaml"
@@ -232,17 +305,70 @@ def execute(job: Job, ws: Workspace, blobs: BlobStore, catalogue: Catalogue, run
         result = run(manifest, root=work, progress=progress)
         data = report_data(result)
         progress("save to the store")
+        # the save records its run on the job in the same transaction, and refuses when an
+        # upload was withdrawn meanwhile (a withdrawal deletes the runs its jobs saved)
         with Store(ws.url) as store:
-            run_id = store.save(data)
+            run_id = store.save(data, within=lambda conn, rid: ws.bind_run(conn, job.id, rid))
         progress("write the report")
         final = runs_dir / str(job.id)
         write_report(data, work / "out", charts=charts, run_id=run_id)
+        _keep_only_if_wanted(ws, job, None)
         if final.exists():
             shutil.rmtree(final)
         (work / "out").replace(final)
+        # a withdrawal that committed while the files moved may have found no folder to
+        # delete: check again, and take the files back out if so
+        _keep_only_if_wanted(ws, job, final)
         return run_id
+    except HarmoniseError as exc:
+        # the message is shown to users: paths relative to the job folder, never the
+        # server's temp folder
+        raise HarmoniseError(relative_paths(str(exc), work)) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def relative_paths(message: str, folder: Path) -> str:
+    """``message`` with ``folder``'s absolute path (as given and resolved) removed, so
+    ``/tmp/…/.job-3-x/surveys/u1.csv`` reads ``surveys/u1.csv``."""
+    for shown in sorted({str(folder), str(folder.resolve())}, key=len, reverse=True):
+        message = message.replace(shown + os.sep, "").replace(shown, "the run folder")
+    return message
+
+
+def _keep_only_if_wanted(ws: Workspace, job: Job, placed: Path | None) -> None:
+    """Raise (the worker then fails the job and deletes its stored run) when the job or
+    one of its uploads was withdrawn while it ran; remove ``placed`` files first."""
+    reason = ws.withdrawn_reason(job.id)
+    if reason is not None:
+        if placed is not None:
+            shutil.rmtree(placed, ignore_errors=True)
+        raise HarmoniseError(reason)
+
+
+def sweep_work_folders(ws: Workspace, runs_dir: Path) -> list[str]:
+    """Delete the private ``.job-*`` folders (which hold copies of raw respondent files)
+    that no live run is using: those left by a crash or a kill. A folder is kept only while
+    its job is 'running' with a fresh heartbeat (another worker sharing the folder).
+    Returns the names removed."""
+    import re
+
+    cutoff = (dt.datetime.now(dt.UTC) - STALE_AFTER).isoformat(timespec="microseconds")
+    removed = []
+    for folder in sorted(runs_dir.glob(".job-*")):
+        found = re.match(r"^\.job-(\d+)-", folder.name)
+        job = ws.find_job(int(found.group(1))) if found else None
+        if job is not None and job.state == "running" and (job.heartbeat_at or "") > cutoff:
+            continue
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            folder.unlink(missing_ok=True)
+        removed.append(folder.name)
+    if removed:
+        log.warning("removed %d work folder(s) left by runs that did not finish",
+                    len(removed))
+    return removed
 
 
 class Worker(threading.Thread):
@@ -262,13 +388,17 @@ class Worker(threading.Thread):
         self.wake.set()
 
     def run(self) -> None:
-        checked = 0.0
+        checked: float | None = None
         while not self.stopping.is_set():
             try:
-                if time.monotonic() - checked > RECOVER_EVERY:
+                if checked is None or time.monotonic() - checked > RECOVER_EVERY:
                     # jobs of a worker that died (this server's previous life, or another
                     # server sharing the database) fail instead of hanging as 'running'
+                    # (their stored runs deleted), and their work folders, which hold
+                    # copies of the raw uploads, are removed
                     self.ws.recover(stale_after=STALE_AFTER)
+                    sweep_work_folders(self.ws, self.runs_dir)
+                    self.blobs.sweep_incoming()
                     checked = time.monotonic()
                 job = self.ws.claim(self.name_id)
             except (StoreError, OSError):
@@ -305,4 +435,4 @@ class Worker(threading.Thread):
             beating.set()
 
 
-__all__ = ["Catalogue", "Choice", "Worker", "execute"]
+__all__ = ["Catalogue", "Choice", "Worker", "execute", "relative_paths", "sweep_work_folders"]

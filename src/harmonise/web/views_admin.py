@@ -34,11 +34,13 @@ def signin(ctx: Ctx) -> Response:
     password = ctx.field("password")[:1024]
     limiter, per_client = ctx.state.limiter, ctx.state.client_limiter
     key, client = f"user:{username.lower()}", f"client:{_client(ctx)}"
-    wait = max(limiter.blocked(key), per_client.blocked(client))
-    if wait > 0:
-        raise Refused(429, "Too many attempts", f"Too many failed sign-ins. Wait "
-                      f"{int(wait // 60) + 1} minute(s) and try again, or ask an admin to "
-                      "reset your password.")
+    name_wait = limiter.blocked(key)
+    if name_wait > 0:  # this account: refused even with the right password until it passes
+        raise _too_many(name_wait)
+    # the per-address limit (many names tried from one address) does not lock out a right
+    # password for an existing account — colleagues behind one proxy share an address —
+    # so the password is checked first and only a failure is refused by it
+    client_wait = per_client.blocked(client)
     user = ctx.ws.user_by_name(username) if username else None
     if user is None:
         dummy_check(password)
@@ -48,7 +50,16 @@ def signin(ctx: Ctx) -> Response:
     if not ok or user is None or not user.active:
         limiter.fail(key)
         per_client.fail(client)
-        ctx.ws.log(None, "sign-in-failed", "session", "wrong name or password")
+        # the account tried (never the password); a name that is no account is not
+        # written (it may be a password typed into the wrong field)
+        if user is None:
+            ctx.ws.log(None, "sign-in-failed", "session", "(unknown name)")
+        else:
+            why = "wrong password" if user.active else "account disabled"
+            ctx.ws.log(None, "sign-in-failed", f"user {user.id}",
+                       f"account {user.username}: {why}")
+        if client_wait > 0:
+            raise _too_many(client_wait)
         return ctx.render("signin.html", status=400,
                           error="Wrong user name or password (or the account is disabled).")
     if rehash:
@@ -57,6 +68,12 @@ def signin(ctx: Ctx) -> Response:
     start_session(ctx.request, ctx.state, user)
     ctx.ws.log(user, "sign-in", "session")
     return ctx.redirect("/")
+
+
+def _too_many(wait: float) -> Refused:
+    return Refused(429, "Too many attempts", f"Too many failed sign-ins. Wait "
+                   f"{int(wait // 60) + 1} minute(s) and try again, or ask an admin to "
+                   "unlock your account or reset your password.")
 
 
 @page(None)
@@ -175,6 +192,44 @@ def user_change(ctx: Ctx) -> Response:
     return ctx.redirect("/admin/users")
 
 
+def _other_user(ctx: Ctx) -> User:
+    uid = _id(ctx.request)
+    if uid == ctx.me.id:
+        raise Refused(403, "Not your own", "You cannot unlock or reset your own account "
+                      "here; ask another admin, or use 'harmonise users password NAME' on "
+                      "the server.")
+    try:
+        return ctx.ws.user(uid)
+    except StoreError:
+        raise Refused(404, "Not found", "There is no such user.") from None
+
+
+@page(("admin",))
+def user_unlock(ctx: Ctx) -> Response:
+    """Lift the failed sign-in lock of another user's name (this server process)."""
+    target = _other_user(ctx)
+    ctx.state.limiter.clear(f"user:{target.username.lower()}")
+    ctx.log("unlock", f"user {target.id}", "failed sign-in lock lifted")
+    ctx.flash(f"{target.username} can sign in again.")
+    return ctx.redirect("/admin/users")
+
+
+@page(("admin",))
+def user_password(ctx: Ctx) -> Response:
+    """Set a new password for another user: ends their sessions and lifts the lock."""
+    target = _other_user(ctx)
+    password = ctx.field("password")
+    problem = password_problem(password)
+    if problem:
+        raise Refused(400, "Password refused", problem + ". Nothing was changed.")
+    ctx.ws.set_password(target.id, hash_password(password))
+    ctx.state.limiter.clear(f"user:{target.username.lower()}")
+    ctx.log("password-reset", f"user {target.id}", "new password set by an admin; sessions "
+            "ended")
+    ctx.flash(f"New password set for {target.username}; give it to them privately.")
+    return ctx.redirect("/admin/users")
+
+
 @page(("admin",))
 def partnership_add(ctx: Ctx) -> Response:
     slug = ctx.field("slug").strip()
@@ -212,4 +267,5 @@ def retention(ctx: Ctx) -> Response:
 
 
 __all__ = ["activity", "home", "partnership_add", "retention", "setup", "setup_form",
-           "signin", "signin_form", "signout", "user_add", "user_change", "users"]
+           "signin", "signin_form", "signout", "user_add", "user_change", "user_password",
+           "user_unlock", "users"]

@@ -6,6 +6,7 @@ draft, submission, release, withdrawal. Handlers run in a worker thread (see
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -22,11 +23,13 @@ from harmonise.web.files import codebook_json, display_name, read_upload
 ENCODINGS = {"": None, "utf-8": "utf-8", "cp1252": "cp1252", "latin-1": "latin-1",
              "utf-16": "utf-16"}
 MAX_CROSSWALK_BYTES = 1024 * 1024
+#: ids are 32-bit integers in both databases: a longer number is no object ("not found")
+MAX_ID = 2**31 - 1
 
 
 def _id(request: Request, name: str = "id") -> int:
     raw = request.path_params.get(name)
-    if isinstance(raw, int):
+    if isinstance(raw, int) and 1 <= raw <= MAX_ID:
         return raw
     raise Refused(404, "Not found", "There is no such page.")
 
@@ -172,6 +175,11 @@ def upload_draft(ctx: Ctx) -> Response:
     partnership = ctx.ws.partnership(upload.partnership_id)
     text = draft_crosswalk(survey, load_schema(schemas[-1]),
                            name=f"{partnership.slug}-upload-{upload.id}")
+    # the workspace knows whose export it is: the draft names the partnership (a submitted
+    # crosswalk must; see Workspace.ownership_problem)
+    text = re.sub(r"(?m)^csp: .*$", f"csp: {json.dumps(partnership.slug)}", text, count=1)
+    text = re.sub(r"(?m)^csp_name: .*$", f"csp_name: {json.dumps(partnership.name)}", text,
+                  count=1)
     ctx.log("download", f"upload {upload.id}", "draft crosswalk",
             partnership_id=upload.partnership_id)
     return attachment(text, f"{partnership.slug}-upload-{upload.id}.v1.yaml",
@@ -224,6 +232,16 @@ def upload_submit(ctx: Ctx) -> Response:
         raise Refused(400, "Crosswalk not readable", f"{issues} Fix these and upload it "
                       "again; nothing was stored.")
     cw = parsed.crosswalk
+    problem = ctx.ws.ownership_problem(upload.partnership_id, text)
+    if problem is not None:
+        ctx.log("submit-refused", f"upload {upload.id}", "crosswalk of another partnership",
+                partnership_id=upload.partnership_id)
+        raise Refused(400, "Not your partnership's crosswalk", f"This crosswalk cannot be "
+                      f"submitted: {problem}. Nothing was stored.")
+    problem = ctx.state.catalogue.targets_problem(text)
+    if problem is not None:
+        raise Refused(400, "Weighting targets not allowed", f"{problem}. Nothing was "
+                      "stored.")
     label = f"{cw.crosswalk}.v{cw.version}.yaml"
     try:
         report = ctx.state.catalogue.check(text, label,
@@ -268,8 +286,28 @@ def crosswalks(ctx: Ctx) -> Response:
 
 @page(("officer", "admin"))
 def crosswalk_detail(ctx: Ctx) -> Response:
+    from harmonise._util.yamlio import parse_yaml
+
     sub = submission_for(ctx, _id(ctx.request))
+    try:
+        raw = parse_yaml(sub.text, "crosswalk", error=StoreError)
+    except StoreError:
+        raw = None
+    meta = raw if isinstance(raw, dict) else {}
+    previous = ctx.state.catalogue.previous_release(sub)
+    diff = None
+    if previous is not None:
+        import difflib
+
+        label, old_text = previous
+        diff = "".join(difflib.unified_diff(
+            old_text.splitlines(keepends=True), sub.text.splitlines(keepends=True),
+            fromfile=label, tofile=f"{sub.crosswalk}.v{sub.version}.yaml (this one)"))
     return ctx.render("crosswalk.html", sub=sub, report=_report(sub.report),
+                      partnership=ctx.ws.partnership(sub.partnership_id),
+                      csp=str(meta.get("csp", "")), csp_name=str(meta.get("csp_name", "")),
+                      ownership=ctx.ws.ownership_problem(sub.partnership_id, sub.text),
+                      previous=previous[0] if previous else None, diff=diff,
                       author=_name(ctx, sub.submitted_by),
                       releaser=_name(ctx, sub.released_by),
                       can_release=(ctx.me.role == "admin" and sub.status == "draft"
@@ -293,6 +331,10 @@ def crosswalk_release(ctx: Ctx) -> Response:
     if sub.status != "draft":
         raise Refused(409, "Cannot release", f"{sub.ref} is {sub.status}, not a draft; "
                       "nothing to release.")
+    problem = ctx.ws.ownership_problem(sub.partnership_id, sub.text)
+    if problem is not None:
+        raise Refused(409, "Cannot release", f"{sub.ref} cannot be released: {problem}. "
+                      "The partnership must submit a corrected crosswalk.")
     try:
         plan = ctx.state.catalogue.plan_release(sub)
         ctx.ws.release_submission(sub.id, ctx.me, text=plan.text, sha256=plan.entry.sha256)
