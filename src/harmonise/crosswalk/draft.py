@@ -313,7 +313,7 @@ def _demographics(survey: SurveyFile, columns: Sequence[str],
     if tied:
         # Several partnerships' targets fit equally (sex and age bands are the same
         # everywhere; the area answers fit none): guessing would publish one partnership's
-        # survey under another's name. The person chooses (csp, targets: TODO).
+        # survey under another's name. The person chooses (csp and targets stay to-do marks).
         return None, {}
     return best[1], best[2]
 

@@ -209,7 +209,7 @@ def check_crosswalk(
         issues += placeholder_issues(text, file, cw)
         issues += _identifying_keys(cw, file)
         if schema is not None:
-            # a population still marked TODO is one decision, reported as the placeholder
+            # a population still left as a to-do mark is one decision, reported as the placeholder
             issues += [i for i in schema_issues(cw, schema, file)
                        if not (i.code == "population-not-in-schema"
                                and "TODO" in cw.population)]
