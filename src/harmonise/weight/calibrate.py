@@ -37,7 +37,7 @@ from harmonise.weight.rake import (
     TOTAL_TOLERANCE,
     Margin,
     RakeResult,
-    _check_base,
+    check_base,
     check_cells,
     check_margin,
 )
@@ -92,7 +92,7 @@ def poststratify(
     :func:`cross_classify`). A cell with a population count but no respondent fails
     unless ``partial=True`` (R's ``partial``), which leaves it out.
     """
-    w0 = _check_base(base_weights)
+    w0 = check_base(base_weights)
     if len(margins) != 1:
         raise WeightingError(
             f"poststratify takes one cross-classified margin, got {len(margins)}; combine "
@@ -204,7 +204,7 @@ def calibrate(
         raise WeightingError(
             f"bounds {bounds} must satisfy lower < 1 < upper (they bound w / w0); widen them"
         )
-    w0 = _check_base(base_weights)
+    w0 = check_base(base_weights)
     mm, population = _model(margins, numeric, w0.size)
     sample_total = mm.T @ w0
     iterations = 1

@@ -65,7 +65,7 @@ class RakeResult:
     history: tuple[tuple[str, np.ndarray], ...] = ()
 
 
-def _check_base(base_weights: np.ndarray) -> FloatArray:
+def check_base(base_weights: np.ndarray) -> FloatArray:
     w = np.array(base_weights, dtype=np.float64)  # a copy: the result never aliases input
     if w.ndim != 1 or w.size == 0:
         raise WeightingError(
@@ -183,7 +183,7 @@ def rake(
     different totals, and — unless ``fail_on_no_convergence=False``, which returns the
     last weights with ``converged=False`` — no convergence within ``max_iterations``.
     """
-    w = _check_base(base_weights)
+    w = check_base(base_weights)
     if not margins:
         raise WeightingError("rake() needs at least one margin; pass the population margins")
     if not (epsilon > 0 and np.isfinite(epsilon)):
