@@ -83,3 +83,24 @@ def test_surveys_by_name_and_suppressed_cells_marked(book: openpyxl.Workbook) ->
     values = {r[a] for r in ws.iter_rows(min_row=5, values_only=True)}
     assert "Bedford Borough: Community safety residents' survey, 2024" in values
     assert not any("@v" in str(v) for v in values)
+
+
+def test_margins_show_weighted_totals_beside_their_targets(book: openpyxl.Workbook,
+                                                           bundled_report: Path) -> None:
+    """Achieved is a weighted total, not a share: it read 7,228,700.0% beside a target of
+    72,287 when it was formatted as a percentage."""
+    ws = book["Table 7"]
+    header = [c.value for c in ws[4]]
+    target, achieved = header.index("Target"), header.index(HEADERS["achieved"])
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True)
+            if isinstance(r[achieved], int | float)]
+    assert rows
+    for r in rows:
+        assert abs(float(r[achieved]) - float(r[target])) <= 1e-3 * float(r[target]) + 1
+
+
+def test_the_suppression_mark_points_at_its_own_note(book: openpyxl.Workbook) -> None:
+    notes = {r[0]: r[1] for r in book["Notes"].iter_rows(min_row=5, values_only=True)}
+    line = str(book["Table 1"]["A2"].value)
+    number = line.split("[note ")[1].split("]")[0]
+    assert str(notes[f"[note {number}]"]).startswith("[c] means suppressed")

@@ -91,8 +91,9 @@ COLUMN_NOTES: dict[str, str] = {
     "missing": "respondents without a usable value of a margin and how each margin treated "
                "them (imputed by hot-deck, or kept out of that margin's adjustment)",
     "margin": "raking margin", "category": "margin category",
-    "target": "target share (margins) or harmonised category (audit)",
-    "achieved": "weighted share achieved", "sample_n": "respondents in the category",
+    "target": "target population count (margins) or harmonised category (audit)",
+    "achieved": "weighted total achieved (to compare with the target)",
+    "sample_n": "respondents in the category",
     "unweighted_share": "unweighted share in the category",
     "item": "crosswalk item id", "source": "source variable in the export",
     "value": "source value seen", "value_label": "its label in the export",
@@ -134,12 +135,12 @@ HEADERS: dict[str, str] = {
     "change_codes": "Change codes", "from_scale": "From scale", "to_scale": "To scale",
     "versus": "Compared with", "versus_estimate": "Compared group (%)",
     "method": "Weighting method", "margins": "Weighted by", "targets_file": "Targets file",
-    "iterations": "Iterations", "converged": "Converged", "max_gap": "Largest gap (%)",
+    "iterations": "Iterations", "converged": "Converged", "max_gap": "Largest gap (weighted count)",
     "total": "Sum of weights", "min_weight": "Smallest weight", "max_weight": "Largest weight",
     "cv": "Coefficient of variation", "kish_deff": "Design effect from weighting",
     "effective_n": "Effective sample size", "share_top1pct": "Weight held by top 1% (%)",
     "margin": "Margin", "category": "Category", "target": "Target",
-    "achieved": "Achieved (%)", "sample_n": "Respondents", "unweighted_share":
+    "achieved": "Achieved (weighted total)", "sample_n": "Respondents", "unweighted_share":
     "Unweighted share (%)", "item": "Item", "source": "Source variable", "value": "Value",
     "value_label": "Value label", "count": "Count", "target_kind": "Kind of target",
 }
@@ -148,7 +149,7 @@ HEADERS: dict[str, str] = {
 PERCENT_COLUMNS = frozenset({
     "estimate", "se", "ci_low", "ci_high", "a_estimate", "b_estimate", "difference",
     "from_estimate", "to_estimate", "change", "versus_estimate", "out_of_base_share",
-    "unweighted_share", "achieved", "share_top1pct", "max_gap",
+    "unweighted_share", "share_top1pct",
 })
 
 #: Columns naming a survey by its crosswalk ref: written as the survey's display name.
@@ -211,6 +212,11 @@ def sheet_rows(frame: pd.DataFrame, names: dict[str, str] | None = None) -> list
                     row[i] = SUPPRESSED
         rows.append(row)
     return rows
+
+
+def suppression_note(data: ReportData) -> int:
+    """The number of the note explaining ``[c]`` (the synthetic-data note comes first)."""
+    return 2 if data.synthetic else 1
 
 
 def notes_rows(data: ReportData) -> list[list[Any]]:
@@ -409,7 +415,7 @@ def xlsx_bytes(data: ReportData) -> bytes:
         rows = sheet_rows(frame, names)
         percent_cols = {j for j, c in enumerate(frame.columns) if c in PERCENT_COLUMNS}
         lines = ["This worksheet contains one table. Some cells refer to notes on the Notes "
-                 "sheet; [c] marks a suppressed figure [note 1]."]
+                 f"sheet; [c] marks a suppressed figure [note {suppression_note(data)}]."]
         if data.synthetic:
             lines.append("Synthetic data: not real survey results.")
         _table_sheet(wb, sheet, f"{sheet}: {title}", lines, rows,
