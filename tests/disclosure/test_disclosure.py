@@ -41,3 +41,13 @@ def test_threshold_is_configurable() -> None:
     rules = DisclosureRules(min_base=3, min_count=3, min_base_for_extremes=3)
     out = apply_disclosure(_table([6], [3]), rules).rows
     assert not out.loc[0, "suppressed"]
+
+
+def test_a_withheld_base_takes_its_degrees_of_freedom_with_it() -> None:
+    """Without clusters df = n − strata: publishing df beside a [c] base gave the base away
+    (a reviewer read 66 beside a withheld base of 67)."""
+    table = _table([5, 300, 300], [2, 150, 4])
+    table = EstimateTable(rows=table.rows.assign(df=[4, 299, 299]))
+    out = apply_disclosure(table).rows
+    assert out["df"].isna().tolist() == [True, False, True]
+    assert out.loc[1, "df"] == 299

@@ -155,8 +155,13 @@ def apply_disclosure(table: EstimateTable, rules: DisclosureRules | None = None)
     rows["n"] = rows["n"].astype(float)
     # No unweighted base under the threshold, and none on a suppressed row: with secondary
     # suppression at least two cells of a family are hidden, so a total minus the
-    # published bases gives only their sum, never one small base.
-    rows.loc[(rows["n"] < rules.min_base) | hide, "n"] = np.nan
+    # published bases gives only their sum, never one small base. The degrees of freedom
+    # go with the base: without clusters they are the base minus the strata.
+    withheld = (rows["n"] < rules.min_base) | hide
+    rows.loc[withheld, "n"] = np.nan
+    if "df" in rows.columns:
+        rows["df"] = pd.to_numeric(rows["df"], errors="coerce")
+        rows.loc[withheld, "df"] = np.nan
     if "n_out_of_base" in rows.columns:  # the out-of-base share follows the count rule too
         ex = pd.to_numeric(rows["n_out_of_base"], errors="coerce")
         small = ((ex > 0) & (ex < rules.min_count)) | hide

@@ -565,8 +565,10 @@ def _blank(table: EstimateTable, units: Mapping[tuple[str, str, str], _Unit],
     rows["suppression_kind"] = pd.Series(kinds, index=rows.index, dtype="object")
     rows["suppression_reason"] = pd.Series(reasons, index=rows.index, dtype="object")
     rows["suppressed"] = rows["suppressed"].astype(bool) | hide
-    for col in (*FIGURES, "n"):
-        rows.loc[hide, col] = np.nan
+    for col in (*FIGURES, "n", "df"):  # df gives the base away (n − strata without clusters)
+        if col in rows.columns:
+            rows[col] = pd.to_numeric(rows[col], errors="coerce")
+            rows.loc[hide, col] = np.nan
     for col in ("n_out_of_base", "out_of_base_share"):
         if col in rows.columns:
             rows.loc[hide | hide_oob, col] = np.nan
