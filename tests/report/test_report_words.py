@@ -202,3 +202,17 @@ def test_two_surveys_of_one_partnership_people_and_year_are_still_told_apart(
     names = words.survey_names((luton, other), bundled_data.schema)
     assert names[luton.ref].short != names[other.ref].short
     assert names[other.ref].short == "Luton: Online panel survey, 2024"
+
+
+@pytest.mark.parametrize(("diff", "low", "high", "expected"), [
+    (-0.31, -0.36, -0.26, "B 31 points higher (26 to 36)"),
+    (0.05, 0.01, 0.09, "A 5 points higher (1 to 9)"),
+    (-0.02, -0.06, 0.02, "B 2 points higher (-2 to 6)"),
+])
+def test_a_difference_reads_in_one_direction(diff: float, low: float, high: float,
+                                             expected: str) -> None:
+    """The comparisons table said "31 points (-36 to -26)": a size and its interval with
+    opposite signs."""
+    from harmonise.report.findings import _difference_words
+
+    assert _difference_words(diff, low, high, "A", "B") == expected

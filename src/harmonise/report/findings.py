@@ -151,8 +151,7 @@ def comparisons(w: Wording) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
                        "allowed for.")
         rec |= {
             "significant": sig, "verdict": verdict,
-            "diff": f"{100 * abs(diff):.0f} points ({100 * _f(c['ci_low']):+.0f} to "
-                    f"{100 * _f(c['ci_high']):+.0f})",
+            "diff": _difference_words(diff, _f(c["ci_low"]), _f(c["ci_high"]), a.name, b.name),
             "p": "–" if math.isnan(p) else ("below 0.001" if p < 0.001 else f"{p:.3f}"),
             "grades": f"{words.grade(a.grade)}; {words.grade(b.grade)}",
             "caveats": words.caveats(_codes(c.get("caveat_codes")), a, b, common),
@@ -162,6 +161,18 @@ def comparisons(w: Wording) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
         }
         compared.append(rec)
     return compared, refused
+
+
+def _difference_words(diff: float, low: float, high: float, a: str, b: str) -> str:
+    """The difference in one direction with its interval in the same direction ("Luton 31
+    points higher (26 to 36)"), never a positive size beside a negative interval."""
+    if math.isnan(diff):
+        return "–"
+    if diff > 0:
+        higher, lo, hi = a, 100 * low, 100 * high
+    else:
+        higher, lo, hi = b, -100 * high, -100 * low
+    return f"{higher} {100 * abs(diff):.0f} points higher ({lo:.0f} to {hi:.0f})"
 
 
 def _overall(data: ReportData) -> pd.DataFrame:
