@@ -104,3 +104,19 @@ def test_the_suppression_mark_points_at_its_own_note(book: openpyxl.Workbook) ->
     line = str(book["Table 1"]["A2"].value)
     number = line.split("[note ")[1].split("]")[0]
     assert str(notes[f"[note {number}]"]).startswith("[c] means suppressed")
+
+
+def test_reasons_and_scales_are_in_words_not_codes(book: openpyxl.Workbook) -> None:
+    """The workbook is read by people: no crosswalk ids, scale or population ids, or Python
+    list syntax in Table 3 and Table 5 (the CSVs keep the codes for machines)."""
+    import re
+
+    for name in ("Table 3", "Table 5"):
+        ws = book[name]
+        header = [c.value for c in ws[4]]
+        assert "Reason codes" not in header and "Caveat codes" not in header
+        for row in ws.iter_rows(min_row=5, values_only=True):
+            for column, value in zip(header, row, strict=True):
+                if column == "Changelog" or not isinstance(value, str):
+                    continue  # the crosswalk author's own words
+                assert not re.search(r"@v\d|\bsafety[45]\b|_18plus|\['", value), (name, value)

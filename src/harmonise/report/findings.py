@@ -175,6 +175,29 @@ def _difference_words(diff: float, low: float, high: float, a: str, b: str) -> s
     return f"{higher} {100 * abs(diff):.0f} points higher ({lo:.0f} to {hi:.0f})"
 
 
+def comparison_words(w: Wording, c: pd.Series) -> tuple[str, str]:
+    """(why not compared, caveats) of one comparisons row in words, for the workbook."""
+    a, b = w.side(c, "a"), w.side(c, "b")
+    common = str(c.get("common_age", "") or "")
+    common = "" if common == "nan" else common
+    why = "" if bool(c["compared"]) else words.refusal(_codes(c.get("reason_codes")), a, b,
+                                                        common)
+    return why, "; ".join(words.caveats(_codes(c.get("caveat_codes")), a, b, common))
+
+
+def trend_words(w: Wording, r: pd.Series) -> tuple[str, str]:
+    """(why not compared, what changed in the question) of one trends row, in words."""
+    try:
+        concept_scale = w.data.schema.concept(w.concept_of.get(str(r["indicator"]), "")).scale
+    except KeyError:
+        concept_scale = ""
+    scales = [words.scale_short(w.data.schema, str(r.get(k, "") or "").replace("nan", ""),
+                                concept_scale) for k in ("from_scale", "to_scale")]
+    why = "" if bool(r["computed"]) else words.trend_refusal(_codes(r.get("reason_codes")),
+                                                             *scales)
+    return why, words.question_change(_codes(r.get("change_codes")))
+
+
 def _overall(data: ReportData) -> pd.DataFrame:
     est = data.estimates
     return est[(est["group_var"] == "all") & est["weighted"].astype(bool)]

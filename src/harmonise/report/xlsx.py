@@ -370,6 +370,46 @@ def _table_sheet(wb: Any, sheet: str, title: str, lines: list[str],
         ws.add_table(table)
 
 
+#: Code columns the CSVs keep for machines; the workbook shows their words instead.
+_CODE_COLUMNS = ("reason_codes", "caveat_codes", "change_codes")
+
+
+def _in_words(name: str, frame: pd.DataFrame, data: ReportData) -> pd.DataFrame:
+    """Table 3 and Table 5 with the reasons, caveats and question changes in the report's
+    words (the CSV's ``reason`` prose names crosswalk ids and scale ids), and without the
+    code columns."""
+    if name not in ("comparisons", "trends") or frame.empty:
+        return frame
+    from harmonise.report.findings import Wording, comparison_words, trend_words
+
+    w = Wording(data)
+    out = frame.copy()
+    if name == "comparisons" and "reason_codes" in out.columns:
+        pairs = [comparison_words(w, row) for _, row in out.iterrows()]
+        out["reason"] = [why for why, _ in pairs]
+        if "caveats" in out.columns:
+            out["caveats"] = [caveats for _, caveats in pairs]
+    if name == "trends" and "reason_codes" in out.columns:
+        pairs = [trend_words(w, row) for _, row in out.iterrows()]
+        out["reason"] = [why for why, _ in pairs]
+        if "flag" in out.columns:
+            crosswalk_changed = out.get("crosswalk_changed", pd.Series(False, index=out.index))
+            out["flag"] = [
+                changed or ("The survey's crosswalk changed between waves; this question did "
+                            "not." if bool(cw) else "")
+                for (_, changed), cw in zip(pairs, crosswalk_changed.fillna(False), strict=True)]
+    schema = data.schema
+    for col in ("a_scale", "b_scale", "from_scale", "to_scale"):
+        if col in out.columns:
+            out[col] = [words.scale_short(schema, str(v)) if isinstance(v, str) and v else v
+                        for v in out[col]]
+    for col in ("a_population", "b_population"):
+        if col in out.columns:
+            out[col] = [words.population(schema, str(v)) if isinstance(v, str) and v else v
+                        for v in out[col]]
+    return out.drop(columns=[c for c in _CODE_COLUMNS if c in out.columns])
+
+
 def xlsx_bytes(data: ReportData) -> bytes:
     """The workbook (Cover, Contents, Notes, Columns, then one sheet per table) as bytes."""
     from openpyxl import Workbook
@@ -378,7 +418,8 @@ def xlsx_bytes(data: ReportData) -> bytes:
     names = {ref: n.full for ref, n in words.survey_names(data.surveys, data.schema).items()}
     partnerships = [words.partnership(s.csp_name) for s in data.surveys]
     prov = data.provenance
-    tables = [(name, data.tables[name]) for name in TABLES if name in data.tables]
+    tables = [(name, _in_words(name, data.tables[name], data)) for name in TABLES
+              if name in data.tables]
     cover: list[list[Any]] = [[words.title(partnerships)]]
     if data.synthetic:
         cover.append(["SYNTHETIC DATA: every figure comes from simulated survey files and "
