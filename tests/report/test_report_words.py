@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -216,3 +217,13 @@ def test_a_difference_reads_in_one_direction(diff: float, low: float, high: floa
     from harmonise.report.findings import _difference_words
 
     assert _difference_words(diff, low, high, "A", "B") == expected
+
+
+def test_who_and_where_includes_tick_all_that_apply_options(bundled_report: Path) -> None:
+    """The strongest within-survey difference of the bundled run is an option of a
+    tick-all question (harassment of women and girls, by sex): it must be in Who and
+    where, marked, not only in estimates.csv."""
+    html = (bundled_report / "index.html").read_text(encoding="utf-8")
+    who = html[html.index('id="who"'):]
+    row = who[who.index("Harassment of women and girls"):][:600]
+    assert "▲ higher" in row and "▼ lower" in row

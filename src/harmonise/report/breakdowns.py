@@ -64,7 +64,9 @@ def who_and_where(
     indicators, a chart; plus the front page's sentences for the differences that hold,
     and one sentence naming the surveys where no area stands out on feeling safe."""
     est = w.data.estimates
-    est = est[est["weighted"].astype(bool) & (est["option"] == "")]
+    # every measure, a tick-all-that-apply question's options included (a row each); the
+    # charts and the front page's sentences keep to single-answer measures
+    est = est[est["weighted"].astype(bool)]
     tests = _tests(w)
     order = {i.id: k for k, i in enumerate(w.data.schema.indicators)}
     sections: list[dict[str, Any]] = []
@@ -78,20 +80,26 @@ def who_and_where(
             rows = mine[mine["group_var"] == gv]
             said = len(sentences)
             cats = _cell_order(gv, sorted(set(rows["group"].astype(str))), w)
-            indicators = sorted(set(rows["indicator"]), key=lambda i: order.get(i, 999))
+            measures = sorted(
+                {(str(i), "" if pd.isna(o) else str(o))
+                 for i, o in zip(rows["indicator"], rows["option"], strict=True)},
+                key=lambda m: (order.get(m[0], 999), m[1] != "", m[1]))
             table = []
             panels = []
-            for ind in indicators:
-                by_cat = {str(r["group"]): r for _, r in rows[rows["indicator"] == ind].iterrows()}
+            for ind, option in measures:
+                mine_rows = rows[(rows["indicator"] == ind)
+                                 & (rows["option"].fillna("").astype(str) == option)]
+                by_cat = {str(r["group"]): r for _, r in mine_rows.iterrows()}
                 label = str(next(iter(by_cat.values()))["label"])
                 cells = []
                 dots = []
                 for cat in cats:
                     r = by_cat.get(cat)
-                    test = tests.get((s.ref, ind, "", gv, cat))
+                    test = tests.get((s.ref, ind, option, gv, cat))
                     mirrored = False
                     if test is None and len(cats) == 2:  # a two-way split is tested once
-                        other = tests.get((s.ref, ind, "", gv, next(c for c in cats if c != cat)))
+                        other = tests.get((s.ref, ind, option, gv,
+                                           next(c for c in cats if c != cat)))
                         if other is not None:
                             test, mirrored = other.copy(), True
                             test["difference"] = -_f(other["difference"])
@@ -112,7 +120,7 @@ def who_and_where(
                                     low=math.nan if hidden else _f(r["ci_low"]),
                                     high=math.nan if hidden else _f(r["ci_high"]),
                                     style=direction))
-                    if direction != "same" and not hidden and test is not None \
+                    if direction != "same" and not hidden and test is not None and not option \
                             and w.theme_of.get(w.concept_of.get(ind, "")) in CHART_THEMES:
                         if mirrored:
                             continue  # one sentence for a two-way split
@@ -126,7 +134,7 @@ def who_and_where(
                             f"({words.percent(_f(test['versus_estimate']))}) "
                             f"{predicate(label)}.")
                 table.append({"label": label, "cells": cells})
-                if w.theme_of.get(w.concept_of.get(ind, "")) in CHART_THEMES:
+                if not option and w.theme_of.get(w.concept_of.get(ind, "")) in CHART_THEMES:
                     ref = overall.loc[ind] if ind in overall.index else None
                     ref_value = (math.nan if ref is None or bool(ref["suppressed"])
                                  else _f(ref["estimate"]))
