@@ -227,3 +227,9 @@ def test_who_and_where_includes_tick_all_that_apply_options(bundled_report: Path
     who = html[html.index('id="who"'):]
     row = who[who.index("Harassment of women and girls"):][:600]
     assert "▲ higher" in row and "▼ lower" in row
+
+
+def test_who_and_where_cells_give_their_base(bundled_report: Path) -> None:
+    html = (bundled_report / "index.html").read_text(encoding="utf-8")
+    who = html[html.index('id="who"'):]
+    assert re.search(r"\d+% \(\d+% to \d+%\), [\d,]+ answers", who)

@@ -57,6 +57,12 @@ def _cell_order(group_var: str, codes: list[str], w: Wording) -> list[str]:
     return sorted(codes)
 
 
+def _base(row: pd.Series) -> str:
+    """", 771 answers": the base beside a figure (published bases only)."""
+    n = row.get("n")
+    return f", {int(n):,} answers" if n is not None and pd.notna(n) else ""
+
+
 def who_and_where(
     w: Wording,
 ) -> tuple[list[dict[str, Any]], list[DotChart], list[str], str]:
@@ -111,7 +117,8 @@ def who_and_where(
                     cells.append({
                         "text": "[c]" if hidden else
                         f"{words.percent(_f(r['estimate']))} "
-                        f"({words.percent(_f(r['ci_low']))} to {words.percent(_f(r['ci_high']))})",
+                        f"({words.percent(_f(r['ci_low']))} to {words.percent(_f(r['ci_high']))})"
+                        + _base(r),
                         "suppressed": hidden,
                         "mark": {"higher": "▲ higher", "lower": "▼ lower"}.get(direction, ""),
                     })
