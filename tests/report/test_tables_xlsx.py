@@ -120,3 +120,13 @@ def test_reasons_and_scales_are_in_words_not_codes(book: openpyxl.Workbook) -> N
                 if column == "Changelog" or not isinstance(value, str):
                     continue  # the crosswalk author's own words
                 assert not re.search(r"@v\d|\bsafety[45]\b|_18plus|\['", value), (name, value)
+
+
+def test_other_measured_numbers_have_a_stated_precision(book: openpyxl.Workbook) -> None:
+    """Design effects, weights and p-values were written in General format at full
+    precision (1.449334115191716)."""
+    ws = book["Table 6"]
+    cells = [c for row in ws.iter_rows(min_row=5) for c in row
+             if isinstance(c.value, float) and not float(c.value).is_integer()]
+    assert cells
+    assert all(c.number_format in ("0.0", "0.000", "#,##0.0") for c in cells)

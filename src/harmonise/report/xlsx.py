@@ -352,6 +352,12 @@ def _table_sheet(wb: Any, sheet: str, title: str, lines: list[str],
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "0.0"
                 out.append(cell)
+            elif isinstance(value, float) and not value.is_integer():
+                # other measured numbers (design effects, weights, p-values) to a stated
+                # precision, not 16 decimals in General format; the CSVs keep them whole
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "0.000" if abs(value) < 10 else "#,##0.0"
+                out.append(cell)
             elif needs_escape(value):
                 out.append(_text_cell(ws, value))
             else:
