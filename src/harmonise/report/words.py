@@ -236,7 +236,8 @@ def percent(value: float | None, digits: int = 0) -> str:
 
 
 def share_words(value: float) -> str:
-    """'about 1 in 3' for 0.32: the nearest simple fraction a councillor says aloud."""
+    """'about 1 in 3' for 0.32, 'nearly 3 in 5' for 0.56: the nearest simple fraction a
+    councillor says aloud, and which side of it the figure lies when not close."""
     if value != value:
         return ""
     if value >= 0.95:
@@ -246,9 +247,11 @@ def share_words(value: float) -> str:
     best = min(((k, n) for n in (2, 3, 4, 5, 10) for k in range(1, n)),
                key=lambda kn: (abs(kn[0] / kn[1] - value), kn[1]))
     k, n = best
-    if k == 1 and n == 2:
-        return "about half"
-    return f"about {k} in {n}"
+    # within 2.5 points of the fraction it is "about"; further off, say which side, so 62%
+    # and 56% do not both read "about 3 in 5"
+    gap = value - k / n
+    qualifier = "about" if abs(gap) <= 0.025 else ("more than" if gap > 0 else "nearly")
+    return f"{qualifier} half" if (k, n) == (1, 2) else f"{qualifier} {k} in {n}"
 
 
 # ----------------------------------------------------------------- refusals as sentences
