@@ -233,3 +233,11 @@ def test_who_and_where_cells_give_their_base(bundled_report: Path) -> None:
     html = (bundled_report / "index.html").read_text(encoding="utf-8")
     who = html[html.index('id="who"'):]
     assert re.search(r"\d+% \(\d+% to \d+%\), [\d,]+ answers", who)
+
+
+@pytest.mark.parametrize(("share", "start"), [
+    (0.48, "About half of residents"), (0.53, "More than half of residents"),
+    (0.45, "Nearly half of residents"), (0.56, "Nearly 3 in 5 residents")])
+def test_a_share_reads_as_a_sentence(share: float, start: str) -> None:
+    assert finding(share, share - 0.03, share + 0.03, "residents", "Luton",
+                   "% feeling safe").startswith(start)

@@ -58,7 +58,7 @@ def finding(share: float, low: float, high: float, who: str, place: str,
     feel very or fairly safe walking alone in their area after dark.'"""
     who = f"{who}," if "," in who else who
     head = words.share_words(share)
-    head = "about half of" if head == "about half" else head
+    head = f"{head} of" if head.endswith("half") else head  # "more than half of residents"
     text = (f"{head} {who} in {place} ({words.percent(share)}, "
             f"{words.percent(low)} to {words.percent(high)}) {predicate(label)}.")
     text = f"In {year}, {text}" if year else text
@@ -291,9 +291,13 @@ def headlines(w: Wording, theme_id: str) -> list[str]:
         single = mine[mine["option"] == ""]
         if not single.empty:
             r = single.iloc[0]
-            out.append(finding(_f(r["estimate"]), _f(r["ci_low"]), _f(r["ci_high"]),
-                               w.population(ref), w.place(ref), str(r["label"]),
-                               w.year[ref]))
+            sentence = finding(_f(r["estimate"]), _f(r["ci_low"]), _f(r["ci_high"]),
+                               w.population(ref), w.place(ref), str(r["label"]), w.year[ref])
+            if str(r.get("comparability", "")) in ("proxy", "not comparable"):
+                # a board must not quote it as the common measure
+                sentence = sentence.rstrip(".") + (
+                    " (asked with a related question, not the common measure itself).")
+            out.append(sentence)
             continue
         top = mine.sort_values("estimate", ascending=False).head(3)
         first = top.iloc[0]
