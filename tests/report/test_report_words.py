@@ -241,3 +241,17 @@ def test_who_and_where_cells_give_their_base(bundled_report: Path) -> None:
 def test_a_share_reads_as_a_sentence(share: float, start: str) -> None:
     assert finding(share, share - 0.03, share + 0.03, "residents", "Luton",
                    "% feeling safe").startswith(start)
+
+
+def test_who_sentences_cover_every_survey_first_and_give_an_interval(
+        bundled_report: Path) -> None:
+    """The summary listed Bedford's and Central Bedfordshire's differences and hid Luton's
+    larger ones; now each survey's largest comes first, with the group's interval."""
+    html = (bundled_report / "index.html").read_text(encoding="utf-8")
+    start = html.index("Who feels less safe")
+    items = re.findall(r"<li[^>]*>([^<]*share of[^<]*)</li>", html[start:start + 20000])
+    assert items
+    surveys = [i.split(":")[0] for i in items]
+    distinct = list(dict.fromkeys(surveys))
+    assert surveys[:len(distinct)] == distinct  # every survey once before any repeats
+    assert all(re.search(r"\(\d+%, \d+% to \d+%\)", i) for i in items)

@@ -78,6 +78,7 @@ def who_and_where(
     sections: list[dict[str, Any]] = []
     charts: list[DotChart] = []
     sentences: list[str] = []
+    ranked: list[tuple[str, float, str]] = []  # (survey, |difference|, sentence)
     quiet_areas: list[str] = []
     for s in w.data.surveys:
         mine = est[est["crosswalk"] == s.ref]
@@ -132,14 +133,18 @@ def who_and_where(
                         if mirrored:
                             continue  # one sentence for a two-way split
                         schema = w.data.schema
-                        sentences.append(
+                        sentence = (
                             f"{w.short(s.ref)}: a "
                             f"{'larger' if direction == 'higher' else 'smaller'}"
                             f" share of {words.group_phrase(schema, gv, cat)} "
-                            f"({words.percent(_f(test['estimate']))}) than of "
+                            f"({words.percent(_f(r['estimate']))}, "
+                            f"{words.percent(_f(r['ci_low']))} to "
+                            f"{words.percent(_f(r['ci_high']))}) than of "
                             f"{words.group_phrase(schema, gv, str(test['versus']))} "
                             f"({words.percent(_f(test['versus_estimate']))}) "
                             f"{predicate(label)}.")
+                        sentences.append(sentence)
+                        ranked.append((s.ref, abs(_f(test["difference"])), sentence))
                 table.append({"label": label, "cells": cells})
                 if not option and w.theme_of.get(w.concept_of.get(ind, "")) in CHART_THEMES:
                     ref = overall.loc[ind] if ind in overall.index else None
@@ -170,6 +175,13 @@ def who_and_where(
                 "categories": [words.category(w.data.schema, gv, c) for c in cats],
                 "rows": table, "chart": chart_id if panels else None,
             })
+    # the front page shows the first few: the largest difference of each survey first (every
+    # survey with one is covered), then the rest by size
+    ranked.sort(key=lambda t: -t[1])
+    firsts: dict[str, str] = {}
+    for survey_ref, _, sentence in ranked:
+        firsts.setdefault(survey_ref, sentence)
+    sentences = [*firsts.values(), *(t[2] for t in ranked if t[2] not in firsts.values())]
     quiet = ""
     if quiet_areas:
         quiet = (f"No area stands out from the rest of its survey on feeling safe once the "
