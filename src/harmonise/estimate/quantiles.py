@@ -56,6 +56,7 @@ from harmonise.estimate.results import (
     domain_values,
     group_of,
     interval_df,
+    interval_t,
     t_quantile,
 )
 from harmonise.estimate.variance import degrees_of_freedom, variance_matrix
@@ -543,7 +544,7 @@ def linearised_quantile(
         t_df=interval_df(df, ci_df),
     )
     x_all = np.where(d, yd, np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0))
-    t_half = t_quantile(1 - (1 - level) / 2, ctx.t_df)
+    t_half = interval_t(level, ctx.t_df)
     out = []
     for p in ps:
         qhat = apply_rule(rule, sample, p)

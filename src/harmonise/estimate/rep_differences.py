@@ -28,7 +28,7 @@ from harmonise.estimate.results import (
     as_mask,
     check_level,
     domain_values,
-    t_quantile,
+    interval_t,
 )
 
 FloatArray = NDArray[np.float64]
@@ -91,7 +91,7 @@ def replicate_difference(
     se = math.sqrt(max(variance, 0.0))
     estimate = float(means[0] - means[1])
     df = design.df
-    tq = t_quantile(1 - (1 - level) / 2, df)
+    tq = interval_t(level, df)
     return DifferenceEstimate(
         estimate=estimate,
         se=se,

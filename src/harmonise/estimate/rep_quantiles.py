@@ -70,7 +70,7 @@ from harmonise.estimate.results import (
     domain_values,
     group_of,
     interval_df,
-    t_quantile,
+    interval_t,
 )
 
 FloatArray = NDArray[np.float64]
@@ -162,7 +162,7 @@ def replicate_quantile(
     g = group_of(design.n, d, group)
     df = design.domain_df(g)
     t_df = interval_df(df, ci_df)
-    t_half = t_quantile(1 - (1 - level) / 2, t_df)
+    t_half = interval_t(level, t_df)
     out = []
     for p in ps:
         qhat = apply_rule(rule, sample, p)

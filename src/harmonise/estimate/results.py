@@ -143,6 +143,12 @@ def t_quantile(p: float, df: float) -> float:
     return float(special.stdtrit(df, p)) if df >= 1 else math.nan
 
 
+def interval_t(level: float, df: float) -> float:
+    """The t quantile of a two-sided interval at ``level`` (checked) on ``df``."""
+    check_level(level)
+    return t_quantile(1 - (1 - level) / 2, df)
+
+
 def interval_df(df: int, ci_df: CIDf) -> float:
     """The degrees of freedom an interval uses: the design's, or infinity (normal)."""
     if ci_df not in ("design", "inf"):
@@ -221,6 +227,7 @@ __all__ = [
     "domain_values",
     "group_of",
     "interval_df",
+    "interval_t",
     "mean_deff",
     "t_quantile",
 ]

@@ -59,8 +59,8 @@ from harmonise.estimate.results import (
     domain_values,
     group_of,
     interval_df,
+    interval_t,
     mean_deff,
-    t_quantile,
 )
 from harmonise.estimate.variance import variance_matrix
 from harmonise.estimate.variances import (
@@ -82,11 +82,6 @@ _GROUP_DOC = """
     degrees of freedom and R's row count come from it (default: the domain itself).
     ``ci_df``: ``"design"`` (R's ``confint(..., df = degf(design))``, ``svyciprop``'s
     default) or ``"inf"`` (the normal quantile, R's ``confint()`` default)."""
-
-
-def _t_level(level: float, df: float) -> float:
-    check_level(level)
-    return t_quantile(1 - (1 - level) / 2, df)
 
 
 def _domain(design: AnyDesign, domain: np.ndarray) -> tuple[BoolArray, int]:
@@ -121,7 +116,7 @@ def mean(
     variance = mean_variance(design, yd, d, estimate)
     se = math.sqrt(variance)
     df = degf(design, group_of(design.n, d, group))
-    tq = _t_level(level, interval_df(df, ci_df))
+    tq = interval_t(level, interval_df(df, ci_df))
     return MeanEstimate(
         estimate=estimate,
         se=se,
@@ -180,7 +175,7 @@ def total_result(
     values (its rows only)."""
     n = int(w.size)
     se = math.sqrt(variance)
-    tq = _t_level(level, interval_df(df, ci_df))
+    tq = interval_t(level, interval_df(df, ci_df))
     base = float(w.sum())
     design_effect = None
     if deff and n > 1:
@@ -241,7 +236,7 @@ def proportion(
     se = math.sqrt(variance)
     g = group_of(design.n, d, group)
     df = degf(design, g)
-    tq = _t_level(level, interval_df(df, ci_df))
+    tq = interval_t(level, interval_df(df, ci_df))
     method: str = ci
     if ci == "logit" and 0 < p < 1:
         centre, v_logit = logit_interval(design, y, d, p, variance)
@@ -374,7 +369,7 @@ def _linearised_difference(
     se = math.sqrt(max(variance, 0.0))
     estimate = float(means[0] - means[1])
     df = degf(design, np.ones(design.n, dtype=bool))
-    tq = _t_level(level, df)
+    tq = interval_t(level, df)
     return DifferenceEstimate(
         estimate=estimate,
         se=se,
