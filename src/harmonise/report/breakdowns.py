@@ -77,7 +77,6 @@ def who_and_where(
     order = {i.id: k for k, i in enumerate(w.data.schema.indicators)}
     sections: list[dict[str, Any]] = []
     charts: list[DotChart] = []
-    sentences: list[str] = []
     ranked: list[tuple[str, float, str]] = []  # (survey, |difference|, sentence)
     quiet_areas: list[str] = []
     for s in w.data.surveys:
@@ -85,7 +84,7 @@ def who_and_where(
         overall = mine[mine["group_var"] == "all"].set_index("indicator")
         for gv in [g for g in GROUP_ORDER if g in set(mine["group_var"])]:
             rows = mine[mine["group_var"] == gv]
-            said = len(sentences)
+            said = len(ranked)
             cats = _cell_order(gv, sorted(set(rows["group"].astype(str))), w)
             measures = sorted(
                 {(str(i), "" if pd.isna(o) else str(o))
@@ -143,7 +142,6 @@ def who_and_where(
                             f"{words.group_phrase(schema, gv, str(test['versus']))} "
                             f"({words.percent(_f(test['versus_estimate']))}) "
                             f"{predicate(label)}.")
-                        sentences.append(sentence)
                         ranked.append((s.ref, abs(_f(test["difference"])), sentence))
                 table.append({"label": label, "cells": cells})
                 if not option and w.theme_of.get(w.concept_of.get(ind, "")) in CHART_THEMES:
@@ -156,7 +154,7 @@ def who_and_where(
                         reference_label="" if math.isnan(ref_value) else
                         f"Dashed line: {w.short(s.ref)} as a whole, "
                         f"{words.percent(ref_value)}"))
-            if gv == "area" and panels and len(sentences) == said:
+            if gv == "area" and panels and len(ranked) == said:
                 quiet_areas.append(w.short(s.ref))
             title = f"{w.full(s.ref)}: by {words.group_title(gv).lower()}"
             chart_id = f"who-{s.ref.split('@')[0]}-{gv}".replace("_", "-")
