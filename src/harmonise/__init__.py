@@ -16,8 +16,9 @@ Everything else is reachable through the stage packages (``harmonise.ingest``,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harmonise._util.lazy import lazy_getattr
 
 try:
     from harmonise._version import __version__
@@ -110,13 +111,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harmonise' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _API, globals())
 
 
 def __dir__() -> list[str]:

@@ -19,8 +19,9 @@ The statistics: :func:`mean`, :func:`total`, :func:`proportion`, :func:`proporti
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harmonise._util.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     import numpy as np
@@ -80,13 +81,7 @@ def degrees_of_freedom(design: Design | ReplicateDesign, domain: np.ndarray) -> 
     return degf(design, as_mask("domain", domain, design.n))
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harmonise.estimate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"harmonise.estimate.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, {n: f".{m}" for n, m in _WHERE.items()}, globals())
 
 
 __all__ = [

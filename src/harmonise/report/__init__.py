@@ -3,8 +3,9 @@ Analysis Function workbook, the all-or-nothing writer."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harmonise._util.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from harmonise.report.data import ReportData, SurveyMeta, report_data
@@ -26,10 +27,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"harmonise.report.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'harmonise.report' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {n: f".{m}" for n, m in _WHERE.items()}, globals())
 
 
 __all__ = [

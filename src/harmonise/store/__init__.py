@@ -6,10 +6,10 @@ name the default location (``harmonise report --help``) do not import SQLAlchemy
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from harmonise._util.lazy import lazy_getattr
 from harmonise.errors import StoreError
 
 if TYPE_CHECKING:
@@ -24,8 +24,4 @@ _LAZY = {"RunInfo": "harmonise.store.db", "Store": "harmonise.store.db",
 __all__ = ["DEFAULT_STORE", "RunInfo", "Store", "StoreError", "store_url"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harmonise.store' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
